@@ -1,0 +1,46 @@
+import { z } from 'zod';
+
+/** Where an episode came from. */
+export const EpisodeSource = z.enum(['real', 'sim', 'replay']);
+export type EpisodeSource = z.infer<typeof EpisodeSource>;
+
+/** The artifact slots an episode can carry; each has one signed upload URL. */
+export const ArtifactKind = z.enum(['video', 'sensors', 'actions']);
+export type ArtifactKind = z.infer<typeof ArtifactKind>;
+
+export const EpisodeStatus = z.enum(['recording', 'ready', 'failed']);
+export type EpisodeStatus = z.infer<typeof EpisodeStatus>;
+
+/** Content type of the PUT body per slot (the official SDK sends exactly these). */
+export const ARTIFACT_CONTENT_TYPES: Record<ArtifactKind, readonly string[]> = {
+  video: ['video/mp4', 'video/webm', 'video/quicktime', 'application/octet-stream'],
+  sensors: ['application/octet-stream'],
+  actions: ['application/octet-stream'],
+};
+
+/** Stable machine-readable error codes; `error` stays a human string for the official SDK. */
+export const ErrorCode = z.enum([
+  'validation_error',
+  'invalid_json',
+  'payload_too_large',
+  'unauthorized',
+  'not_found',
+  'conflict',
+  'rate_limited',
+  'unavailable',
+  'insufficient_storage',
+  'url_expired',
+  'internal_error',
+]);
+export type ErrorCode = z.infer<typeof ErrorCode>;
+
+/** The one error body every endpoint answers with. */
+export const ErrorBody = z
+  .object({
+    error: z.string().describe('Human-readable message; the official SDK shows this string.'),
+    code: ErrorCode,
+    details: z.unknown().optional(),
+    request_id: z.string(),
+  })
+  .meta({ id: 'Error' });
+export type ErrorBody = z.infer<typeof ErrorBody>;
