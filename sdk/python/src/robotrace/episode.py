@@ -1,0 +1,161 @@
+"""The ``Episode`` handle returned by ``start_episode`` / ``log_episode``."""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, Literal
+
+from ._payload import (
+    CONTENT_TYPES,
+    ArtifactKind,
+    EpisodeFinalStatus,
+    check_file,
+    check_kind,
+    finalize_body,
+)
+from .errors import ConfigurationError
+
+if TYPE_CHECKING:
+    from .client import Client
+
+logger = logging.getLogger("robotrace")
+
+# Long enough to read in the portal, short enough to stay a reason rather than a log.
+_MAX_REASON_CHARS = 2000
+
+
+@dataclass
+class UploadUrl:
+    """One signed PUT URL from the create response."""
+
+    kind: ArtifactKind
+    url: str
+    expires_at: str
+    public_url: str | None = None
+
+
+@dataclass(eq=False)
+class Episode:
+    """A run opened on the server.
+
+    ``id``, ``status``, ``storage`` and ``upload_urls`` are what the official SDK exposes; ``url`` (the portal
+    page), ``otel`` (the trace block that was sent, if any) and ``warnings`` (e.g. a rejected otel block) are
+    ours. As a context manager it finalizes ``ready`` on a normal exit and ``failed`` with
+    ``metadata.failure_reason`` when the block raises (the exception keeps propagating).
+    """
+
+    id: str
+    status: str
+    storage: str
+    upload_urls: dict[ArtifactKind, UploadUrl] = field(default_factory=dict)
+    url: str = ""
+    otel: dict[str, str] | None = None
+    warnings: list[str] = field(default_factory=list)
+
+    _client: Client | None = field(default=None, repr=False)
+    _finalized: bool = field(default=False, repr=False)
+    _bytes_uploaded: int = field(default=0, repr=False)
+
+    @property
+    def finalized(self) -> bool:
+        return self._finalized
+
+    def upload(self, kind: ArtifactKind, path: str | os.PathLike[str]) -> int:
+        """Stream one file to its signed URL; returns the bytes uploaded."""
+        kind = check_kind(kind)
+        client = self._require_client()
+        slot = self.upload_urls.get(kind)
+        if slot is None:
+            raise ConfigurationError(
+                f"episode {self.id} has no upload URL for {kind!r}: list it in "
+                f"start_episode(artifacts=[...]) (storage: {self.storage})"
+            )
+        file, size = check_file(kind, path)
+        client._put_artifact(slot.url, file, size, CONTENT_TYPES[kind], label=f"{kind} {file.name}")
+        self._bytes_uploaded += size
+        return size
+
+    def upload_video(self, path: str | os.PathLike[str]) -> int:
+        return self.upload("video", path)
+
+    def upload_sensors(self, path: str | os.PathLike[str]) -> int:
+        return self.upload("sensors", path)
+
+    def upload_actions(self, path: str | os.PathLike[str]) -> int:
+        return self.upload("actions", path)
+
+    def finalize(
+        self,
+        *,
+        status: EpisodeFinalStatus = "ready",
+        duration_s: float | None = None,
+        fps: float | None = None,
+        bytes_total: int | None = None,
+        failure_time_s: float | None = None,
+        metadata: dict[str, Any] | None = None,
+    ) -> None:
+        """Mark the episode ready or failed. A second call does nothing (the first one decided)."""
+        if self._finalized:
+            return
+        body = finalize_body(
+            status=status,
+            duration_s=duration_s,
+            fps=fps,
+            bytes_total=bytes_total if bytes_total is not None else (self._bytes_uploaded or None),
+            failure_time_s=failure_time_s,
+            metadata=metadata,
+        )
+        answer = self._require_client()._finalize_episode(self.id, body)
+        answered = answer.get("status")
+        self.status = answered if isinstance(answered, str) else status
+        self._finalized = True
+
+    def fail(self, reason: str, **kwargs: Any) -> None:
+        """Finalize ``failed`` with ``metadata.failure_reason``."""
+        self.finalize(status="failed", metadata={"failure_reason": reason[:_MAX_REASON_CHARS]}, **kwargs)
+
+    def __enter__(self) -> Episode:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> Literal[False]:
+        if self._finalized:
+            return False
+        if exc_type is None:
+            self.finalize(status="ready")
+            return False
+        reason = f"{exc_type.__name__}: {exc}" if str(exc) else exc_type.__name__
+        try:
+            self.fail(reason)
+        except Exception:
+            # Never hide the user's exception behind ours; theirs is the one that explains the run.
+            logger.warning("robotrace: could not mark episode %s failed", self.id, exc_info=True)
+        return False
+
+    def _require_client(self) -> Client:
+        if self._client is None:
+            raise ConfigurationError(f"episode {self.id} is not attached to a Client")
+        return self._client
+
+
+def upload_all(episode: Episode, files: dict[ArtifactKind, tuple[Path, int]]) -> None:
+    """Upload each file; on any failure mark the episode failed with the reason, then re-raise."""
+    current: str = ""
+    try:
+        for kind, (path, _size) in files.items():
+            current = kind
+            episode.upload(kind, path)
+    except BaseException as exc:
+        try:
+            episode.fail(f"upload of {current} failed: {exc}")
+        except Exception:
+            logger.warning("robotrace: could not mark episode %s failed", episode.id, exc_info=True)
+        raise

@@ -1,0 +1,30 @@
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[3]
+VECTORS = REPO_ROOT / "spec" / "trace-context-vectors.json"
+
+
+@pytest.fixture(autouse=True)
+def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """No test sees the developer's ROBOTRACE_* variables or ~/.robotrace/credentials."""
+    for name in list(os.environ):
+        if name.startswith("ROBOTRACE_"):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("ROBOTRACE_HOME", str(tmp_path_factory.mktemp("robotrace-home")))
+    yield
+    import robotrace
+
+    robotrace.close()
+
+
+def capture_vectors() -> list[dict[str, Any]]:
+    cases: list[dict[str, Any]] = json.loads(VECTORS.read_text())["capture"]["cases"]
+    return cases

@@ -1,0 +1,55 @@
+"""Every `capture` vector of spec/trace-context-vectors.json, three ways: the pure function on a real
+SpanContext, the active span seen through the OTel API, and a span started by a real SDK TracerProvider."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from opentelemetry import trace
+
+import robotrace as rt
+
+from ..conftest import capture_vectors
+from ..support.otel import active, non_recording, parent_based_tracer, span_context
+
+CASES = capture_vectors()
+
+
+def _ids(case: dict[str, Any]) -> str:
+    return str(case["name"])
+
+
+def test_the_vectors_file_has_capture_cases() -> None:
+    assert len(CASES) >= 10
+
+
+@pytest.mark.parametrize("case", CASES, ids=_ids)
+def test_pure_function(case: dict[str, Any]) -> None:
+    block = rt.trace_block(span_context(case["span_context"]), case.get("respect_sampled", False))
+    assert block == case["expect"]
+
+
+@pytest.mark.parametrize("case", CASES, ids=_ids)
+def test_active_span_through_the_api(case: dict[str, Any]) -> None:
+    with active(non_recording(case["span_context"])):
+        block = rt.capture_trace_context(respect_sampled=case.get("respect_sampled", False))
+    assert block == case["expect"]
+
+
+def _sdk_can_produce(case: dict[str, Any]) -> bool:
+    ctx = case["span_context"]
+    return ctx["trace_flags"] in (0, 1) and int(ctx["trace_id"], 16) != 0 and int(ctx["span_id"], 16) != 0
+
+
+@pytest.mark.parametrize("case", [c for c in CASES if _sdk_can_produce(c)], ids=_ids)
+def test_span_started_by_the_real_sdk(case: dict[str, Any]) -> None:
+    """The SDK's span inherits trace id, sampling and tracestate from a remote parent; its span id comes from
+    our id generator. (The SDK only ever writes flags 00/01, so vectors with other flags run above.)"""
+    tracer, ids, _ = parent_based_tracer()
+    parent = trace.NonRecordingSpan(span_context(case["span_context"], is_remote=True))
+    ids.span_ids.append(int(case["span_context"]["span_id"], 16))
+    with trace.use_span(parent), tracer.start_as_current_span("rollout") as span:
+        assert span.get_span_context().span_id == int(case["span_context"]["span_id"], 16)
+        block = rt.capture_trace_context(respect_sampled=case.get("respect_sampled", False))
+    assert block == case["expect"]
