@@ -2,13 +2,18 @@ import { defineConfig } from 'vitest/config';
 
 // Three tiers, one runner: unit (pure), integration (real DBs, real storage, the started server),
 // e2e (the app started like the README starts it, driven by a real browser and real SDKs).
+// Integration and e2e files run one at a time (scripts/test.sh passes --no-file-parallelism): they start servers.
 export default defineConfig({
   test: {
     projects: [
       {
         test: {
           name: 'unit',
-          include: ['packages/*/test/unit/**/*.test.ts', 'apps/*/test/unit/**/*.test.ts', 'spec/**/*.test.ts'],
+          include: [
+            'packages/*/test/unit/**/*.test.ts',
+            'apps/*/test/unit/**/*.test.ts',
+            'spec/**/*.test.ts',
+          ],
         },
       },
       {
@@ -18,7 +23,6 @@ export default defineConfig({
           globalSetup: ['test/support/build-once.ts'],
           testTimeout: 60_000,
           hookTimeout: 120_000,
-          fileParallelism: false,
         },
       },
       {
@@ -28,7 +32,6 @@ export default defineConfig({
           globalSetup: ['test/support/build-once.ts'],
           testTimeout: 120_000,
           hookTimeout: 180_000,
-          fileParallelism: false,
         },
       },
     ],

@@ -72,7 +72,10 @@ async function launch(
   env: Record<string, string | undefined>,
   onOutput: (s: string) => void,
 ): Promise<{ child: ChildProcess; baseUrl: string }> {
-  const child = spawn(process.execPath, ['apps/web/dist/main.js'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['apps/web/dist/main.js'], {
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const baseUrl = await new Promise<string>((resolve, reject) => {
     let seen = '';
     const timer = setTimeout(() => reject(new Error(`server did not start in time:\n${seen}`)), 60_000);

@@ -24,6 +24,7 @@ export const ErrorCode = z.enum([
   'invalid_json',
   'payload_too_large',
   'unauthorized',
+  'forbidden',
   'not_found',
   'conflict',
   'rate_limited',

@@ -119,7 +119,10 @@ export function buildOpenApiDocument(serverUrl?: string): JsonObject {
           operationId: 'getEpisode',
           security: bearer,
           parameters: [episodeIdParam],
-          responses: { '200': { description: 'The episode', content: json('Episode') }, ...errors(400, 401, 404) },
+          responses: {
+            '200': { description: 'The episode', content: json('Episode') },
+            ...errors(400, 401, 404),
+          },
         },
       },
       '/api/episodes/{episode_id}/artifact/{kind}': {

@@ -1,0 +1,102 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { AppError, UnavailableError } from '@robotrace/core';
+import { toNodeHandler } from 'better-auth/node';
+import { baseUrlOf, type HttpContext, requestIdOf } from './http/context.js';
+import { sendError } from './http/respond.js';
+import { Router } from './http/router.js';
+import { redactUrl } from './log.js';
+import { type ArtifactScope, registerEpisodes } from './routes/episodes.js';
+import { registerIngest } from './routes/ingest.js';
+import { registerMeta } from './routes/meta.js';
+import { registerLocalStorage } from './routes/storage.js';
+import type { Services } from './services.js';
+
+/** Headers every response carries (portal pages add their CSP). */
+const BASE_HEADERS: Record<string, string> = {
+  'x-content-type-options': 'nosniff',
+  'referrer-policy': 'strict-origin-when-cross-origin',
+  'x-frame-options': 'DENY',
+};
+
+/** Errors that mean "the database is not reachable right now": answer 503 quickly, never hang. */
+function isUnavailable(err: unknown): boolean {
+  const e = err as { code?: string; message?: string; cause?: unknown } | undefined;
+  if (!e) return false;
+  if (e.cause && isUnavailable(e.cause)) return true;
+  const code = e.code ?? '';
+  return (
+    ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', '57P01', '57P02', '57P03', '53300'].includes(code) ||
+    code.startsWith('08') ||
+    /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error/i.test(
+      e.message ?? '',
+    )
+  );
+}
+
+export interface AppExtensions {
+  /** Extra routes (the portal) registered after the API. */
+  register?: (router: Router) => void;
+  artifactScope?: ArtifactScope;
+}
+
+export function createApp(s: Services, ext: AppExtensions = {}) {
+  const router = new Router();
+  registerMeta(router, s);
+  registerIngest(router, s);
+  registerEpisodes(router, s, ext.artifactScope);
+  if (s.localStore) registerLocalStorage(router, s, s.localStore);
+  ext.register?.(router);
+  const authHandler = toNodeHandler(s.auth);
+
+  return async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const requestId = requestIdOf(req);
+    for (const [k, v] of Object.entries(BASE_HEADERS)) res.setHeader(k, v);
+    res.setHeader('x-request-id', requestId);
+    let url: URL;
+    try {
+      url = new URL(req.url ?? '/', 'http://internal');
+    } catch {
+      url = new URL('http://internal/');
+    }
+    const ctx: HttpContext = {
+      req,
+      res,
+      url,
+      requestId,
+      baseUrl: baseUrlOf(req, {
+        publicUrl: s.env.ROBOTRACE_PUBLIC_URL,
+        trustProxy: s.env.ROBOTRACE_TRUST_PROXY,
+        fallbackHost: `localhost:${s.env.PORT}`,
+      }),
+      params: {},
+    };
+    try {
+      if (url.pathname.startsWith('/api/auth/')) {
+        await authHandler(req, res);
+        return;
+      }
+      const match = router.match(req.method ?? 'GET', url.pathname);
+      if (match === null) throw new AppError(404, 'not_found', `No route for ${req.method} ${url.pathname}`);
+      if (match === 'method')
+        throw new AppError(405, 'validation_error', `Method ${req.method} is not allowed here`);
+      ctx.params = match.params;
+      await match.handler(ctx);
+    } catch (err) {
+      if (err instanceof AppError) {
+        if (err.status >= 500)
+          s.log.warn(err.message, { request_id: requestId, path: redactUrl(req.url ?? '') });
+        sendError(ctx, err);
+      } else if (isUnavailable(err)) {
+        s.log.warn('database unavailable', { request_id: requestId, error: (err as Error).message });
+        sendError(ctx, new UnavailableError('The database is not reachable right now; retry shortly', 2));
+      } else {
+        s.log.error('unhandled error', {
+          request_id: requestId,
+          path: redactUrl(req.url ?? ''),
+          error: (err as Error)?.stack ?? String(err),
+        });
+        sendError(ctx, new AppError(500, 'internal_error', `Internal error (request ${requestId})`));
+      }
+    }
+  };
+}

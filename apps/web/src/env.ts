@@ -1,0 +1,99 @@
+import { z } from 'zod';
+
+/**
+ * The only place that reads process.env for the server. Every knob is listed in docs/CONFIGURATION.md;
+ * a bad value stops the start with one line naming the variable.
+ */
+
+const bool = z
+  .enum(['1', '0', 'true', 'false', 'yes', 'no', ''])
+  .transform((v) => v === '1' || v === 'true' || v === 'yes');
+const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+const optionalText = z
+  .string()
+  .optional()
+  .transform((v) => (v === undefined || v.trim() === '' ? undefined : v));
+
+const EnvSchema = z.object({
+  PORT: int(0, 65535).default(3000),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  ROBOTRACE_DATA_DIR: z.string().min(1).default('./.robotrace'),
+  DATABASE_URL: optionalText.pipe(
+    z
+      .string()
+      .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL')
+      .optional(),
+  ),
+  ROBOTRACE_DB_POOL_MAX: int(1, 500).default(10),
+  ROBOTRACE_SECRET: optionalText.pipe(
+    z.string().min(32, 'must be at least 32 characters (e.g. `openssl rand -hex 32`)').optional(),
+  ),
+  ROBOTRACE_PUBLIC_URL: optionalText.pipe(
+    z
+      .url({ protocol: /^https?$/, error: 'must be an absolute http(s) URL' })
+      .transform((u) => u.replace(/\/+$/, ''))
+      .optional(),
+  ),
+  ROBOTRACE_TRUST_PROXY: bool.default(false),
+  ROBOTRACE_STORAGE: z.enum(['local', 's3']).default('local'),
+  ROBOTRACE_MIGRATE_ON_START: optionalText.pipe(bool.optional()),
+  ROBOTRACE_MAX_UPLOAD_BYTES: int(1, Number.MAX_SAFE_INTEGER).default(5 * 1024 ** 3),
+  ROBOTRACE_MAX_BODY_BYTES: int(1024, 64 * 1024 ** 2).default(2 * 1024 ** 2),
+  ROBOTRACE_UPLOAD_URL_TTL_S: int(10, 7 * 24 * 3600).default(900),
+  ROBOTRACE_DOWNLOAD_URL_TTL_S: int(10, 7 * 24 * 3600).default(300),
+  ROBOTRACE_LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
+  ROBOTRACE_ALLOW_SIGNUP: bool.default(false),
+  ROBOTRACE_INIT_EMAIL: optionalText.pipe(z.email('must be an email address').optional()),
+  ROBOTRACE_INIT_PASSWORD: optionalText.pipe(z.string().min(8, 'must be at least 8 characters').optional()),
+  ROBOTRACE_INIT_PROJECT: optionalText.pipe(
+    z
+      .string()
+      .regex(/^[A-Za-z0-9][A-Za-z0-9 ._-]{0,62}$/, "must be 1–63 letters, digits, spaces, '.', '_' or '-'")
+      .optional(),
+  ),
+  ROBOTRACE_INIT_API_KEY: optionalText.pipe(
+    z
+      .string()
+      .regex(/^rt_[A-Za-z0-9_]{20,120}$/, 'must be rt_ followed by 20–120 characters of [A-Za-z0-9_]')
+      .optional(),
+  ),
+});
+
+export type Env = z.infer<typeof EnvSchema>;
+
+export class ConfigError extends Error {}
+
+/** Parses the environment; throws ConfigError with one line naming the first bad variable. */
+export function loadEnv(source: NodeJS.ProcessEnv = process.env): Env {
+  const parsed = EnvSchema.safeParse(source);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const name = String(issue?.path[0] ?? 'environment');
+    const raw = source[name];
+    const shown =
+      raw === undefined || /SECRET|PASSWORD|API_KEY|DATABASE_URL/.test(name) ? '' : ` (got "${raw}")`;
+    throw new ConfigError(`invalid configuration: ${name} ${issue?.message ?? 'is invalid'}${shown}`);
+  }
+  const env = parsed.data;
+  const init = [env.ROBOTRACE_INIT_EMAIL, env.ROBOTRACE_INIT_PASSWORD, env.ROBOTRACE_INIT_PROJECT];
+  if (init.some(Boolean) && !init.every(Boolean))
+    throw new ConfigError(
+      'invalid configuration: ROBOTRACE_INIT_EMAIL, ROBOTRACE_INIT_PASSWORD and ROBOTRACE_INIT_PROJECT go together (set all three, or none)',
+    );
+  if (env.ROBOTRACE_INIT_API_KEY && !env.ROBOTRACE_INIT_PROJECT)
+    throw new ConfigError('invalid configuration: ROBOTRACE_INIT_API_KEY needs ROBOTRACE_INIT_PROJECT');
+  if (env.DATABASE_URL && !env.ROBOTRACE_SECRET)
+    throw new ConfigError(
+      'invalid configuration: ROBOTRACE_SECRET is required with DATABASE_URL (several instances must share it; e.g. `openssl rand -hex 32`)',
+    );
+  return env;
+}
+
+/**
+ * Run-time lookup of a variable by a computed name. Bundlers (and Next.js) inline `process.env.NEXT_PUBLIC_*`
+ * at build time; reading through a variable name keeps trace link templates a restart away, never a rebuild.
+ */
+export function runtimeEnv(name: string, source: NodeJS.ProcessEnv = process.env): string | undefined {
+  const value = source[name];
+  return value === undefined || value.trim() === '' ? undefined : value;
+}

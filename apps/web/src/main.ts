@@ -1,0 +1,62 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { DataDirLockedError } from '@robotrace/db';
+import { createApp } from './app.js';
+import { bootstrap } from './bootstrap.js';
+import { ConfigError, loadEnv } from './env.js';
+import { createLogger } from './log.js';
+import { createPortal } from './portal/index.js';
+import { createServices } from './services.js';
+
+/** `npm start`: validate config, open the DB (migrations at start, not on the first request), serve. */
+async function main(): Promise<void> {
+  const env = loadEnv();
+  const log = createLogger(env.ROBOTRACE_LOG_LEVEL);
+  const services = await createServices(env, log);
+  await bootstrap(services.dbh.db, env, log);
+  const portal = createPortal(services);
+  const server = createServer(createApp(services, portal));
+  // Large uploads may take longer than Node's default 5-minute request timeout; idle sockets still time out.
+  server.requestTimeout = 0;
+  server.headersTimeout = 30_000;
+  server.setTimeout(120_000);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(env.PORT, env.HOST, resolve);
+  });
+  const { port } = server.address() as AddressInfo;
+  const shownHost = env.HOST === '0.0.0.0' || env.HOST === '::' ? 'localhost' : env.HOST;
+  const url = `http://${shownHost.includes(':') ? `[${shownHost}]` : shownHost}:${port}`;
+  process.stdout.write(
+    [
+      `RoboTrace listening on ${url}`,
+      `  data: ${services.dbh.kind === 'pglite' ? `${services.dataDir} (embedded PGlite + local disk)` : 'PostgreSQL'}`,
+      `  portal: ${url}/portal — the first visitor creates the owner account`,
+      '  API key: create one in the portal under "API keys", or `npm run admin -- create-key --project <name>` (server stopped)',
+      '',
+    ].join('\n'),
+  );
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info('shutting down', { signal });
+    server.closeIdleConnections();
+    const forced = setTimeout(() => server.closeAllConnections(), 5_000);
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    clearTimeout(forced);
+    await services.close();
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => void stop('SIGINT'));
+}
+
+main().catch((err: unknown) => {
+  if (err instanceof ConfigError || err instanceof DataDirLockedError) {
+    process.stderr.write(`RoboTrace: ${err.message}\n`);
+  } else {
+    process.stderr.write(`RoboTrace failed to start: ${(err as Error)?.stack ?? String(err)}\n`);
+  }
+  process.exit(1);
+});

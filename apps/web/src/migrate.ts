@@ -1,0 +1,25 @@
+import { resolve } from 'node:path';
+import { createDb, DataDirLockedError } from '@robotrace/db';
+import { ConfigError, loadEnv } from './env.js';
+
+/** `npm run db:migrate`: applies the migration set to DATABASE_URL (or the embedded DB) and exits. */
+async function main(): Promise<void> {
+  const env = loadEnv();
+  const dbh = env.DATABASE_URL
+    ? await createDb({ kind: 'postgres', url: env.DATABASE_URL })
+    : await createDb({ kind: 'pglite', dataDir: resolve(env.ROBOTRACE_DATA_DIR) });
+  try {
+    await dbh.migrate();
+    process.stdout.write(`migrations applied (${dbh.kind})\n`);
+  } finally {
+    await dbh.close();
+  }
+}
+
+main().catch((err: unknown) => {
+  const known = err instanceof ConfigError || err instanceof DataDirLockedError;
+  process.stderr.write(
+    `RoboTrace migrate: ${known ? (err as Error).message : ((err as Error)?.stack ?? String(err))}\n`,
+  );
+  process.exit(1);
+});

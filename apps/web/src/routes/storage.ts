@@ -1,0 +1,118 @@
+import {
+  AppError,
+  ForbiddenError,
+  InsufficientStorageError,
+  NotFoundError,
+  PayloadTooLargeError,
+  recordUpload,
+  slotExists,
+} from '@robotrace/core';
+import { type LocalDiskStore, StorageFullError, UploadTooLargeError } from '@robotrace/storage';
+import type { HttpContext } from '../http/context.js';
+import { sendJson } from '../http/respond.js';
+import type { Router } from '../http/router.js';
+import type { Services } from '../services.js';
+
+/** Reads and checks the signature of a local storage URL; the key is the URL path after /api/storage/. */
+function signedRequest(ctx: HttpContext, store: LocalDiskStore, op: 'put' | 'get') {
+  const p = ctx.url.searchParams;
+  const key = ctx.params.rest ?? '';
+  const req = {
+    key,
+    op,
+    expiresAtS: Number(p.get('exp')),
+    contentType: p.get('ct') ?? '',
+    signature: p.get('sig') ?? '',
+  };
+  if (p.get('op') !== op) throw new ForbiddenError(`This signed URL is not valid for ${op.toUpperCase()}`);
+  const check = store.check(req);
+  if (check === 'invalid')
+    throw new ForbiddenError('Invalid signature: use the URL exactly as the API returned it');
+  if (check === 'expired')
+    throw new ForbiddenError('This signed URL has expired: request a new one from the API', 'url_expired');
+  return req;
+}
+
+function parseRange(
+  header: string | undefined,
+  size: number,
+): { start: number; end: number } | 'invalid' | null {
+  if (!header) return null;
+  const m = /^bytes=(\d*)-(\d*)$/.exec(header.trim());
+  if (!m || (m[1] === '' && m[2] === '')) return 'invalid';
+  let start: number;
+  let end: number;
+  if (m[1] === '') {
+    start = Math.max(0, size - Number(m[2]));
+    end = size - 1;
+  } else {
+    start = Number(m[1]);
+    end = m[2] === '' ? size - 1 : Math.min(Number(m[2]), size - 1);
+  }
+  return start > end || start >= size ? 'invalid' : { start, end };
+}
+
+/** Signed upload/download URLs of the local disk store, served by the app (S3 serves its own). */
+export function registerLocalStorage(router: Router, s: Services, store: LocalDiskStore): void {
+  router.on('PUT', '/api/storage/*', async (ctx) => {
+    const signed = signedRequest(ctx, store, 'put');
+    const given = (ctx.req.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase();
+    if (given !== signed.contentType)
+      throw new AppError(
+        415,
+        'validation_error',
+        `Content-Type must be ${signed.contentType} for this upload (got "${given || 'none'}")`,
+      );
+    const max = s.env.ROBOTRACE_MAX_UPLOAD_BYTES;
+    const length = ctx.req.headers['content-length'] ? Number(ctx.req.headers['content-length']) : null;
+    if (length !== null && length > max)
+      throw new PayloadTooLargeError(`Upload is ${length} bytes; the limit is ${max} bytes`, { limit: max });
+    if (!(await slotExists(s.core, signed.key))) throw new NotFoundError('No artifact slot for this URL');
+    let size: number;
+    try {
+      size = await store.write(signed.key, ctx.req, max, signed.contentType);
+    } catch (err) {
+      if (err instanceof UploadTooLargeError)
+        throw new PayloadTooLargeError(`Upload exceeds the limit of ${max} bytes`, { limit: max });
+      if (err instanceof StorageFullError)
+        throw new InsufficientStorageError('The artifact disk is full; nothing was stored');
+      throw err;
+    }
+    if (length !== null && size !== length) {
+      await store.delete(signed.key);
+      throw new AppError(400, 'validation_error', `Upload was cut short: got ${size} of ${length} bytes`);
+    }
+    await recordUpload(s.core, signed.key, size, signed.contentType);
+    sendJson(ctx.res, 200, { status: 'stored', size_bytes: size });
+  });
+
+  router.on('GET', '/api/storage/*', async (ctx) => {
+    const signed = signedRequest(ctx, store, 'get');
+    const obj = await store.stat(signed.key);
+    if (!obj) throw new NotFoundError('Artifact not found');
+    const range = parseRange(ctx.req.headers.range, obj.size);
+    const headers: Record<string, string | number> = {
+      'content-type': signed.contentType,
+      'accept-ranges': 'bytes',
+      'cache-control': 'private, max-age=60',
+      'x-content-type-options': 'nosniff',
+      'content-disposition': 'inline',
+    };
+    if (range === 'invalid') {
+      ctx.res.writeHead(416, { 'content-range': `bytes */${obj.size}` });
+      ctx.res.end();
+      return;
+    }
+    const { start, end } = range ?? { start: 0, end: obj.size - 1 };
+    if (range) headers['content-range'] = `bytes ${start}-${end}/${obj.size}`;
+    headers['content-length'] = obj.size === 0 ? 0 : end - start + 1;
+    ctx.res.writeHead(range ? 206 : 200, headers);
+    if (ctx.req.method === 'HEAD' || obj.size === 0) {
+      ctx.res.end();
+      return;
+    }
+    const stream = store.read(signed.key, { start, end });
+    stream.on('error', () => ctx.res.destroy());
+    stream.pipe(ctx.res);
+  });
+}

@@ -1,0 +1,33 @@
+import type { Database } from '@robotrace/db';
+import type { ArtifactStore } from '@robotrace/storage';
+
+export interface Clock {
+  now: () => Date;
+}
+
+export const systemClock: Clock = { now: () => new Date() };
+
+export interface CoreLimits {
+  /** Lifetime of a signed upload URL. */
+  uploadUrlTtlS: number;
+  /** Lifetime of a signed download URL (artifact redirects). */
+  downloadUrlTtlS: number;
+}
+
+/** The ports the domain runs on; nothing here knows about HTTP or a framework. */
+export interface CoreDeps {
+  db: Database;
+  store: ArtifactStore;
+  clock: Clock;
+  limits: CoreLimits;
+}
+
+/** Every tenant-owned query takes this: the project the caller's key or session belongs to. */
+export interface ProjectScope {
+  projectId: string;
+}
+
+/** Where the caller reaches us, for the URLs we hand back (portal links, local signed URLs). */
+export interface RequestContext {
+  baseUrl: string;
+}

@@ -1,0 +1,369 @@
+import { randomUUID } from 'node:crypto';
+import {
+  type ArtifactKind,
+  type CreateEpisodeRequest,
+  type CreateEpisodeResponse,
+  type Episode,
+  type FinalizeEpisodeRequest,
+  type ListEpisodesQuery,
+  type ListEpisodesResponse,
+  MAX_METADATA_BYTES,
+} from '@robotrace/contracts';
+import { artifact, episode } from '@robotrace/db';
+import { and, asc, desc, eq, gte, ilike, inArray, isNull, lte, or, type SQL, sql } from 'drizzle-orm';
+import type { CoreDeps, ProjectScope, RequestContext } from './deps.js';
+import { type ArtifactRow, type EpisodeRow, portalUrl, toEpisode } from './episode-view.js';
+import { ConflictError, NotFoundError, PayloadTooLargeError, ValidationError } from './errors.js';
+import { isUuid } from './ids.js';
+import { parseTraceLookup } from './lookup.js';
+import { resolveEpisodeOtel } from './trace-context.js';
+
+/** Content type the signed PUT must carry per slot (what the official SDK sends). */
+export const UPLOAD_CONTENT_TYPE: Record<ArtifactKind, string> = {
+  video: 'video/mp4',
+  sensors: 'application/octet-stream',
+  actions: 'application/octet-stream',
+};
+
+export const storageKey = (scope: ProjectScope, episodeId: string, kind: ArtifactKind) =>
+  `${scope.projectId}/${episodeId}/${kind}`;
+
+function checkMetadataSize(metadata: Record<string, unknown>): void {
+  const bytes = Buffer.byteLength(JSON.stringify(metadata));
+  if (bytes > MAX_METADATA_BYTES)
+    throw new PayloadTooLargeError(
+      `metadata is ${bytes} bytes; the limit is ${MAX_METADATA_BYTES} bytes (1 MiB)`,
+      {
+        field: 'metadata',
+        bytes,
+        limit: MAX_METADATA_BYTES,
+      },
+    );
+}
+
+async function loadArtifacts(deps: CoreDeps, episodeIds: string[]): Promise<Map<string, ArtifactRow[]>> {
+  const byEpisode = new Map<string, ArtifactRow[]>();
+  if (episodeIds.length === 0) return byEpisode;
+  const rows = await deps.db
+    .select()
+    .from(artifact)
+    .where(inArray(artifact.episodeId, episodeIds))
+    .orderBy(asc(artifact.kind));
+  for (const row of rows) byEpisode.set(row.episodeId, [...(byEpisode.get(row.episodeId) ?? []), row]);
+  return byEpisode;
+}
+
+async function findRow(deps: CoreDeps, scope: ProjectScope, id: string): Promise<EpisodeRow> {
+  if (!isUuid(id)) throw new NotFoundError('Episode not found');
+  const [row] = await deps.db
+    .select()
+    .from(episode)
+    .where(and(eq(episode.id, id.toLowerCase()), eq(episode.projectId, scope.projectId)));
+  if (!row) throw new NotFoundError('Episode not found');
+  return row;
+}
+
+/** Creates the episode (and its artifact slots) in one transaction, then signs one upload URL per slot. */
+export async function createEpisode(
+  deps: CoreDeps,
+  scope: ProjectScope,
+  body: CreateEpisodeRequest,
+  ctx: RequestContext,
+): Promise<CreateEpisodeResponse> {
+  const { block, warnings, metadata } = resolveEpisodeOtel(body.otel, body.metadata);
+  checkMetadataSize(metadata);
+  const id = randomUUID();
+  const kinds = [...new Set(body.request_uploads ?? [])];
+  const row: typeof episode.$inferInsert = {
+    id,
+    projectId: scope.projectId,
+    name: body.name ?? null,
+    source: body.source,
+    status: 'recording',
+    robot: body.robot ?? null,
+    policyVersion: body.policy_version ?? null,
+    envVersion: body.env_version ?? null,
+    gitSha: body.git_sha ?? null,
+    seed: body.seed ?? null,
+    fps: body.fps ?? null,
+    metadata,
+    traceId: block?.trace_id ?? null,
+    spanId: block?.span_id ?? null,
+    // Set here (millisecond precision) rather than by the DB so keyset cursors round-trip exactly.
+    createdAt: deps.clock.now(),
+  };
+  const slots = kinds.map((kind) => ({ episodeId: id, kind, storageKey: storageKey(scope, id, kind) }));
+  if (slots.length === 0) await deps.db.insert(episode).values(row);
+  else
+    await deps.db.transaction(async (tx) => {
+      await tx.insert(episode).values(row);
+      await tx.insert(artifact).values(slots);
+    });
+  const upload_urls = await Promise.all(
+    slots.map(async (slot) => {
+      const kind = slot.kind as ArtifactKind;
+      const signed = await deps.store.signUpload(slot.storageKey, {
+        contentType: UPLOAD_CONTENT_TYPE[kind],
+        expiresInS: deps.limits.uploadUrlTtlS,
+        baseUrl: ctx.baseUrl,
+      });
+      return { kind, url: signed.url, expires_at: signed.expiresAt.toISOString() };
+    }),
+  );
+  return {
+    episode_id: id,
+    status: 'recording',
+    storage: deps.store.kind,
+    upload_urls,
+    portal_url: portalUrl(ctx.baseUrl, id),
+    warnings,
+  };
+}
+
+/** Marks a slot complete once its bytes are stored (called by the local upload route). */
+export async function recordUpload(
+  deps: CoreDeps,
+  key: string,
+  size: number,
+  contentType: string,
+): Promise<boolean> {
+  const rows = await deps.db
+    .update(artifact)
+    .set({ sizeBytes: size, contentType, uploadedAt: deps.clock.now() })
+    .where(eq(artifact.storageKey, key))
+    .returning({ episodeId: artifact.episodeId });
+  return rows.length > 0;
+}
+
+/** Whether a storage key belongs to a slot that was handed out (uploads to anything else are refused). */
+export async function slotExists(deps: CoreDeps, key: string): Promise<boolean> {
+  const [row] = await deps.db.select({ k: artifact.kind }).from(artifact).where(eq(artifact.storageKey, key));
+  return Boolean(row);
+}
+
+/**
+ * Finalizes once: a repeat with the same status is a no-op 200, another status is a 409. Metadata is merged
+ * shallowly, and the otel block set at create is never dropped or rewritten.
+ */
+export async function finalizeEpisode(
+  deps: CoreDeps,
+  scope: ProjectScope,
+  id: string,
+  body: FinalizeEpisodeRequest,
+  ctx: RequestContext,
+): Promise<Episode> {
+  if (body.status === 'ready' && body.failure_time_s != null)
+    throw new ValidationError('Invalid request body: failure_time_s: only allowed with status "failed"', {
+      issues: [{ path: 'failure_time_s', message: 'only allowed with status "failed"' }],
+    });
+  const current = await findRow(deps, scope, id);
+  if (current.status !== 'recording') return finalizedAlready(deps, current, body.status, ctx);
+
+  const artifacts = (await loadArtifacts(deps, [current.id])).get(current.id) ?? [];
+  // Stores whose uploads bypass the app (S3) are asked what arrived.
+  const pending = artifacts.filter((a) => a.uploadedAt === null);
+  const found = await Promise.all(pending.map((a) => deps.store.stat(a.storageKey)));
+  const now = deps.clock.now();
+
+  const { otel: _ignored, ...incoming } = body.metadata ?? {};
+  const metadata = { ...current.metadata, ...incoming };
+  if (current.metadata.otel !== undefined) metadata.otel = current.metadata.otel;
+  checkMetadataSize(metadata);
+  const storedBytes = artifacts.reduce(
+    (sum, a) => sum + (a.sizeBytes ?? found[pending.indexOf(a)]?.size ?? 0),
+    0,
+  );
+
+  const updated = await deps.db.transaction(async (tx) => {
+    const rows = await tx
+      .update(episode)
+      .set({
+        status: body.status,
+        durationS: body.duration_s ?? current.durationS,
+        fps: body.fps ?? current.fps,
+        bytesTotal: body.bytes_total ?? storedBytes,
+        failureTimeS: body.status === 'failed' ? (body.failure_time_s ?? null) : null,
+        metadata,
+        finalizedAt: now,
+      })
+      .where(
+        and(
+          eq(episode.id, current.id),
+          eq(episode.projectId, scope.projectId),
+          eq(episode.status, 'recording'),
+        ),
+      )
+      .returning();
+    for (const [i, a] of pending.entries()) {
+      const obj = found[i];
+      if (obj)
+        await tx
+          .update(artifact)
+          .set({ sizeBytes: obj.size, contentType: obj.contentType, uploadedAt: now })
+          .where(
+            and(eq(artifact.episodeId, a.episodeId), eq(artifact.kind, a.kind), isNull(artifact.uploadedAt)),
+          );
+    }
+    return rows[0];
+  });
+  // Lost a race with a concurrent finalize: answer as a repeat would.
+  if (!updated) return finalizedAlready(deps, await findRow(deps, scope, id), body.status, ctx);
+  const fresh = (await loadArtifacts(deps, [updated.id])).get(updated.id) ?? [];
+  return toEpisode(updated, fresh, ctx.baseUrl);
+}
+
+async function finalizedAlready(
+  deps: CoreDeps,
+  row: EpisodeRow,
+  wanted: string,
+  ctx: RequestContext,
+): Promise<Episode> {
+  if (row.status !== wanted)
+    throw new ConflictError(`Episode is already finalized as "${row.status}"; it cannot become "${wanted}"`, {
+      status: row.status,
+    });
+  const artifacts = (await loadArtifacts(deps, [row.id])).get(row.id) ?? [];
+  return toEpisode(row, artifacts, ctx.baseUrl);
+}
+
+export async function getEpisode(
+  deps: CoreDeps,
+  scope: ProjectScope,
+  id: string,
+  ctx: RequestContext,
+): Promise<Episode> {
+  const row = await findRow(deps, scope, id);
+  const artifacts = (await loadArtifacts(deps, [row.id])).get(row.id) ?? [];
+  return toEpisode(row, artifacts, ctx.baseUrl);
+}
+
+/** A short-lived signed GET for one stored artifact; 404 when the slot is absent or never completed. */
+export async function artifactDownloadUrl(
+  deps: CoreDeps,
+  scope: ProjectScope,
+  id: string,
+  kind: string,
+  ctx: RequestContext,
+): Promise<string> {
+  const row = await findRow(deps, scope, id);
+  const [slot] = await deps.db
+    .select()
+    .from(artifact)
+    .where(and(eq(artifact.episodeId, row.id), eq(artifact.kind, kind)));
+  if (!slot) throw new NotFoundError(`Episode has no ${kind} artifact`);
+  let contentType = slot.contentType;
+  if (slot.uploadedAt === null) {
+    const obj = await deps.store.stat(slot.storageKey);
+    if (!obj) throw new NotFoundError(`The ${kind} artifact was never uploaded`);
+    contentType = obj.contentType;
+  }
+  const signed = await deps.store.signDownload(slot.storageKey, {
+    expiresInS: deps.limits.downloadUrlTtlS,
+    baseUrl: ctx.baseUrl,
+    contentType,
+  });
+  return signed.url;
+}
+
+interface Cursor {
+  t: string;
+  id: string;
+}
+
+export function encodeCursor(row: { createdAt: Date; id: string }): string {
+  return Buffer.from(JSON.stringify({ t: row.createdAt.toISOString(), id: row.id })).toString('base64url');
+}
+
+function decodeCursor(raw: string): Cursor {
+  try {
+    const c = JSON.parse(Buffer.from(raw, 'base64url').toString()) as Cursor;
+    if (typeof c.t === 'string' && !Number.isNaN(Date.parse(c.t)) && typeof c.id === 'string' && isUuid(c.id))
+      return c;
+  } catch {
+    // fall through
+  }
+  throw new ValidationError('Invalid query: cursor: not a cursor returned by this API', {
+    issues: [{ path: 'cursor', message: 'invalid cursor' }],
+  });
+}
+
+const escapeLike = (s: string) => s.replace(/[\\%_]/g, (c) => `\\${c}`);
+
+/** The WHERE clause of a list: project scope first, then filters; `q` may be a trace reference. */
+export function episodeFilters(scope: ProjectScope, q: Omit<ListEpisodesQuery, 'limit' | 'cursor'>): SQL {
+  const where: (SQL | undefined)[] = [eq(episode.projectId, scope.projectId)];
+  const traceRef = q.q ? parseTraceLookup(q.q) : null;
+  const traceId = q.trace_id ? (parseTraceLookup(q.trace_id)?.trace_id ?? q.trace_id) : traceRef?.trace_id;
+  const spanId = q.span_id ? q.span_id.trim().toLowerCase() : traceRef?.span_id;
+  if (traceId) where.push(eq(episode.traceId, traceId));
+  if (spanId) where.push(eq(episode.spanId, spanId));
+  if (q.q && !traceRef) {
+    const text = q.q.trim();
+    where.push(
+      or(
+        ilike(episode.name, `%${escapeLike(text)}%`),
+        eq(episode.policyVersion, text),
+        eq(episode.robot, text),
+        eq(episode.gitSha, text),
+      ),
+    );
+  }
+  if (q.status) where.push(eq(episode.status, q.status));
+  if (q.source) where.push(eq(episode.source, q.source));
+  if (q.policy_version) where.push(eq(episode.policyVersion, q.policy_version));
+  if (q.robot) where.push(eq(episode.robot, q.robot));
+  if (q.created_after) where.push(gte(episode.createdAt, new Date(q.created_after)));
+  if (q.created_before) where.push(lte(episode.createdAt, new Date(q.created_before)));
+  return and(...where) as SQL;
+}
+
+/** Newest first, keyset pagination on (created_at, id): no OFFSET scans, no count(*). */
+export async function listEpisodes(
+  deps: CoreDeps,
+  scope: ProjectScope,
+  query: ListEpisodesQuery,
+  ctx: RequestContext,
+): Promise<ListEpisodesResponse> {
+  const where = [episodeFilters(scope, query)];
+  if (query.cursor) {
+    const c = decodeCursor(query.cursor);
+    where.push(sql`(${episode.createdAt}, ${episode.id}) < (${c.t}::timestamptz, ${c.id}::uuid)`);
+  }
+  const rows = await deps.db
+    .select()
+    .from(episode)
+    .where(and(...where))
+    .orderBy(desc(episode.createdAt), desc(episode.id))
+    .limit(query.limit + 1);
+  const page = rows.slice(0, query.limit);
+  const artifacts = await loadArtifacts(
+    deps,
+    page.map((r) => r.id),
+  );
+  const last = page.at(-1);
+  return {
+    data: page.map((r) => toEpisode(r, artifacts.get(r.id) ?? [], ctx.baseUrl)),
+    next_cursor: rows.length > query.limit && last ? encodeCursor(last) : null,
+  };
+}
+
+/** Every episode of one trace in the project, in time order (the trace page). */
+export async function episodesOfTrace(
+  deps: CoreDeps,
+  scope: ProjectScope,
+  traceId: string,
+  ctx: RequestContext,
+  limit = 500,
+): Promise<Episode[]> {
+  const rows = await deps.db
+    .select()
+    .from(episode)
+    .where(and(eq(episode.projectId, scope.projectId), eq(episode.traceId, traceId)))
+    .orderBy(asc(episode.createdAt), asc(episode.id))
+    .limit(limit);
+  const artifacts = await loadArtifacts(
+    deps,
+    rows.map((r) => r.id),
+  );
+  return rows.map((r) => toEpisode(r, artifacts.get(r.id) ?? [], ctx.baseUrl));
+}

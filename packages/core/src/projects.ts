@@ -1,0 +1,151 @@
+import { randomUUID } from 'node:crypto';
+import { apiKey, type Database, project, projectMember } from '@robotrace/db';
+import { and, desc, eq, isNull, lt, or } from 'drizzle-orm';
+import { apiKeyPrefix, generateApiKey, hashApiKey, hashesEqual, isWellFormedApiKey } from './api-keys.js';
+import type { ProjectScope } from './deps.js';
+import { AuthError, ConflictError, NotFoundError, ValidationError } from './errors.js';
+import { isUuid } from './ids.js';
+
+export const PROJECT_NAME = /^[A-Za-z0-9][A-Za-z0-9 ._-]{0,62}$/;
+
+export interface ProjectRow {
+  id: string;
+  name: string;
+}
+
+export async function findProjectByName(db: Database, name: string): Promise<ProjectRow | null> {
+  const [row] = await db
+    .select({ id: project.id, name: project.name })
+    .from(project)
+    .where(eq(project.name, name));
+  return row ?? null;
+}
+
+export async function createProject(db: Database, name: string, ownerUserId?: string): Promise<ProjectRow> {
+  if (!PROJECT_NAME.test(name))
+    throw new ValidationError(
+      `Invalid project name "${name}": use 1–63 letters, digits, spaces, '.', '_' or '-'`,
+    );
+  if (await findProjectByName(db, name)) throw new ConflictError(`A project named "${name}" already exists`);
+  const row = { id: randomUUID(), name };
+  await db.transaction(async (tx) => {
+    await tx.insert(project).values(row);
+    if (ownerUserId)
+      await tx.insert(projectMember).values({ projectId: row.id, userId: ownerUserId, role: 'owner' });
+  });
+  return row;
+}
+
+export interface CreatedKey {
+  id: string;
+  key: string;
+  prefix: string;
+  name: string;
+}
+
+/** Stores only the hash; the full key is returned once, here. `key` may be injected by an operator. */
+export async function createApiKey(
+  db: Database,
+  scope: ProjectScope,
+  name: string,
+  key: string = generateApiKey(),
+): Promise<CreatedKey> {
+  if (!isWellFormedApiKey(key))
+    throw new ValidationError('API keys are rt_ followed by 20–120 of [A-Za-z0-9_]');
+  const row = {
+    id: randomUUID(),
+    projectId: scope.projectId,
+    name,
+    prefix: apiKeyPrefix(key),
+    hash: hashApiKey(key),
+  };
+  await db.insert(apiKey).values(row);
+  return { id: row.id, key, prefix: row.prefix, name };
+}
+
+/** True when this exact key is already stored (for the idempotent headless bootstrap). */
+export async function apiKeyExists(db: Database, key: string): Promise<{ projectId: string } | null> {
+  const [row] = await db
+    .select({ projectId: apiKey.projectId })
+    .from(apiKey)
+    .where(eq(apiKey.hash, hashApiKey(key)));
+  return row ?? null;
+}
+
+export interface AuthenticatedKey extends ProjectScope {
+  keyId: string;
+}
+
+const HOW_TO_GET_A_KEY =
+  'create one in the portal under API keys (or `npm run admin -- create-key --project <name>`) and pass it as `Authorization: Bearer rt_…` / ROBOTRACE_API_KEY';
+const LAST_USED_RESOLUTION_MS = 60_000;
+
+/** Resolves a Bearer key to its project. Revocation takes effect on the very next request (no cache). */
+export async function authenticateApiKey(
+  db: Database,
+  raw: string | undefined,
+  now: Date,
+): Promise<AuthenticatedKey> {
+  if (!raw) throw new AuthError(`Missing API key: ${HOW_TO_GET_A_KEY}`);
+  if (!isWellFormedApiKey(raw)) throw new AuthError(`Malformed API key: ${HOW_TO_GET_A_KEY}`);
+  const hash = hashApiKey(raw);
+  const [row] = await db
+    .select({ id: apiKey.id, projectId: apiKey.projectId, hash: apiKey.hash, lastUsedAt: apiKey.lastUsedAt })
+    .from(apiKey)
+    .where(and(eq(apiKey.hash, hash), isNull(apiKey.revokedAt)));
+  if (!row || !hashesEqual(row.hash, hash))
+    throw new AuthError(`Invalid or revoked API key: ${HOW_TO_GET_A_KEY}`);
+  // last_used_at at one-minute resolution: one write per key per minute, not one per request.
+  const stale = new Date(now.getTime() - LAST_USED_RESOLUTION_MS);
+  if (!row.lastUsedAt || row.lastUsedAt < stale) {
+    await db
+      .update(apiKey)
+      .set({ lastUsedAt: now })
+      .where(and(eq(apiKey.id, row.id), or(isNull(apiKey.lastUsedAt), lt(apiKey.lastUsedAt, stale))));
+  }
+  return { projectId: row.projectId, keyId: row.id };
+}
+
+export interface ApiKeySummary {
+  id: string;
+  name: string;
+  prefix: string;
+  createdAt: Date;
+  lastUsedAt: Date | null;
+  revokedAt: Date | null;
+}
+
+export async function listApiKeys(db: Database, scope: ProjectScope): Promise<ApiKeySummary[]> {
+  return db
+    .select({
+      id: apiKey.id,
+      name: apiKey.name,
+      prefix: apiKey.prefix,
+      createdAt: apiKey.createdAt,
+      lastUsedAt: apiKey.lastUsedAt,
+      revokedAt: apiKey.revokedAt,
+    })
+    .from(apiKey)
+    .where(eq(apiKey.projectId, scope.projectId))
+    .orderBy(desc(apiKey.createdAt));
+}
+
+export async function revokeApiKey(db: Database, scope: ProjectScope, id: string, now: Date): Promise<void> {
+  if (!isUuid(id)) throw new NotFoundError('API key not found');
+  const rows = await db
+    .update(apiKey)
+    .set({ revokedAt: now })
+    .where(and(eq(apiKey.id, id), eq(apiKey.projectId, scope.projectId), isNull(apiKey.revokedAt)))
+    .returning({ id: apiKey.id });
+  if (rows.length === 0) throw new NotFoundError('API key not found');
+}
+
+/** The projects a portal user belongs to, oldest first (the first is their default). */
+export async function projectsOfUser(db: Database, userId: string): Promise<ProjectRow[]> {
+  return db
+    .select({ id: project.id, name: project.name })
+    .from(projectMember)
+    .innerJoin(project, eq(project.id, projectMember.projectId))
+    .where(eq(projectMember.userId, userId))
+    .orderBy(project.createdAt);
+}

@@ -1,0 +1,202 @@
+import { sql } from 'drizzle-orm';
+import {
+  bigint,
+  boolean,
+  doublePrecision,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  primaryKey,
+  text,
+  timestamp,
+  uniqueIndex,
+  uuid,
+} from 'drizzle-orm/pg-core';
+
+const tz = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
+
+// ---- Better Auth's core tables (the portal signs in through Better Auth; column names follow its schema). ----
+
+export const user = pgTable('user', {
+  id: text('id').primaryKey(),
+  name: text('name').notNull(),
+  email: text('email').notNull().unique(),
+  emailVerified: boolean('email_verified').notNull().default(false),
+  image: text('image'),
+  createdAt: tz('created_at').notNull().defaultNow(),
+  updatedAt: tz('updated_at').notNull().defaultNow(),
+});
+
+export const session = pgTable(
+  'session',
+  {
+    id: text('id').primaryKey(),
+    expiresAt: tz('expires_at').notNull(),
+    token: text('token').notNull().unique(),
+    createdAt: tz('created_at').notNull().defaultNow(),
+    updatedAt: tz('updated_at').notNull().defaultNow(),
+    ipAddress: text('ip_address'),
+    userAgent: text('user_agent'),
+    userId: text('user_id')
+      .notNull()
+      .references(() => user.id, { onDelete: 'cascade' }),
+  },
+  (t) => [index('session_user_idx').on(t.userId)],
+);
+
+export const account = pgTable(
+  'account',
+  {
+    id: text('id').primaryKey(),
+    accountId: text('account_id').notNull(),
+    providerId: text('provider_id').notNull(),
+    userId: text('user_id')
+      .notNull()
+      .references(() => user.id, { onDelete: 'cascade' }),
+    accessToken: text('access_token'),
+    refreshToken: text('refresh_token'),
+    idToken: text('id_token'),
+    accessTokenExpiresAt: tz('access_token_expires_at'),
+    refreshTokenExpiresAt: tz('refresh_token_expires_at'),
+    scope: text('scope'),
+    password: text('password'),
+    createdAt: tz('created_at').notNull().defaultNow(),
+    updatedAt: tz('updated_at').notNull().defaultNow(),
+  },
+  (t) => [index('account_user_idx').on(t.userId)],
+);
+
+export const verification = pgTable('verification', {
+  id: text('id').primaryKey(),
+  identifier: text('identifier').notNull(),
+  value: text('value').notNull(),
+  expiresAt: tz('expires_at').notNull(),
+  createdAt: tz('created_at').notNull().defaultNow(),
+  updatedAt: tz('updated_at').notNull().defaultNow(),
+});
+
+// ---- RoboTrace's own tables. ----
+
+export const project = pgTable('project', {
+  id: uuid('id').primaryKey(),
+  name: text('name').notNull().unique(),
+  createdAt: tz('created_at').notNull().defaultNow(),
+});
+
+export const projectMember = pgTable(
+  'project_member',
+  {
+    projectId: uuid('project_id')
+      .notNull()
+      .references(() => project.id, { onDelete: 'cascade' }),
+    userId: text('user_id')
+      .notNull()
+      .references(() => user.id, { onDelete: 'cascade' }),
+    role: text('role').notNull().default('owner'),
+    createdAt: tz('created_at').notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.projectId, t.userId] }), index('project_member_user_idx').on(t.userId)],
+);
+
+/** API keys: only the SHA-256 of the key is stored; `prefix` is what the portal shows. */
+export const apiKey = pgTable(
+  'api_key',
+  {
+    id: uuid('id').primaryKey(),
+    projectId: uuid('project_id')
+      .notNull()
+      .references(() => project.id, { onDelete: 'cascade' }),
+    name: text('name').notNull(),
+    prefix: text('prefix').notNull(),
+    hash: text('hash').notNull(),
+    createdAt: tz('created_at').notNull().defaultNow(),
+    lastUsedAt: tz('last_used_at'),
+    revokedAt: tz('revoked_at'),
+  },
+  (t) => [uniqueIndex('api_key_hash_idx').on(t.hash), index('api_key_project_idx').on(t.projectId)],
+);
+
+export const episode = pgTable(
+  'episode',
+  {
+    id: uuid('id').primaryKey(),
+    projectId: uuid('project_id')
+      .notNull()
+      .references(() => project.id, { onDelete: 'cascade' }),
+    name: text('name'),
+    source: text('source').notNull(),
+    status: text('status').notNull(),
+    robot: text('robot'),
+    policyVersion: text('policy_version'),
+    envVersion: text('env_version'),
+    gitSha: text('git_sha'),
+    seed: bigint('seed', { mode: 'number' }),
+    fps: doublePrecision('fps'),
+    durationS: doublePrecision('duration_s'),
+    failureTimeS: doublePrecision('failure_time_s'),
+    bytesTotal: bigint('bytes_total', { mode: 'number' }),
+    metadata: jsonb('metadata').$type<Record<string, unknown>>().notNull().default({}),
+    traceId: text('trace_id'),
+    spanId: text('span_id'),
+    createdAt: tz('created_at').notNull().defaultNow(),
+    finalizedAt: tz('finalized_at'),
+  },
+  (t) => [
+    // Newest-first keyset pagination within a project.
+    index('episode_project_created_idx').on(t.projectId, t.createdAt.desc(), t.id.desc()),
+    index('episode_project_status_created_idx').on(t.projectId, t.status, t.createdAt.desc(), t.id.desc()),
+    index('episode_project_trace_idx')
+      .on(t.projectId, t.traceId, t.createdAt)
+      .where(sql`${t.traceId} is not null`),
+    index('episode_project_span_idx').on(t.projectId, t.spanId).where(sql`${t.spanId} is not null`),
+    index('episode_project_policy_idx').on(t.projectId, t.policyVersion, t.createdAt.desc()),
+  ],
+);
+
+/** One row per requested artifact slot; `uploadedAt` is set once the bytes are completely stored. */
+export const artifact = pgTable(
+  'artifact',
+  {
+    episodeId: uuid('episode_id')
+      .notNull()
+      .references(() => episode.id, { onDelete: 'cascade' }),
+    kind: text('kind').notNull(),
+    storageKey: text('storage_key').notNull(),
+    contentType: text('content_type'),
+    sizeBytes: bigint('size_bytes', { mode: 'number' }),
+    uploadedAt: tz('uploaded_at'),
+  },
+  (t) => [primaryKey({ columns: [t.episodeId, t.kind] })],
+);
+
+/** Stored responses of Idempotency-Key'd requests (kept ≥ 24 h). */
+export const idempotencyKey = pgTable(
+  'idempotency_key',
+  {
+    projectId: uuid('project_id').notNull(),
+    key: text('key').notNull(),
+    scope: text('scope').notNull(),
+    requestHash: text('request_hash').notNull(),
+    status: integer('status').notNull(),
+    body: jsonb('body').notNull(),
+    createdAt: tz('created_at').notNull().defaultNow(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.projectId, t.scope, t.key] }),
+    index('idempotency_created_idx').on(t.createdAt),
+  ],
+);
+
+export const schema = {
+  user,
+  session,
+  account,
+  verification,
+  project,
+  projectMember,
+  apiKey,
+  episode,
+  artifact,
+  idempotencyKey,
+};

@@ -1,0 +1,139 @@
+import { randomBytes } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdir, readFile, rename, rm, stat, statfs, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { type Readable, Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { ArtifactStore, SignedUrl, StoredObject } from './port.js';
+import { type SignatureCheck, type SignedOp, sign, verify } from './signing.js';
+
+const SEGMENT = /^[A-Za-z0-9_-]{1,100}$/;
+
+/** Thrown while streaming when the body is larger than allowed; nothing is kept. */
+export class UploadTooLargeError extends Error {
+  constructor(readonly maxBytes: number) {
+    super(`upload is larger than the limit of ${maxBytes} bytes`);
+  }
+}
+
+/** Thrown when the disk has no room; the partial file is removed. */
+export class StorageFullError extends Error {}
+
+export interface LocalRequest {
+  key: string;
+  op: SignedOp;
+  expiresAtS: number;
+  contentType: string;
+  signature: string;
+}
+
+/**
+ * Artifacts on the local disk (the embedded default). URLs point at the app (`/api/storage/...`) and carry
+ * an HMAC over (op, key, expiry, content type) with the server secret, so only what the API handed out works.
+ * Writes go to a temp file renamed into place when complete: an interrupted PUT leaves no partial artifact.
+ */
+export class LocalDiskStore implements ArtifactStore {
+  readonly kind = 'local' as const;
+
+  constructor(
+    private readonly root: string,
+    private readonly secret: string,
+    private readonly nowS: () => number = () => Math.floor(Date.now() / 1000),
+  ) {}
+
+  /** Maps a generated key to a path under the root; refuses anything that is not plain segments. */
+  pathOf(key: string): string {
+    const segments = key.split('/');
+    if (segments.length < 1 || !segments.every((s) => SEGMENT.test(s)))
+      throw new Error('invalid storage key');
+    return join(this.root, ...segments);
+  }
+
+  private url(
+    op: SignedOp,
+    key: string,
+    contentType: string,
+    expiresInS: number,
+    baseUrl: string,
+  ): SignedUrl {
+    const expiresAtS = this.nowS() + expiresInS;
+    const sig = sign(this.secret, { op, key, expiresAtS, contentType });
+    const params = new URLSearchParams({ op, exp: String(expiresAtS), ct: contentType, sig });
+    return {
+      url: `${baseUrl}/api/storage/${key.split('/').map(encodeURIComponent).join('/')}?${params}`,
+      expiresAt: new Date(expiresAtS * 1000),
+    };
+  }
+
+  async signUpload(key: string, o: { contentType: string; expiresInS: number; baseUrl: string }) {
+    this.pathOf(key);
+    return this.url('put', key, o.contentType, o.expiresInS, o.baseUrl);
+  }
+
+  async signDownload(key: string, o: { expiresInS: number; baseUrl: string; contentType?: string | null }) {
+    this.pathOf(key);
+    return this.url('get', key, o.contentType ?? 'application/octet-stream', o.expiresInS, o.baseUrl);
+  }
+
+  /** Checks a request against its signature; `key` comes from the URL path. */
+  check(req: LocalRequest): SignatureCheck {
+    return verify(this.secret, req, req.signature, this.nowS());
+  }
+
+  /** Streams the body to a temp file, then renames it into place. Returns the stored size. */
+  async write(key: string, body: Readable, maxBytes: number, contentType: string): Promise<number> {
+    const target = this.pathOf(key);
+    await mkdir(dirname(target), { recursive: true });
+    const temp = `${target}.${randomBytes(6).toString('hex')}.part`;
+    let size = 0;
+    const counter = new Transform({
+      transform(chunk: Buffer, _enc, done) {
+        size += chunk.length;
+        if (size > maxBytes) done(new UploadTooLargeError(maxBytes));
+        else done(null, chunk);
+      },
+    });
+    try {
+      await pipeline(body, counter, createWriteStream(temp, { flags: 'wx', mode: 0o600 }));
+      await writeFile(`${target}.meta`, JSON.stringify({ contentType }));
+      await rename(temp, target);
+      return size;
+    } catch (err) {
+      await rm(temp, { force: true });
+      if ((err as NodeJS.ErrnoException).code === 'ENOSPC')
+        throw new StorageFullError('no space left on the artifact disk');
+      throw err;
+    }
+  }
+
+  read(key: string, range?: { start: number; end: number }): Readable {
+    return createReadStream(this.pathOf(key), range);
+  }
+
+  async stat(key: string): Promise<StoredObject | null> {
+    try {
+      const s = await stat(this.pathOf(key));
+      let contentType: string | null = null;
+      try {
+        contentType =
+          (JSON.parse(await readFile(`${this.pathOf(key)}.meta`, 'utf8')) as { contentType?: string })
+            .contentType ?? null;
+      } catch {
+        // no sidecar: unknown type
+      }
+      return { size: s.size, contentType };
+    } catch {
+      return null;
+    }
+  }
+
+  async delete(key: string): Promise<void> {
+    await rm(this.pathOf(key), { force: true });
+    await rm(`${this.pathOf(key)}.meta`, { force: true });
+  }
+
+  async ping(): Promise<void> {
+    await mkdir(this.root, { recursive: true });
+    await statfs(this.root);
+  }
+}
