@@ -13,7 +13,9 @@ VECTORS = REPO_ROOT / "spec" / "trace-context-vectors.json"
 
 
 @pytest.fixture(autouse=True)
-def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+def _isolated_env(
+    monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[None]:
     """No test sees the developer's ROBOTRACE_* variables or ~/.robotrace/credentials."""
     for name in list(os.environ):
         if name.startswith("ROBOTRACE_"):

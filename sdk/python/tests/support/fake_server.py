@@ -40,8 +40,8 @@ class FakeServer:
     def fail_next(self, route: str, *answers: httpx.Response | Exception) -> None:
         self._queued[route].extend(answers)
 
-    def transport(self) -> httpx.MockTransport:
-        return httpx.MockTransport(self.handle)
+    def transport(self) -> httpx.BaseTransport:
+        return _Transport(self)
 
     def routes(self, route: str) -> list[Recorded]:
         return [r for r in self.requests if _route(r.method, r.path) == route]
@@ -63,7 +63,7 @@ class FakeServer:
         if route == "create":
             return self._create(json.loads(body))
         if route == "upload":
-            _, _, episode_id, kind = path.strip("/").split("/")
+            _, episode_id, kind = path.strip("/").split("/")
             self.uploads[(episode_id, kind)] = body
             return httpx.Response(200)
         if route == "finalize":
@@ -99,6 +99,16 @@ class FakeServer:
                 "warnings": [],
             },
         )
+
+
+class _Transport(httpx.BaseTransport):
+    """Like httpx.MockTransport, but hands the request body over unread, so chunking stays visible."""
+
+    def __init__(self, server: FakeServer) -> None:
+        self._server = server
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        return self._server.handle(request)
 
 
 def _route(method: str, path: str) -> str:
