@@ -8,6 +8,8 @@ from typing import Any
 
 import pytest
 
+from .support.robotrace_server import RunningServer, start_server
+
 REPO_ROOT = Path(__file__).resolve().parents[3]
 VECTORS = REPO_ROOT / "spec" / "trace-context-vectors.json"
 
@@ -25,6 +27,16 @@ def _isolated_env(
     import robotrace
 
     robotrace.close()
+
+
+@pytest.fixture(scope="session")
+def robotrace_server() -> Iterator[RunningServer]:
+    """The server built from this repo, on a fresh data dir, for the whole test session."""
+    server = start_server()
+    try:
+        yield server
+    finally:
+        server.stop()
 
 
 def capture_vectors() -> list[dict[str, Any]]:

@@ -44,8 +44,8 @@ def _sdk_can_produce(case: dict[str, Any]) -> bool:
 
 @pytest.mark.parametrize("case", [c for c in CASES if _sdk_can_produce(c)], ids=_ids)
 def test_span_started_by_the_real_sdk(case: dict[str, Any]) -> None:
-    """The SDK's span inherits trace id, sampling and tracestate from a remote parent; its span id comes from
-    our id generator. (The SDK only ever writes flags 00/01, so vectors with other flags run above.)"""
+    """The SDK's span inherits trace id, sampled bit and tracestate from a remote parent; its span id comes
+    from our id generator. (A child's flags come from sampling, so other flag bytes are covered above.)"""
     tracer, ids, _ = parent_based_tracer()
     parent = trace.NonRecordingSpan(span_context(case["span_context"], is_remote=True))
     ids.span_ids.append(int(case["span_context"]["span_id"], 16))
