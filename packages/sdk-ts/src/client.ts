@@ -1,0 +1,283 @@
+import { randomUUID } from 'node:crypto';
+import { type ResolvedConfig, type RoboTraceOptions, resolveConfig } from './config.js';
+import { Episode, type EpisodeBackend } from './episode.js';
+import { RobotraceError } from './errors.js';
+import { Transport } from './http/transport.js';
+import { type CapturedTrace, captureActiveSpan, linkSpanToEpisode } from './otel/active.js';
+import { fileSize, type ProgressListener, uploadFile } from './upload.js';
+import {
+  checkFinalStatus,
+  checkInteger,
+  checkMetadata,
+  checkNonNegative,
+  checkPath,
+  checkSource,
+  checkText,
+} from './validate.js';
+import { SDK_VERSION } from './version.js';
+import {
+  ARTIFACT_KINDS,
+  type ArtifactKind,
+  type CreateEpisodeBody,
+  type CreateEpisodeResult,
+  type EpisodePage,
+  type EpisodeRecord,
+  type EpisodeSource,
+  type FinalizeEpisodeBody,
+  type JsonObject,
+  type ListEpisodesQuery,
+  type OtelBlock,
+} from './wire.js';
+
+/** The reproducibility facts of an episode (all optional except that `source` defaults to "real"). */
+export interface EpisodeFields {
+  name?: string;
+  source?: EpisodeSource;
+  robot?: string;
+  policyVersion?: string;
+  envVersion?: string;
+  gitSha?: string;
+  seed?: number;
+  fps?: number;
+  /**
+   * Free-form JSON. `metadata.otel` is special: `null` means "attach no trace context", an object is sent
+   * instead of the active span's context.
+   */
+  metadata?: JsonObject;
+}
+
+export interface StartEpisodeOptions extends EpisodeFields {
+  /** Upload slots to request (default: all three). */
+  artifacts?: ArtifactKind[];
+}
+
+export interface LogEpisodeOptions extends EpisodeFields {
+  /** Paths of files to upload, streamed from disk. */
+  video?: string;
+  sensors?: string;
+  actions?: string;
+  durationS?: number;
+  /** Final status (default "ready"). */
+  status?: 'ready' | 'failed';
+  failureTimeS?: number;
+  /** Stored at `metadata.failure_reason` when status is "failed". */
+  failureReason?: string;
+  onProgress?: ProgressListener;
+}
+
+interface Output {
+  write(text: string): unknown;
+  isTTY?: boolean;
+}
+
+export interface RoboTraceClientOptions extends RoboTraceOptions {
+  /** Where the portal URL line goes (default `process.stderr`); printed only when it is a TTY. */
+  output?: Output;
+}
+
+/**
+ * The RoboTrace client. Configuration comes from the options, then `ROBOTRACE_*` environment variables, then
+ * `~/.robotrace/credentials`; a missing key fails here with a message saying how to set one.
+ */
+export class RoboTrace implements EpisodeBackend {
+  readonly config: ResolvedConfig;
+  readonly #transport: Transport;
+  readonly #fetch: typeof fetch;
+  readonly #userAgent: string;
+  readonly #output: Output;
+
+  constructor(options: RoboTraceClientOptions = {}) {
+    this.config = resolveConfig(options);
+    this.#fetch = options.fetch ?? globalThis.fetch;
+    const suffix = options.userAgentSuffix ? ` ${options.userAgentSuffix}` : '';
+    this.#userAgent = `robotrace-ts/${SDK_VERSION} node/${process.versions.node} ${process.platform}/${process.arch}${suffix}`;
+    this.#output = options.output ?? process.stderr;
+    this.#transport = new Transport({
+      apiKey: this.config.apiKey,
+      baseUrl: this.config.baseUrl,
+      timeoutMs: this.config.timeoutMs,
+      userAgent: this.#userAgent,
+      sdkVersion: SDK_VERSION,
+      fetch: this.#fetch,
+    });
+  }
+
+  get baseUrl(): string {
+    return this.config.baseUrl;
+  }
+
+  /**
+   * Creates an episode, uploads its files, finalizes it and returns it. The trace context is the span active
+   * when this is called. If an upload fails, the episode is finalized "failed" with the reason and the error
+   * is thrown.
+   */
+  async logEpisode(options: LogEpisodeOptions): Promise<Episode> {
+    const trace = this.#capture();
+    const body = episodeBody(options, trace?.block);
+    const status = checkFinalStatus(options.status);
+    const durationS = checkNonNegative('durationS', options.durationS);
+    const failureTimeS = checkNonNegative('failureTimeS', options.failureTimeS);
+    const failureReason = checkText('failureReason', options.failureReason, 10_000);
+    if (status !== 'failed' && (failureTimeS !== undefined || failureReason !== undefined)) {
+      throw new TypeError('robotrace: failureTimeS and failureReason need status: "failed"');
+    }
+    const files: Array<[ArtifactKind, string]> = [];
+    for (const kind of ARTIFACT_KINDS) {
+      const path = checkPath(kind, options[kind]);
+      if (path !== undefined) {
+        await fileSize(path, kind);
+        files.push([kind, path]);
+      }
+    }
+    body.request_uploads = files.map(([kind]) => kind);
+
+    const episode = await this.#create(body, trace, false);
+    for (const [kind, path] of files) {
+      try {
+        await episode.upload(kind, path, options.onProgress ? { onProgress: options.onProgress } : {});
+      } catch (error) {
+        await episode.fail(`upload of ${kind} failed: ${(error as Error).message}`).catch(() => undefined);
+        throw error;
+      }
+    }
+    const finish = { durationS, fps: body.fps };
+    if (status === 'failed') await episode.fail(failureReason ?? 'failed', { ...finish, failureTimeS });
+    else await episode.finish(finish);
+    return episode;
+  }
+
+  /**
+   * Creates an episode now (capturing the span active now) and returns a handle to upload files and finish it.
+   * The trace context never changes afterwards, whichever span is active when it finishes.
+   */
+  async startEpisode(options: StartEpisodeOptions = {}): Promise<Episode> {
+    const trace = this.#capture();
+    const body = episodeBody(options, trace?.block);
+    const artifacts = options.artifacts ?? [...ARTIFACT_KINDS];
+    if (!Array.isArray(artifacts) || artifacts.some((kind) => !ARTIFACT_KINDS.includes(kind))) {
+      throw new TypeError(`robotrace: artifacts must list kinds among ${ARTIFACT_KINDS.join(', ')}`);
+    }
+    body.request_uploads = [...new Set(artifacts)];
+    return this.#create(body, trace, true);
+  }
+
+  /** `GET /api/episodes/{id}`. */
+  getEpisode(id: string): Promise<EpisodeRecord> {
+    if (typeof id !== 'string' || id.trim() === '')
+      throw new TypeError('robotrace: episode id must be a non-empty string');
+    return this.#transport.json<EpisodeRecord>({
+      method: 'GET',
+      path: `/api/episodes/${encodeURIComponent(id.trim())}`,
+      what: 'get episode',
+    });
+  }
+
+  /** One page of `GET /api/episodes` (newest first). */
+  listEpisodes(query: ListEpisodesQuery = {}): Promise<EpisodePage> {
+    return this.#transport.json<EpisodePage>({
+      method: 'GET',
+      path: '/api/episodes',
+      query: { ...query },
+      what: 'list episodes',
+    });
+  }
+
+  /** Every episode matching the query, following cursors. */
+  async *iterateEpisodes(query: ListEpisodesQuery = {}): AsyncGenerator<EpisodeRecord> {
+    let cursor = query.cursor;
+    do {
+      const page = await this.listEpisodes({ ...query, cursor });
+      yield* page.data;
+      cursor = page.next_cursor ?? undefined;
+    } while (cursor);
+  }
+
+  /** The portal page of an episode. */
+  portalUrl(episodeId: string): string {
+    return `${this.config.baseUrl}/portal/episodes/${encodeURIComponent(episodeId)}`;
+  }
+
+  /** @internal EpisodeBackend */
+  uploadArtifact(
+    kind: ArtifactKind,
+    path: string,
+    url: string,
+    onProgress?: ProgressListener,
+  ): Promise<number> {
+    return uploadFile({
+      kind,
+      path,
+      url: new URL(url, `${this.config.baseUrl}/`).toString(),
+      fetch: this.#fetch,
+      timeoutMs: this.config.uploadTimeoutMs,
+      userAgent: this.#userAgent,
+      onProgress,
+    });
+  }
+
+  /** @internal EpisodeBackend */
+  finalizeEpisode(id: string, body: FinalizeEpisodeBody): Promise<EpisodeRecord> {
+    return this.#transport.json<EpisodeRecord>({
+      method: 'POST',
+      path: `/api/ingest/episode/${encodeURIComponent(id)}/finalize`,
+      body,
+      idempotencyKey: randomUUID(),
+      what: 'finalize episode',
+    });
+  }
+
+  #capture(): CapturedTrace | undefined {
+    return captureActiveSpan(this.config.respectSampled);
+  }
+
+  async #create(
+    body: CreateEpisodeBody,
+    trace: CapturedTrace | undefined,
+    measureDuration: boolean,
+  ): Promise<Episode> {
+    const created = await this.#transport.json<CreateEpisodeResult>({
+      method: 'POST',
+      path: '/api/ingest/episode',
+      body,
+      idempotencyKey: randomUUID(),
+      what: 'create episode',
+    });
+    if (typeof created.episode_id !== 'string' || !Array.isArray(created.upload_urls)) {
+      throw new RobotraceError('create episode: the server answered without episode_id and upload_urls');
+    }
+    const url = created.portal_url
+      ? new URL(created.portal_url, `${this.config.baseUrl}/`).toString()
+      : this.portalUrl(created.episode_id);
+    if (!this.config.quiet && this.#output.isTTY) this.#output.write(`[robotrace] → ${url}\n`);
+    if (trace && body.otel && this.config.linkSpan) linkSpanToEpisode(trace.span, created.episode_id, url);
+    return new Episode(this, created, url, body.otel, measureDuration);
+  }
+}
+
+/** The create body from validated arguments; the otel block only when the user did not decide otherwise. */
+function episodeBody(options: EpisodeFields, ambient: OtelBlock | undefined): CreateEpisodeBody {
+  if (typeof options !== 'object' || options === null)
+    throw new TypeError('robotrace: options must be an object');
+  const body: CreateEpisodeBody = { source: checkSource(options.source), request_uploads: [] };
+  const text: Array<[keyof CreateEpisodeBody, string, unknown, number]> = [
+    ['name', 'name', options.name, 500],
+    ['robot', 'robot', options.robot, 200],
+    ['policy_version', 'policyVersion', options.policyVersion, 200],
+    ['env_version', 'envVersion', options.envVersion, 200],
+    ['git_sha', 'gitSha', options.gitSha, 100],
+  ];
+  for (const [wireName, argName, value, max] of text) {
+    const checked = checkText(argName, value, max);
+    if (checked !== undefined) (body as unknown as Record<string, unknown>)[wireName] = checked;
+  }
+  const seed = checkInteger('seed', options.seed);
+  if (seed !== undefined) body.seed = seed;
+  const fps = checkNonNegative('fps', options.fps);
+  if (fps !== undefined) body.fps = fps;
+  const metadata = checkMetadata(options.metadata);
+  if (metadata) body.metadata = metadata;
+  // An explicit metadata.otel (object or null) is the user's choice: the ambient span is not sent beside it.
+  const userDecided = metadata !== undefined && Object.hasOwn(metadata, 'otel');
+  if (ambient && !userDecided) body.otel = ambient;
+  return body;
+}

@@ -1,0 +1,138 @@
+import { credentialsPath, DEFAULT_PROFILE, readCredentials } from './credentials.js';
+import { ConfigurationError } from './errors.js';
+
+export interface OtelOptions {
+  /** Drop the trace block when the active span is not sampled. Env `ROBOTRACE_OTEL_RESPECT_SAMPLED=1`. */
+  respectSampled?: boolean;
+  /** After creating an episode, set `robotrace.episode_id` / `robotrace.episode_url` on the still-recording span. Env `ROBOTRACE_OTEL_LINK_SPAN=1`. */
+  linkSpan?: boolean;
+}
+
+export interface RoboTraceOptions {
+  /** API key (`rt_…`). Default: `ROBOTRACE_API_KEY`, then the credentials file. */
+  apiKey?: string;
+  /** Server URL, e.g. `http://localhost:3000`. Default: `ROBOTRACE_BASE_URL`, then the credentials file. */
+  baseUrl?: string;
+  /** A `fetch` implementation (tests, proxies). Default: the global `fetch`. */
+  fetch?: typeof fetch;
+  /** Per-attempt timeout of API calls in ms (default 30 000). */
+  timeoutMs?: number;
+  /** Per-attempt timeout of one file upload in ms (default 15 minutes). */
+  uploadTimeoutMs?: number;
+  otel?: OtelOptions;
+  /** Never print the portal URL. Env `ROBOTRACE_QUIET=1`. */
+  quiet?: boolean;
+  /** Profile of the credentials file (default `default`). */
+  profile?: string;
+  /** Where `ROBOTRACE_*` variables are read from (default `process.env`). */
+  env?: NodeJS.ProcessEnv;
+  /** Appended to the User-Agent (the CLI names itself here). */
+  userAgentSuffix?: string;
+}
+
+export interface ResolvedConfig {
+  apiKey: string;
+  baseUrl: string;
+  timeoutMs: number;
+  uploadTimeoutMs: number;
+  respectSampled: boolean;
+  linkSpan: boolean;
+  quiet: boolean;
+  /** Where the key came from, for `robotrace whoami`. */
+  apiKeySource: string;
+}
+
+export const DEFAULT_TIMEOUT_MS = 30_000;
+export const DEFAULT_UPLOAD_TIMEOUT_MS = 15 * 60_000;
+
+const HOW_TO_SET_KEY =
+  'set ROBOTRACE_API_KEY, pass { apiKey } to new RoboTrace(), or run `robotrace login` (keys look like rt_…; create one in the portal or with `npm run admin -- create-key`)';
+const HOW_TO_SET_URL = 'set ROBOTRACE_BASE_URL, pass { baseUrl }, or run `robotrace login`';
+
+/** Options first, then environment, then the credentials file. Fails with one actionable message. */
+export function resolveConfig(options: RoboTraceOptions = {}): ResolvedConfig {
+  const env = options.env ?? process.env;
+  const profileName = options.profile ?? DEFAULT_PROFILE;
+  const needsFile = !clean(options.apiKey) || !clean(options.baseUrl);
+  const path = credentialsPath(env);
+  let file: Map<string, string> | undefined;
+  if (needsFile) {
+    try {
+      file = readCredentials(path).get(profileName);
+    } catch (error) {
+      throw new ConfigurationError(`cannot read ${path}: ${(error as Error).message}`);
+    }
+  }
+
+  const key = pick([
+    [clean(options.apiKey), 'option apiKey'],
+    [clean(env.ROBOTRACE_API_KEY), 'ROBOTRACE_API_KEY'],
+    [clean(file?.get('api_key')), `${path} [${profileName}]`],
+  ]);
+  if (!key) throw new ConfigurationError(`no RoboTrace API key: ${HOW_TO_SET_KEY}`);
+  if (!/^rt_\S+$/.test(key.value)) {
+    throw new ConfigurationError(`the API key from ${key.source} does not look like a RoboTrace key (rt_…)`);
+  }
+
+  const url = pick([
+    [clean(options.baseUrl), 'option baseUrl'],
+    [clean(env.ROBOTRACE_BASE_URL), 'ROBOTRACE_BASE_URL'],
+    [clean(file?.get('base_url')), `${path} [${profileName}]`],
+  ]);
+  if (!url) throw new ConfigurationError(`no RoboTrace server URL: ${HOW_TO_SET_URL}`);
+
+  return {
+    apiKey: key.value,
+    baseUrl: normalizeBaseUrl(url.value, url.source),
+    timeoutMs: positive(options.timeoutMs, DEFAULT_TIMEOUT_MS, 'timeoutMs'),
+    uploadTimeoutMs: positive(options.uploadTimeoutMs, DEFAULT_UPLOAD_TIMEOUT_MS, 'uploadTimeoutMs'),
+    respectSampled: options.otel?.respectSampled ?? envFlag(env.ROBOTRACE_OTEL_RESPECT_SAMPLED),
+    linkSpan: options.otel?.linkSpan ?? envFlag(env.ROBOTRACE_OTEL_LINK_SPAN),
+    quiet: options.quiet ?? envFlag(env.ROBOTRACE_QUIET),
+    apiKeySource: key.source,
+  };
+}
+
+/** `http(s)://host[:port][/prefix]` without a trailing slash. */
+export function normalizeBaseUrl(value: string, source = 'baseUrl'): string {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new ConfigurationError(`the server URL from ${source} is not a URL: ${value}`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new ConfigurationError(
+      `the server URL from ${source} must start with http:// or https://: ${value}`,
+    );
+  }
+  if (url.search || url.hash) {
+    throw new ConfigurationError(
+      `the server URL from ${source} must not carry a query or fragment: ${value}`,
+    );
+  }
+  return `${url.origin}${url.pathname}`.replace(/\/+$/, '');
+}
+
+export function envFlag(value: string | undefined): boolean {
+  return value !== undefined && ['1', 'true', 'yes', 'on'].includes(value.trim().toLowerCase());
+}
+
+function clean(value: string | undefined): string | undefined {
+  const trimmed = value?.trim();
+  return trimmed ? trimmed : undefined;
+}
+
+function pick(
+  candidates: Array<[string | undefined, string]>,
+): { value: string; source: string } | undefined {
+  for (const [value, source] of candidates) if (value !== undefined) return { value, source };
+  return undefined;
+}
+
+function positive(value: number | undefined, fallback: number, name: string): number {
+  if (value === undefined) return fallback;
+  if (!Number.isFinite(value) || value <= 0)
+    throw new ConfigurationError(`${name} must be a positive number of ms`);
+  return value;
+}

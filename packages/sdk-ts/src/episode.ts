@@ -1,0 +1,147 @@
+import { RobotraceError } from './errors.js';
+import type { ProgressListener } from './upload.js';
+import { checkMetadata, checkNonNegative } from './validate.js';
+import type {
+  ArtifactKind,
+  CreateEpisodeResult,
+  EpisodeRecord,
+  EpisodeStatus,
+  FinalizeEpisodeBody,
+  JsonObject,
+  OtelBlock,
+  UploadUrl,
+} from './wire.js';
+import { ARTIFACT_KINDS } from './wire.js';
+
+export interface FinishOptions {
+  /** Run length in seconds. Default for `startEpisode`: the time since the episode started. */
+  durationS?: number;
+  fps?: number;
+  /** Merged into the stored metadata. */
+  metadata?: JsonObject;
+}
+
+export interface FailOptions extends FinishOptions {
+  /** When in the run the failure happened, in seconds from its start. */
+  failureTimeS?: number;
+}
+
+export interface UploadOptions {
+  onProgress?: ProgressListener;
+}
+
+/** What an Episode needs from its client; kept narrow so the handle stays a small object. */
+export interface EpisodeBackend {
+  uploadArtifact(
+    kind: ArtifactKind,
+    path: string,
+    url: string,
+    onProgress?: ProgressListener,
+  ): Promise<number>;
+  finalizeEpisode(id: string, body: FinalizeEpisodeBody): Promise<EpisodeRecord>;
+}
+
+/**
+ * A created episode: upload its files, then `finish()` it (status "ready") or `fail(reason)`. The trace context
+ * was captured when it was created; nothing done here changes it.
+ */
+export class Episode {
+  readonly id: string;
+  /** Portal page of the episode. */
+  readonly url: string;
+  readonly storage: string;
+  readonly uploadUrls: readonly UploadUrl[];
+  /** Server warnings about the create request (e.g. a rejected otel block). */
+  readonly warnings: readonly string[];
+  /** The trace block sent with the create request, if any. */
+  readonly otel: OtelBlock | undefined;
+  status: EpisodeStatus;
+  /** The stored episode as the server returned it from finalize. */
+  record: EpisodeRecord | undefined;
+  /** Bytes uploaded so far through this handle. */
+  bytesUploaded = 0;
+
+  readonly #backend: EpisodeBackend;
+  readonly #startedAt = performance.now();
+  readonly #measureDuration: boolean;
+
+  constructor(
+    backend: EpisodeBackend,
+    created: CreateEpisodeResult,
+    url: string,
+    otel: OtelBlock | undefined,
+    measureDuration: boolean,
+  ) {
+    this.#backend = backend;
+    this.#measureDuration = measureDuration;
+    this.id = created.episode_id;
+    this.url = url;
+    this.storage = created.storage;
+    this.uploadUrls = created.upload_urls;
+    this.warnings = created.warnings ?? [];
+    this.status = created.status;
+    this.otel = otel;
+  }
+
+  /** Uploads the episode's video (any of .mp4 .webm .mov .m4v; sent as video/mp4 like the official SDK). */
+  uploadVideo(path: string, options?: UploadOptions): Promise<number> {
+    return this.upload('video', path, options);
+  }
+
+  /** Streams a file from disk to the signed URL of its slot. Resolves with the bytes sent. */
+  async upload(kind: ArtifactKind, path: string, options: UploadOptions = {}): Promise<number> {
+    if (!ARTIFACT_KINDS.includes(kind)) {
+      throw new TypeError(
+        `robotrace: kind must be one of ${ARTIFACT_KINDS.join(', ')} (got ${JSON.stringify(kind)})`,
+      );
+    }
+    const slot = this.uploadUrls.find((u) => u.kind === kind);
+    if (!slot) {
+      const requested = this.uploadUrls.map((u) => u.kind).join(', ') || 'none';
+      throw new RobotraceError(
+        `episode ${this.id} has no ${kind} upload slot (requested: ${requested}); pass artifacts: [...] to startEpisode`,
+      );
+    }
+    const sent = await this.#backend.uploadArtifact(kind, path, slot.url, options.onProgress);
+    this.bytesUploaded += sent;
+    return sent;
+  }
+
+  /** Marks the episode ready. */
+  finish(options: FinishOptions = {}): Promise<EpisodeRecord> {
+    return this.#finalize('ready', options, undefined, undefined);
+  }
+
+  /** Marks the episode failed, storing the reason at `metadata.failure_reason`. */
+  fail(reason: string | Error, options: FailOptions = {}): Promise<EpisodeRecord> {
+    const text = reason instanceof Error ? reason.message || reason.name : String(reason);
+    return this.#finalize('failed', options, text, checkNonNegative('failureTimeS', options.failureTimeS));
+  }
+
+  async #finalize(
+    status: 'ready' | 'failed',
+    options: FinishOptions,
+    failureReason: string | undefined,
+    failureTimeS: number | undefined,
+  ): Promise<EpisodeRecord> {
+    const metadata = checkMetadata(options.metadata);
+    const body: FinalizeEpisodeBody = { status, bytes_total: this.bytesUploaded };
+    const duration =
+      checkNonNegative('durationS', options.durationS) ??
+      (this.#measureDuration ? (performance.now() - this.#startedAt) / 1000 : undefined);
+    if (duration !== undefined) body.duration_s = duration;
+    const fps = checkNonNegative('fps', options.fps);
+    if (fps !== undefined) body.fps = fps;
+    if (failureTimeS !== undefined) body.failure_time_s = failureTimeS;
+    if (metadata || failureReason !== undefined) {
+      body.metadata = {
+        ...metadata,
+        ...(failureReason !== undefined ? { failure_reason: failureReason } : {}),
+      };
+    }
+    const record = await this.#backend.finalizeEpisode(this.id, body);
+    this.record = record;
+    this.status = record.status ?? status;
+    return record;
+  }
+}

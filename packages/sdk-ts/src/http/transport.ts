@@ -1,0 +1,155 @@
+import { APIError, apiErrorFor, RobotraceError, TimeoutError, TransportError } from '../errors.js';
+import { isRetryableStatus, MAX_ATTEMPTS, parseRetryAfter, retryDelayMs } from './retry.js';
+
+export type FetchLike = typeof fetch;
+
+export interface TransportSettings {
+  apiKey: string;
+  baseUrl: string;
+  timeoutMs: number;
+  userAgent: string;
+  sdkVersion: string;
+  fetch: FetchLike;
+}
+
+export interface JsonRequest {
+  method: 'GET' | 'POST';
+  /** Path below the base URL, starting with `/`. */
+  path: string;
+  query?: Record<string, string | number | undefined>;
+  body?: unknown;
+  /** Sent on every attempt of this one logical call, so a retried create or finalize happens once. */
+  idempotencyKey?: string;
+  /** Short description for error messages, e.g. "create episode". */
+  what: string;
+}
+
+type Attempt<T> =
+  | { ok: true; value: T }
+  | { ok: false; error: RobotraceError; retryable: boolean; retryAfterS?: number };
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Runs one logical HTTP call with the shared retry policy. Each attempt gets its own timeout; the attempt
+ * function maps the response, and anything it throws is a transport failure (retried).
+ */
+export async function withRetries<T>(
+  what: string,
+  timeoutMs: number,
+  attempt: (signal: AbortSignal) => Promise<Attempt<T>>,
+): Promise<T> {
+  for (let attemptNo = 1; ; attemptNo++) {
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(), timeoutMs);
+    let result: Attempt<T>;
+    try {
+      result = await attempt(controller.signal);
+    } catch (error) {
+      result = {
+        ok: false,
+        error: transportError(what, error, controller.signal.aborted, timeoutMs),
+        retryable: true,
+      };
+    } finally {
+      clearTimeout(timer);
+    }
+    if (result.ok) return result.value;
+    if (!result.retryable || attemptNo >= MAX_ATTEMPTS) throw result.error;
+    await sleep(retryDelayMs(attemptNo, result.retryAfterS));
+  }
+}
+
+export class Transport {
+  constructor(readonly settings: TransportSettings) {}
+
+  /** A JSON API call; resolves with the parsed JSON object of a 2xx answer. */
+  async json<T>(request: JsonRequest): Promise<T> {
+    const { apiKey, baseUrl, timeoutMs, userAgent, sdkVersion } = this.settings;
+    const url = buildUrl(baseUrl, request.path, request.query);
+    const headers: Record<string, string> = {
+      Authorization: `Bearer ${apiKey}`,
+      Accept: 'application/json',
+      'User-Agent': userAgent,
+      'X-RoboTrace-SDK-Version': sdkVersion,
+    };
+    if (request.body !== undefined) headers['Content-Type'] = 'application/json';
+    if (request.idempotencyKey) headers['Idempotency-Key'] = request.idempotencyKey;
+    const body = request.body === undefined ? undefined : JSON.stringify(request.body);
+
+    return withRetries(request.what, timeoutMs, async (signal) => {
+      const response = await this.settings.fetch(url, { method: request.method, headers, body, signal });
+      const text = await response.text();
+      if (response.ok) {
+        const parsed = parseJson(text);
+        if (typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed))
+          return { ok: true, value: parsed as T };
+        return {
+          ok: false,
+          retryable: false,
+          error: new APIError(
+            response.status,
+            text,
+            `${request.what}: the server answered ${response.status} without a JSON object`,
+          ),
+        };
+      }
+      return errorAttempt(response, parseJson(text) ?? text);
+    });
+  }
+}
+
+/** Maps an error response to a failed attempt, retryable per the policy. */
+export function errorAttempt(response: Response, body: unknown): Attempt<never> {
+  const retryAfterS = parseRetryAfter(response.headers.get('retry-after'));
+  return {
+    ok: false,
+    error: apiErrorFor(response.status, body, retryAfterS),
+    retryable: isRetryableStatus(response.status),
+    retryAfterS,
+  };
+}
+
+export function buildUrl(
+  baseUrl: string,
+  path: string,
+  query?: Record<string, string | number | undefined>,
+): string {
+  const url = new URL(`${baseUrl}${path}`);
+  for (const [key, value] of Object.entries(query ?? {})) {
+    if (value !== undefined && value !== '') url.searchParams.set(key, String(value));
+  }
+  return url.toString();
+}
+
+function parseJson(text: string): unknown {
+  if (text.length === 0) return undefined;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+function transportError(what: string, error: unknown, timedOut: boolean, timeoutMs: number): RobotraceError {
+  if (error instanceof RobotraceError) return error;
+  if (timedOut) {
+    return new TimeoutError(`${what}: no answer within ${timeoutMs} ms (${MAX_ATTEMPTS} attempts)`, {
+      cause: error,
+    });
+  }
+  return new TransportError(`${what}: ${describeNetworkError(error)} (${MAX_ATTEMPTS} attempts)`, {
+    cause: error,
+  });
+}
+
+/** undici hides the useful part ("ECONNREFUSED 127.0.0.1:3000") in `cause`. */
+function describeNetworkError(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  const cause = error.cause;
+  if (cause instanceof Error) {
+    const code = (cause as NodeJS.ErrnoException).code;
+    return code ? `${code} ${cause.message.replace(new RegExp(`^${code}\\s*`), '')}`.trim() : cause.message;
+  }
+  return error.message;
+}

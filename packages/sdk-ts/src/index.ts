@@ -1,0 +1,40 @@
+export {
+  type EpisodeFields,
+  type LogEpisodeOptions,
+  RoboTrace,
+  type RoboTraceClientOptions,
+  type StartEpisodeOptions,
+} from './client.js';
+export type { OtelOptions, ResolvedConfig, RoboTraceOptions } from './config.js';
+export { credentialsPath } from './credentials.js';
+export { Episode, type FailOptions, type FinishOptions, type UploadOptions } from './episode.js';
+export {
+  APIError,
+  AuthError,
+  ConfigurationError,
+  ConflictError,
+  NotFoundError,
+  RateLimitError,
+  RobotraceError,
+  ServerError,
+  TimeoutError,
+  TransportError,
+  ValidationError,
+} from './errors.js';
+export { parseTraceLookup, type TraceLookup } from './lookup.js';
+export { captureTraceContext } from './otel/active.js';
+export { otelBlockFromSpanContext, type SpanContextLike } from './otel/capture.js';
+export type { ProgressListener, UploadProgress } from './upload.js';
+export { SDK_VERSION } from './version.js';
+export type {
+  ArtifactKind,
+  ArtifactRecord,
+  EpisodePage,
+  EpisodeRecord,
+  EpisodeSource,
+  EpisodeStatus,
+  JsonObject,
+  ListEpisodesQuery,
+  OtelBlock,
+  UploadUrl,
+} from './wire.js';

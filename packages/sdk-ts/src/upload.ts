@@ -1,0 +1,98 @@
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { contentTypeFor } from './artifacts.js';
+import { errorAttempt, type FetchLike, withRetries } from './http/transport.js';
+import type { ArtifactKind } from './wire.js';
+
+export interface UploadProgress {
+  kind: ArtifactKind;
+  path: string;
+  /** Bytes handed to the connection so far. */
+  sentBytes: number;
+  totalBytes: number;
+}
+
+export type ProgressListener = (progress: UploadProgress) => void;
+
+export interface UploadRequest {
+  kind: ArtifactKind;
+  path: string;
+  url: string;
+  fetch: FetchLike;
+  timeoutMs: number;
+  userAgent: string;
+  onProgress?: ProgressListener | undefined;
+}
+
+/** A regular file's size, or a TypeError that names the argument (checked before any request is made). */
+export async function fileSize(path: string, argument: string): Promise<number> {
+  let info: Awaited<ReturnType<typeof stat>>;
+  try {
+    info = await stat(path);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new TypeError(
+      `robotrace: ${argument} file ${path} cannot be read (${code ?? (error as Error).message})`,
+    );
+  }
+  if (!info.isFile()) throw new TypeError(`robotrace: ${argument} ${path} is not a regular file`);
+  return info.size;
+}
+
+/**
+ * PUTs a file to its signed URL, streamed from disk (never read whole into memory), with Content-Length and the
+ * slot's content type, no Authorization (the URL authorizes) and no redirect following. Retried like API calls,
+ * reopening the file for each attempt. Resolves with the number of bytes sent.
+ */
+export async function uploadFile(request: UploadRequest): Promise<number> {
+  const size = await fileSize(request.path, request.kind);
+  return withRetries(`upload ${request.kind}`, request.timeoutMs, async (signal) => {
+    const response = await request.fetch(request.url, {
+      method: 'PUT',
+      headers: {
+        'Content-Type': contentTypeFor(request.kind),
+        'Content-Length': String(size),
+        'User-Agent': request.userAgent,
+      },
+      body: fileStream(request, size),
+      duplex: 'half',
+      redirect: 'manual',
+      signal,
+    } as RequestInit);
+    const text = await response.text().catch(() => '');
+    if (response.status < 400) return { ok: true, value: size };
+    let body: unknown = text;
+    try {
+      body = JSON.parse(text);
+    } catch {
+      // Storage backends (S3 and friends) answer in XML or plain text; keep it as text.
+    }
+    return errorAttempt(response, body);
+  });
+}
+
+/** A web stream over the file that reports progress as the connection pulls bytes (so it follows the network). */
+function fileStream(request: UploadRequest, totalBytes: number): ReadableStream<Uint8Array> {
+  const source = createReadStream(request.path, { highWaterMark: 256 * 1024 });
+  const iterator = source[Symbol.asyncIterator]();
+  let sentBytes = 0;
+  const report = () =>
+    request.onProgress?.({ kind: request.kind, path: request.path, sentBytes, totalBytes });
+  report();
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      const next = await iterator.next();
+      if (next.done) {
+        controller.close();
+        return;
+      }
+      const chunk = next.value as Buffer;
+      sentBytes += chunk.length;
+      controller.enqueue(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.length));
+      report();
+    },
+    cancel() {
+      source.destroy();
+    },
+  });
+}
