@@ -7,3 +7,4 @@ export * from './ids.js';
 export * from './lookup.js';
 export * from './projects.js';
 export * from './trace-context.js';
+export * from './trace-links.js';
