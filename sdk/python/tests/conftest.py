@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from .support.api import Api
 from .support.robotrace_server import RunningServer, start_server
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
@@ -37,6 +38,21 @@ def robotrace_server() -> Iterator[RunningServer]:
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture(scope="session")
+def api(robotrace_server: RunningServer) -> Iterator[Api]:
+    reader = Api(robotrace_server)
+    yield reader
+    reader.close()
+
+
+@pytest.fixture
+def video(tmp_path: Path) -> Path:
+    path = tmp_path / "rollout.mp4"
+    # Not a playable MP4, but bytes with structure: every byte value, at odd offsets.
+    path.write_bytes(b"\x00\x00\x00\x18ftypisom" + bytes(range(256)) * 97 + b"tail")
+    return path
 
 
 def capture_vectors() -> list[dict[str, Any]]:

@@ -11,8 +11,8 @@ import pytest
 
 import robotrace as rt
 
+from ..support.api import Api
 from ..support.robotrace_server import RunningServer
-from .conftest import Api
 
 
 def test_log_episode_round_trips_facts_and_bytes(

@@ -12,9 +12,9 @@ from opentelemetry.trace import SpanContext, TraceFlags, TraceState
 
 import robotrace as rt
 
+from ..support.api import Api
 from ..support.otel import make_tracer, unsampled_tracer
 from ..support.robotrace_server import RunningServer
-from .conftest import Api
 
 
 def _expected(ctx: SpanContext) -> dict[str, str]:
