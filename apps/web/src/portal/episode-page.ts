@@ -1,0 +1,189 @@
+import type { Episode } from '@robotrace/contracts';
+import { episodeWindow, getEpisode, traceLinksFor } from '@robotrace/core';
+import type { Router } from '../http/router.js';
+import {
+  bytes,
+  copyable,
+  copyButton,
+  duration,
+  orDash,
+  shellQuote,
+  statusBadge,
+  time,
+} from './components.js';
+import { chromeOf, type PortalKit, portalPage, requireViewer } from './guard.js';
+import { type Html, html } from './html.js';
+import { sendPage } from './layout.js';
+import { metadataView } from './metadata-view.js';
+import type { PortalConfig } from './portal-config.js';
+import { countEpisodesOfTrace } from './queries.js';
+import { tracingCard } from './tracing-card.js';
+
+const TRACE_COUNT_CAP = 1000;
+
+/** The facts needed to run this episode again, in the order people read them. */
+function reproFacts(e: Episode): [string, string | number | null][] {
+  return [
+    ['policy_version', e.policy_version],
+    ['env_version', e.env_version],
+    ['git_sha', e.git_sha],
+    ['seed', e.seed],
+    ['robot', e.robot],
+    ['fps', e.fps],
+    ['source', e.source],
+  ];
+}
+
+/** A shell snippet: check out the code, export the facts, log the re-run next to this one. */
+export function reproduceSnippet(e: Episode): string {
+  const lines = [`# Reproduce ${e.name ? `"${e.name}" — ` : ''}episode ${e.id}`];
+  if (e.git_sha) lines.push(`git checkout ${shellQuote(e.git_sha)}`);
+  const env: [string, string | number | null][] = [
+    ['POLICY_VERSION', e.policy_version],
+    ['ENV_VERSION', e.env_version],
+    ['SEED', e.seed],
+    ['ROBOT', e.robot],
+    ['FPS', e.fps],
+  ];
+  const set = env.filter(([, v]) => v !== null && v !== '');
+  if (set.length > 0) lines.push(`export ${set.map(([k, v]) => `${k}=${shellQuote(String(v))}`).join(' ')}`);
+  lines.push('# … run the rollout with these, then log the re-run beside the original:');
+  const flags: string[] = [`--name ${shellQuote(`${e.name ?? 'episode'} (repro)`)}`, `--source ${e.source}`];
+  if (e.robot) flags.push('--robot "$ROBOT"');
+  if (e.policy_version) flags.push('--policy-version "$POLICY_VERSION"');
+  if (e.env_version) flags.push('--env-version "$ENV_VERSION"');
+  if (e.git_sha) flags.push(`--git-sha ${shellQuote(e.git_sha)}`);
+  if (e.seed !== null) flags.push('--seed "$SEED"');
+  flags.push(`--meta reproduces=${e.id}`);
+  lines.push(`npx robotrace log ${flags.join(' ')}`);
+  return lines.join('\n');
+}
+
+function failureCallout(e: Episode): Html {
+  if (e.status !== 'failed') return html``;
+  const reason = typeof e.metadata.failure_reason === 'string' ? e.metadata.failure_reason : null;
+  return html`<div class="callout callout-failed" role="note" aria-label="Failure">
+  <strong>Failed${e.failure_time_s !== null ? html` at ${duration(e.failure_time_s)}` : ''}</strong>
+  <p>${reason ?? html`<span class="muted">No failure reason was logged.</span>`}</p>
+</div>`;
+}
+
+function videoCard(e: Episode): Html {
+  const video = e.artifacts.find((a) => a.kind === 'video');
+  if (!video?.uploaded)
+    return html`<div class="card video-empty"><p class="muted">${
+      video ? 'The video was requested but never uploaded.' : 'No video was logged with this episode.'
+    }</p></div>`;
+  return html`<figure class="card video-card">
+  <video controls preload="metadata" playsinline src="/api/episodes/${e.id}/artifact/video" aria-label="Episode video"${
+    e.failure_time_s !== null ? html` data-failure-time="${String(e.failure_time_s)}"` : ''
+  }></video>
+  <figcaption class="video-caption">
+    <span class="muted small" data-video-status>${bytes(video.size_bytes)} · ${video.content_type ?? 'video'}</span>
+    ${
+      e.failure_time_s !== null
+        ? html`<button type="button" class="button small" data-seek="${String(e.failure_time_s)}">Jump to failure (${duration(e.failure_time_s)})</button>`
+        : ''
+    }
+  </figcaption>
+</figure>`;
+}
+
+function artifactsCard(e: Episode): Html {
+  return html`<section class="card" aria-labelledby="artifacts-title">
+  <h2 id="artifacts-title">Artifacts</h2>
+  ${
+    e.artifacts.length === 0
+      ? html`<p class="muted">No artifacts.</p>`
+      : html`<ul class="artifact-list">${e.artifacts.map(
+          (a) => html`<li>
+      <span class="artifact-kind">${a.kind}</span>
+      <span class="muted small">${a.uploaded ? `${bytes(a.size_bytes)} · ${a.content_type ?? ''}` : 'not uploaded'}</span>
+      ${
+        a.uploaded
+          ? html`<a class="button small" href="/api/episodes/${e.id}/artifact/${a.kind}" download aria-label="Download ${a.kind}">Download</a>`
+          : ''
+      }
+    </li>`,
+        )}</ul>`
+  }
+</section>`;
+}
+
+function timesCard(e: Episode): Html {
+  return html`<section class="card" aria-labelledby="times-title">
+  <h2 id="times-title">Times</h2>
+  <dl class="facts">
+    <div><dt>created</dt><dd>${time(e.created_at)}</dd></div>
+    <div><dt>finalized</dt><dd>${e.finalized_at ? time(e.finalized_at) : html`<span class="muted">still recording</span>`}</dd></div>
+    <div><dt>duration</dt><dd>${duration(e.duration_s)}</dd></div>
+    <div><dt>bytes</dt><dd>${bytes(e.bytes_total)}</dd></div>
+  </dl>
+</section>`;
+}
+
+export function registerEpisodePage(router: Router, kit: PortalKit, config: PortalConfig): void {
+  router.on(
+    'GET',
+    '/portal/episodes/:id',
+    portalPage(kit, async (ctx) => {
+      const viewer = await requireViewer(ctx, kit.s);
+      // getEpisode is scoped to the viewer's project: another project's id or a malformed one is a 404.
+      const e = await getEpisode(kit.s.core, viewer.scope, ctx.params.id ?? '', ctx);
+      const links = e.otel
+        ? traceLinksFor(config.traceLinks, { episodeId: e.id, otel: e.otel, window: episodeWindow(e) })
+        : [];
+      const inTrace = e.otel
+        ? await countEpisodesOfTrace(kit.s.core.db, viewer.scope, e.otel.trace_id, TRACE_COUNT_CAP)
+        : 0;
+      const snippet = reproduceSnippet(e);
+      const title = e.name ?? 'Unnamed episode';
+      sendPage(ctx, kit.assets, {
+        title,
+        chrome: chromeOf(viewer, 'episodes'),
+        body: html`<nav class="crumbs" aria-label="Breadcrumb"><a href="/portal/episodes">Episodes</a> <span aria-hidden="true">/</span> <span>${title}</span></nav>
+<header class="page-head episode-head">
+  <div>
+    <h1>${title} ${statusBadge(e.status)}</h1>
+    <p class="muted small">Episode ${copyable(e.id, 'episode id')} · created ${time(e.created_at, { relative: true })}</p>
+  </div>
+</header>
+<section class="card repro" aria-labelledby="repro-title">
+  <h2 id="repro-title">Reproduce</h2>
+  <dl class="facts repro-facts">${reproFacts(e).map(
+    ([label, value]) =>
+      html`<div><dt>${label}</dt><dd>${
+        value === null || value === '' ? orDash(value) : copyable(String(value), label)
+      }</dd></div>`,
+  )}</dl>
+  <details class="snippet-details">
+    <summary>Reproduce snippet</summary>
+    <div class="snippet"><pre><code>${snippet}</code></pre>${copyButton(snippet, 'reproduce snippet')}</div>
+  </details>
+</section>
+${failureCallout(e)}
+<div class="detail-grid">
+  <div class="detail-main">
+    ${videoCard(e)}
+    ${metadataView(e.metadata)}
+  </div>
+  <aside class="detail-side" aria-label="Episode details">
+    ${
+      e.otel
+        ? tracingCard({
+            block: e.otel,
+            links,
+            episodesInTrace: inTrace,
+            cap: TRACE_COUNT_CAP,
+            configured: config.traceLinks.templates.length > 0,
+          })
+        : html`<div class="card muted-card"><p class="muted small"><strong>No trace context.</strong> Log an episode inside an OpenTelemetry span and the SDKs attach its trace id here.</p></div>`
+    }
+    ${artifactsCard(e)}
+    ${timesCard(e)}
+  </aside>
+</div>`,
+      });
+    }),
+  );
+}
