@@ -1,4 +1,4 @@
-import { credentialsPath, DEFAULT_PROFILE, readCredentials } from './credentials.js';
+import { credentialsPath, DEFAULT_PROFILE, type Env, readCredentials } from './credentials.js';
 import { ConfigurationError } from './errors.js';
 
 export interface OtelOptions {
@@ -25,7 +25,7 @@ export interface RoboTraceOptions {
   /** Profile of the credentials file (default `default`). */
   profile?: string;
   /** Where `ROBOTRACE_*` variables are read from (default `process.env`). */
-  env?: NodeJS.ProcessEnv;
+  env?: Env;
   /** Appended to the User-Agent (the CLI names itself here). */
   userAgentSuffix?: string;
 }

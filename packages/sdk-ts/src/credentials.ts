@@ -18,17 +18,20 @@ import { join } from 'node:path';
  * values `api_key`, `base_url`, `client_id`, `user_email`, `written_at`. Only that small subset of TOML is
  * written; reading also accepts literal strings and comments, and keeps unknown values as text.
  */
+/** Environment variables, as `process.env` holds them. */
+export type Env = Record<string, string | undefined>;
+
 export type CredentialProfiles = Map<string, Map<string, string>>;
 
 export const DEFAULT_PROFILE = 'default';
 
 /** `ROBOTRACE_HOME` if set, else `~/.robotrace`. */
-export function credentialsDir(env: NodeJS.ProcessEnv = process.env): string {
+export function credentialsDir(env: Env = process.env): string {
   const home = env.ROBOTRACE_HOME?.trim();
   return home ? home : join(env.HOME?.trim() || homedir(), '.robotrace');
 }
 
-export function credentialsPath(env: NodeJS.ProcessEnv = process.env): string {
+export function credentialsPath(env: Env = process.env): string {
   return join(credentialsDir(env), 'credentials');
 }
 

@@ -1,0 +1,161 @@
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startServer, type TestServer } from '../../../../test/support/server.js';
+import { RoboTrace, type RoboTraceClientOptions } from '../../src/client.js';
+import { demoVideo } from '../../src/demo/video.js';
+import { AuthError, ConflictError, NotFoundError } from '../../src/errors.js';
+import { installContextManager, withSpan } from '../support/otel.js';
+import { serverApi } from '../support/server-api.js';
+
+const T = '4bf92f3577b34da6a3ce929d0e0e4736';
+const S = '00f067aa0ba902b7';
+const SAMPLED = { trace_id: T, span_id: S, trace_flags: 1, trace_state: '' };
+const dir = mkdtempSync(join(tmpdir(), 'robotrace-sdk-it-'));
+const video = join(dir, 'rollout.mp4');
+const sensors = join(dir, 'imu.npy');
+writeFileSync(video, demoVideo({ seconds: 1 }));
+writeFileSync(sensors, Buffer.from(Array.from({ length: 70_000 }, (_, i) => (i * 7) % 256)));
+
+let server: TestServer;
+let api: ReturnType<typeof serverApi>;
+const client = (options: RoboTraceClientOptions = {}) =>
+  new RoboTrace({ apiKey: server.apiKey, baseUrl: server.baseUrl, env: {}, quiet: true, ...options });
+const uniqueTrace = () => ({
+  ...SAMPLED,
+  trace_id: `${Date.now().toString(16).padStart(16, '0')}${T.slice(16)}`,
+});
+
+beforeAll(async () => {
+  installContextManager();
+  server = await startServer();
+  api = serverApi(server.baseUrl, server.apiKey);
+});
+afterAll(() => server?.stop());
+
+describe('trace correlation against the real server', () => {
+  it('an episode logged inside a real span carries exactly that span (top level and metadata.otel)', async () => {
+    const span = { ...SAMPLED, trace_state: 'rojo=00f067aa0ba902b7,congo=t61rcWkgMzE' };
+    const episode = await withSpan(span, () =>
+      client().logEpisode({ name: 'in span', source: 'sim', video }),
+    );
+    const stored = await api.episode(episode.id);
+    const block = {
+      trace_id: T,
+      span_id: S,
+      traceparent: `00-${T}-${S}-01`,
+      tracestate: 'rojo=00f067aa0ba902b7,congo=t61rcWkgMzE',
+    };
+    expect(stored.otel).toEqual(block);
+    expect(stored.metadata.otel).toEqual(block);
+    expect(stored.status).toBe('ready');
+  });
+
+  it('without a span there is no otel block at all', async () => {
+    const episode = await client().logEpisode({ name: 'no span', source: 'sim' });
+    const stored = await api.episode(episode.id);
+    expect(stored.otel).toBeNull();
+    expect(stored.metadata).not.toHaveProperty('otel');
+  });
+
+  it('an unsampled span is attached with flags 00; respectSampled drops it', async () => {
+    const unsampled = { ...SAMPLED, trace_flags: 0 };
+    const attached = await withSpan(unsampled, () => client().logEpisode({ source: 'sim' }));
+    expect((await api.episode(attached.id)).otel?.traceparent).toBe(`00-${T}-${S}-00`);
+    const dropped = await withSpan(unsampled, () =>
+      client({ otel: { respectSampled: true } }).logEpisode({ source: 'sim' }),
+    );
+    expect((await api.episode(dropped.id)).otel).toBeNull();
+  });
+
+  it('startEpisode in span A, finished inside span B, keeps A', async () => {
+    const a = { ...SAMPLED, span_id: 'aaaaaaaaaaaaaaaa' };
+    const b = { ...SAMPLED, trace_id: '0af7651916cd43dd8448eb211c80319c', span_id: 'bbbbbbbbbbbbbbbb' };
+    const episode = await withSpan(a, () =>
+      client().startEpisode({ name: 'across spans', source: 'real', artifacts: ['video'] }),
+    );
+    await withSpan(b, async () => {
+      await episode.uploadVideo(video);
+      await episode.finish({ metadata: { note: 'finished in B' } });
+    });
+    const stored = await api.episode(episode.id);
+    expect(stored.otel).toMatchObject({ trace_id: T, span_id: 'aaaaaaaaaaaaaaaa' });
+    expect(stored.metadata).toMatchObject({ note: 'finished in B', otel: { span_id: 'aaaaaaaaaaaaaaaa' } });
+  });
+
+  it('linkSpan writes the episode id and URL onto the span', async () => {
+    const { episode, attributes } = await withSpan(SAMPLED, async (span) => {
+      const episode = await client({ otel: { linkSpan: true } }).logEpisode({ source: 'sim' });
+      return { episode, attributes: (span as unknown as ReadableSpan).attributes };
+    });
+    expect(attributes).toEqual({ 'robotrace.episode_id': episode.id, 'robotrace.episode_url': episode.url });
+    expect(episode.url).toBe(`${server.baseUrl}/portal/episodes/${episode.id}`);
+  });
+
+  it('the episodes of a trace are listed by trace id and by span id', async () => {
+    const span = uniqueTrace();
+    const episode = await withSpan(span, () => client().logEpisode({ name: 'findable', source: 'sim' }));
+    const rt = client();
+    expect((await rt.listEpisodes({ trace_id: span.trace_id })).data.map((e) => e.id)).toEqual([episode.id]);
+    const bySpan = await rt.listEpisodes({ trace_id: span.trace_id, span_id: span.span_id });
+    expect(bySpan.data.map((e) => e.id)).toEqual([episode.id]);
+  });
+});
+
+describe('uploads and runs against the real server', () => {
+  it('video and sensors round-trip byte for byte through the 302 to the signed URL', async () => {
+    const episode = await client().logEpisode({ name: 'round trip', source: 'sim', video, sensors, fps: 15 });
+    const stored = await api.episode(episode.id);
+    expect(stored.bytes_total).toBe(readFileSync(video).length + readFileSync(sensors).length);
+    expect(
+      stored.artifacts
+        .filter((a) => a.uploaded)
+        .map((a) => a.kind)
+        .sort(),
+    ).toEqual(['sensors', 'video']);
+    const downloaded = await api.artifact(episode.id, 'video');
+    expect(downloaded.redirect).toBe(302);
+    expect(downloaded.bytes.equals(readFileSync(video))).toBe(true);
+    expect((await api.artifact(episode.id, 'sensors')).bytes.equals(readFileSync(sensors))).toBe(true);
+  });
+
+  it('a failed run is stored failed with its reason and failure time', async () => {
+    const logged = await client().logEpisode({
+      source: 'real',
+      video,
+      status: 'failed',
+      failureReason: 'gripper slipped',
+      failureTimeS: 0.5,
+    });
+    const stored = await api.episode(logged.id);
+    expect(stored).toMatchObject({
+      status: 'failed',
+      failure_time_s: 0.5,
+      metadata: { failure_reason: 'gripper slipped' },
+    });
+
+    const started = await client().startEpisode({ source: 'sim' });
+    await started.fail(new Error('policy diverged'));
+    expect(await api.episode(started.id)).toMatchObject({
+      status: 'failed',
+      metadata: { failure_reason: 'policy diverged' },
+    });
+  });
+
+  it('server errors arrive as the typed errors with request ids', async () => {
+    const badKey = client({ apiKey: 'rt_wrong_0123456789abcdefghijklmnop' });
+    const auth = await badKey.logEpisode({ source: 'sim' }).catch((e: unknown) => e);
+    expect(auth).toBeInstanceOf(AuthError);
+    expect((auth as AuthError).requestId).toBeTruthy();
+
+    await expect(client().getEpisode('0b0c6f2e-6a59-4a43-9d8e-1f2d3c4b5a69')).rejects.toBeInstanceOf(
+      NotFoundError,
+    );
+
+    const episode = await client().startEpisode({ source: 'sim' });
+    await episode.finish();
+    await expect(episode.fail('too late')).rejects.toBeInstanceOf(ConflictError);
+  });
+});
