@@ -8,8 +8,9 @@ from typing import Any
 
 import httpx
 import pytest
-import robotrace
 from opentelemetry.sdk.trace import TracerProvider
+
+import robotrace
 
 
 def _get(server: Any, path: str) -> httpx.Response:

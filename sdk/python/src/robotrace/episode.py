@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
@@ -16,11 +17,14 @@ from ._payload import (
     check_file,
     check_kind,
     finalize_body,
+    kind_from_extension,
 )
 from .errors import ConfigurationError
 
 if TYPE_CHECKING:
     from .client import Client
+
+__all__ = ["ArtifactKind", "Episode", "EpisodeFinalStatus", "UploadUrl", "kind_from_extension", "upload_all"]
 
 logger = logging.getLogger("robotrace")
 
@@ -96,7 +100,7 @@ class Episode:
         fps: float | None = None,
         bytes_total: int | None = None,
         failure_time_s: float | None = None,
-        metadata: dict[str, Any] | None = None,
+        metadata: Mapping[str, Any] | None = None,
     ) -> None:
         """Mark the episode ready or failed. A second call does nothing (the first one decided)."""
         if self._finalized:

@@ -3,6 +3,7 @@ SpanContext, the active span seen through the OTel API, and a span started by a 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -53,3 +54,30 @@ def test_span_started_by_the_real_sdk(case: dict[str, Any]) -> None:
         assert span.get_span_context().span_id == int(case["span_context"]["span_id"], 16)
         block = rt.capture_trace_context(respect_sampled=case.get("respect_sampled", False))
     assert block == case["expect"]
+
+
+@dataclass(frozen=True)
+class PlainSpanContext:
+    """A SpanContext-like that is not OTel's: ids as ints, tracestate already serialized."""
+
+    trace_id: int
+    span_id: int
+    trace_flags: int
+    trace_state: str
+
+
+@pytest.mark.parametrize("case", CASES, ids=_ids)
+def test_pure_function_on_a_span_context_like(case: dict[str, Any]) -> None:
+    ctx = case["span_context"]
+    plain = PlainSpanContext(
+        int(ctx["trace_id"], 16), int(ctx["span_id"], 16), ctx["trace_flags"], ctx["trace_state"]
+    )
+    assert rt.trace_block(plain, case.get("respect_sampled", False)) == case["expect"]
+
+
+def test_otel_span_context_tuple_layout_is_what_capture_unpacks() -> None:
+    # trace_block reads OTel's SpanContext by unpacking its declared tuple; this pins that layout.
+    with_state = next(c for c in CASES if c["span_context"]["trace_state"])
+    ctx = span_context(with_state["span_context"])
+    assert tuple(ctx)[:5] == (ctx.trace_id, ctx.span_id, ctx.is_remote, ctx.trace_flags, ctx.trace_state)
+    assert tuple(ctx)[5] is ctx.is_valid
