@@ -25,7 +25,7 @@ from ._payload import (
 from ._progress import progress_for
 from ._settings import env_flag, quiet, resolve_connection
 from .episode import Episode, UploadUrl, upload_all
-from .errors import ArgumentError
+from .errors import ArgumentError, ServerError
 
 _C = TypeVar("_C", bound="Client")
 
@@ -199,7 +199,11 @@ class Client:
         return span if self._link_span else None
 
     def _episode_from(self, answer: Mapping[str, Any], otel: Any) -> Episode:
-        episode_id = str(answer["episode_id"])
+        episode_id = answer.get("episode_id")
+        if not isinstance(episode_id, str) or not episode_id:
+            raise ServerError(
+                "the create answer has no episode_id", status_code=201, response_body=dict(answer)
+            )
         slots: dict[ArtifactKind, UploadUrl] = {}
         for raw in answer.get("upload_urls") or []:
             kind = raw.get("kind") if isinstance(raw, dict) else None

@@ -65,3 +65,10 @@ def test_success_without_a_json_object_is_a_server_error() -> None:
     server.fail_next("create", httpx.Response(201, text="ok"))
     with client_for(server) as client, pytest.raises(rt.ServerError, match="without a JSON object"):
         client.start_episode()
+
+
+def test_create_answer_without_an_episode_id_is_a_server_error() -> None:
+    server = FakeServer()
+    server.fail_next("create", httpx.Response(201, json={"status": "recording"}))
+    with client_for(server) as client, pytest.raises(rt.ServerError, match="no episode_id"):
+        client.start_episode()
