@@ -35,6 +35,7 @@ from ._payload import (
 )
 from ._settings import ENV_API_KEY, ENV_BASE_URL
 from ._version import __version__
+from .aio import AsyncClient, AsyncEpisode
 from .client import Client
 from .episode import Episode, UploadUrl
 from .errors import (
@@ -58,6 +59,8 @@ __all__ = [
     "APIError",
     "ArgumentError",
     "ArtifactKind",
+    "AsyncClient",
+    "AsyncEpisode",
     "AuthError",
     "Client",
     "ConfigurationError",

@@ -2,14 +2,16 @@
 
 Both retry network errors, 408, 429 and 5xx, at most ``MAX_ATTEMPTS`` tries in all. A create or finalize
 carries one ``Idempotency-Key`` for all its tries, so a retry after a lost response cannot act twice.
+``HttpSession`` and ``AsyncHttpSession`` share every decision; only the waiting and sending differ.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Awaitable, Iterator
 from pathlib import Path
 from typing import IO, Any, Callable
 
@@ -17,16 +19,62 @@ import httpx
 
 from ._retry import RetryPolicy, is_retryable_status, parse_retry_after
 from ._version import __version__
-from .errors import APIError, ServerError, TransportError, error_from_response
+from .errors import ServerError, TransportError, error_from_response
 
 USER_AGENT = f"robotrace-python/{__version__}"
 DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
 # A multi-GB video takes minutes; a stalled connection still fails within the read/write bound.
 UPLOAD_TIMEOUT = httpx.Timeout(300.0, connect=10.0)
 CHUNK_SIZE = 1024 * 1024
+_CLIENT_HEADERS = {"User-Agent": USER_AGENT, "X-RoboTrace-SDK-Version": __version__}
 
 
-class HttpSession:
+class _SessionBase:
+    def __init__(self, *, api_key: str, base_url: str, policy: RetryPolicy | None) -> None:
+        self.base_url = base_url
+        self.policy = policy or RetryPolicy()
+        # Sent on API calls only: the key must never reach a signed upload URL (possibly another host).
+        self._api_headers = {"Authorization": f"Bearer {api_key}", "Accept": "application/json"}
+
+    def _json_call(self, path: str, body: bytes | None, idempotent_write: bool) -> tuple[str, dict[str, str]]:
+        headers = dict(self._api_headers)
+        if body is not None:
+            headers["Content-Type"] = "application/json"
+        if idempotent_write:
+            headers["Idempotency-Key"] = str(uuid.uuid4())
+        return self.base_url + path, headers
+
+    def _upload_target(self, url: str, size: int, content_type: str) -> tuple[str, dict[str, str]]:
+        if not url.startswith(("http://", "https://")):
+            url = self.base_url + ("" if url.startswith("/") else "/") + url
+        return url, {"Content-Type": content_type, "Content-Length": str(size)}
+
+    def _wait_or_raise(
+        self,
+        attempt: int,
+        what: str,
+        *,
+        response: httpx.Response | None = None,
+        exc: httpx.TransportError | None = None,
+    ) -> float:
+        """After a failed try: the seconds to wait before the next one, or raise the error to give up with."""
+        last = attempt >= self.policy.max_attempts
+        if response is None:
+            if last:
+                raise TransportError(f"{what} failed after {attempt} tries: {exc!r}") from exc
+            return self.policy.delay_s(attempt, None)
+        retry_after = parse_retry_after(response.headers.get("Retry-After"))
+        if is_retryable_status(response.status_code) and not last:
+            return self.policy.delay_s(attempt, retry_after)
+        raise error_from_response(
+            response.status_code,
+            _body(response),
+            retry_after=None if retry_after is None else int(retry_after),
+            what=what,
+        )
+
+
+class HttpSession(_SessionBase):
     """One connection pool per Client; ``httpx.Client`` is thread-safe, and so is this."""
 
     def __init__(
@@ -39,20 +87,14 @@ class HttpSession:
         policy: RetryPolicy | None = None,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
-        self.base_url = base_url
-        self.policy = policy or RetryPolicy()
+        super().__init__(api_key=api_key, base_url=base_url, policy=policy)
         self._sleep = sleep
-        # No Authorization here: it must never reach a signed upload URL (possibly another host).
         self._client = httpx.Client(
             timeout=DEFAULT_TIMEOUT if timeout is None else timeout,
             transport=transport,
             follow_redirects=False,
-            headers={"User-Agent": USER_AGENT, "X-RoboTrace-SDK-Version": __version__},
+            headers=_CLIENT_HEADERS,
         )
-        self._api_headers = {
-            "Authorization": f"Bearer {api_key}",
-            "Accept": "application/json",
-        }
 
     def close(self) -> None:
         self._client.close()
@@ -61,19 +103,11 @@ class HttpSession:
         self, method: str, path: str, *, body: bytes | None = None, idempotent_write: bool = False
     ) -> dict[str, Any]:
         """Send a JSON call; return the JSON object answered, or raise the typed error after retries."""
-        headers = dict(self._api_headers)
-        if body is not None:
-            headers["Content-Type"] = "application/json"
-        if idempotent_write:
-            headers["Idempotency-Key"] = str(uuid.uuid4())
-        url = self.base_url + path
-        what = f"{method} {path}"
-
-        def send() -> httpx.Response:
-            return self._client.request(method, url, content=body, headers=headers)
-
-        response = self._with_retries(send, what)
-        return _json_object(response, what)
+        url, headers = self._json_call(path, body, idempotent_write)
+        response = self._with_retries(
+            lambda: self._client.request(method, url, content=body, headers=headers), f"{method} {path}"
+        )
+        return json_object(response, f"{method} {path}")
 
     def put_file(
         self,
@@ -85,10 +119,7 @@ class HttpSession:
         on_progress: Callable[[int], None] | None = None,
     ) -> None:
         """PUT a file to a signed URL, streamed from disk in chunks (never read whole into memory)."""
-        if not url.startswith(("http://", "https://")):
-            url = self.base_url + ("" if url.startswith("/") else "/") + url
-        headers = {"Content-Type": content_type, "Content-Length": str(size)}
-        what = f"upload of {path.name}"
+        url, headers = self._upload_target(url, size, content_type)
 
         def send() -> httpx.Response:
             # A fresh handle per try: a retry re-sends the file from its first byte.
@@ -97,37 +128,106 @@ class HttpSession:
                     url, content=_chunks(fh, on_progress), headers=headers, timeout=UPLOAD_TIMEOUT
                 )
 
-        self._with_retries(send, what)
+        self._with_retries(send, f"upload of {path.name}")
 
     def _with_retries(self, send: Callable[[], httpx.Response], what: str) -> httpx.Response:
-        attempts = self.policy.max_attempts
-        for attempt in range(1, attempts + 1):
+        attempt = 0
+        while True:
+            attempt += 1
             try:
                 response = send()
             except httpx.TransportError as exc:  # connect/read/write errors and timeouts
-                if attempt == attempts:
-                    raise TransportError(f"{what} failed after {attempts} tries: {exc!r}") from exc
-                self._sleep(self.policy.delay_s(attempt, None))
+                self._sleep(self._wait_or_raise(attempt, what, exc=exc))
                 continue
             except httpx.HTTPError as exc:
                 raise TransportError(f"{what} failed: {exc!r}") from exc
-            status = response.status_code
-            if status < 400:
+            if response.status_code < 400:
                 return response
-            retry_after = parse_retry_after(response.headers.get("Retry-After"))
-            if is_retryable_status(status) and attempt < attempts:
-                self._sleep(self.policy.delay_s(attempt, retry_after))
+            self._sleep(self._wait_or_raise(attempt, what, response=response))
+
+
+class AsyncHttpSession(_SessionBase):
+    """The asyncio twin of ``HttpSession``, on ``httpx.AsyncClient``."""
+
+    def __init__(
+        self,
+        *,
+        api_key: str,
+        base_url: str,
+        timeout: float | httpx.Timeout | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+        policy: RetryPolicy | None = None,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
+        super().__init__(api_key=api_key, base_url=base_url, policy=policy)
+        self._sleep = sleep
+        self._client = httpx.AsyncClient(
+            timeout=DEFAULT_TIMEOUT if timeout is None else timeout,
+            transport=transport,
+            follow_redirects=False,
+            headers=_CLIENT_HEADERS,
+        )
+
+    async def aclose(self) -> None:
+        await self._client.aclose()
+
+    async def request_json(
+        self, method: str, path: str, *, body: bytes | None = None, idempotent_write: bool = False
+    ) -> dict[str, Any]:
+        url, headers = self._json_call(path, body, idempotent_write)
+        response = await self._with_retries(
+            lambda: self._client.request(method, url, content=body, headers=headers), f"{method} {path}"
+        )
+        return json_object(response, f"{method} {path}")
+
+    async def put_file(
+        self,
+        url: str,
+        path: Path,
+        *,
+        size: int,
+        content_type: str,
+        on_progress: Callable[[int], None] | None = None,
+    ) -> None:
+        url, headers = self._upload_target(url, size, content_type)
+
+        async def send() -> httpx.Response:
+            with path.open("rb") as fh:
+                return await self._client.put(
+                    url, content=_achunks(fh, on_progress), headers=headers, timeout=UPLOAD_TIMEOUT
+                )
+
+        await self._with_retries(send, f"upload of {path.name}")
+
+    async def _with_retries(self, send: Callable[[], Awaitable[httpx.Response]], what: str) -> httpx.Response:
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                response = await send()
+            except httpx.TransportError as exc:
+                await self._sleep(self._wait_or_raise(attempt, what, exc=exc))
                 continue
-            raise _error(response, retry_after, what)
-        raise AssertionError("unreachable: the last try returns or raises")
+            except httpx.HTTPError as exc:
+                raise TransportError(f"{what} failed: {exc!r}") from exc
+            if response.status_code < 400:
+                return response
+            await self._sleep(self._wait_or_raise(attempt, what, response=response))
 
 
 def _chunks(fh: IO[bytes], on_progress: Callable[[int], None] | None) -> Iterator[bytes]:
     sent = 0
-    while True:
-        chunk = fh.read(CHUNK_SIZE)
-        if not chunk:
-            return
+    while chunk := fh.read(CHUNK_SIZE):
+        sent += len(chunk)
+        yield chunk
+        if on_progress is not None:
+            on_progress(sent)
+
+
+async def _achunks(fh: IO[bytes], on_progress: Callable[[int], None] | None) -> AsyncIterator[bytes]:
+    sent = 0
+    # Disk reads happen in a worker thread so a slow disk never stalls the event loop.
+    while chunk := await asyncio.to_thread(fh.read, CHUNK_SIZE):
         sent += len(chunk)
         yield chunk
         if on_progress is not None:
@@ -141,16 +241,7 @@ def _body(response: httpx.Response) -> object:
         return response.text[:2000]
 
 
-def _error(response: httpx.Response, retry_after: float | None, what: str) -> APIError:
-    return error_from_response(
-        response.status_code,
-        _body(response),
-        retry_after=None if retry_after is None else int(retry_after),
-        what=what,
-    )
-
-
-def _json_object(response: httpx.Response, what: str) -> dict[str, Any]:
+def json_object(response: httpx.Response, what: str) -> dict[str, Any]:
     body = _body(response)
     if isinstance(body, dict):
         return body

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import logging
 import os
-import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
@@ -11,26 +11,17 @@ from typing import Any, Literal, TypeVar
 
 import httpx
 
-from . import _otel
-from ._http import HttpSession, dumps
-from ._payload import (
-    ARTIFACT_KINDS,
-    ArtifactKind,
-    EpisodeFinalStatus,
-    EpisodeSource,
-    check_files,
-    create_body,
-    finalize_body,
-)
+from ._core import ClientCore, encode, log_episode_plan, upload_failure
+from ._http import HttpSession
+from ._payload import ARTIFACT_KINDS, ArtifactKind, EpisodeFinalStatus, EpisodeSource, create_body
 from ._progress import progress_for
-from ._settings import env_flag, quiet, resolve_connection
-from .episode import Episode, UploadUrl, upload_all
-from .errors import ArgumentError, ServerError
+from .episode import Episode
 
+logger = logging.getLogger("robotrace")
 _C = TypeVar("_C", bound="Client")
 
 
-class Client:
+class Client(ClientCore):
     """An explicit handle on one RoboTrace deployment.
 
     ``api_key`` and ``base_url`` default to ``ROBOTRACE_API_KEY`` / ``ROBOTRACE_BASE_URL``, then to the
@@ -51,20 +42,10 @@ class Client:
         otel_respect_sampled: bool | None = None,
         link_span: bool | None = None,
     ) -> None:
-        conn = resolve_connection(api_key, base_url)
+        super().__init__(api_key, base_url, verbose, otel_respect_sampled, link_span)
         self._session = HttpSession(
-            api_key=conn.api_key, base_url=conn.base_url, timeout=timeout, transport=transport
+            api_key=self._conn.api_key, base_url=self._conn.base_url, timeout=timeout, transport=transport
         )
-        self._quiet = quiet()
-        self._verbose = (not self._quiet and _isatty(sys.stdout)) if verbose is None else verbose
-        self._respect_sampled = (
-            env_flag(_otel.ENV_RESPECT_SAMPLED) if otel_respect_sampled is None else otel_respect_sampled
-        )
-        self._link_span = env_flag(_otel.ENV_LINK_SPAN) if link_span is None else link_span
-
-    @property
-    def base_url(self) -> str:
-        return self._session.base_url
 
     def close(self) -> None:
         """Release the connection pool. Safe to call twice."""
@@ -137,28 +118,36 @@ class Client:
 
         If an upload fails, the episode is finalized ``failed`` with the reason and the error is raised.
         """
-        files = check_files({"video": video, "sensors": sensors, "actions": actions})
-        final = finalize_body(status=status, duration_s=duration_s, failure_time_s=failure_time_s)
-        body = create_body(
-            name=name,
-            source=source,
-            robot=robot,
-            policy_version=policy_version,
-            env_version=env_version,
-            git_sha=git_sha,
-            seed=seed,
-            fps=fps,
-            metadata=metadata,
-            artifacts=list(files),
+        files, final, body = log_episode_plan(
+            {"video": video, "sensors": sensors, "actions": actions},
+            status,
+            duration_s,
+            failure_time_s,
+            {
+                "name": name,
+                "source": source,
+                "robot": robot,
+                "policy_version": policy_version,
+                "env_version": env_version,
+                "git_sha": git_sha,
+                "seed": seed,
+                "fps": fps,
+                "metadata": metadata,
+            },
         )
         episode = self._create(body)
-        upload_all(episode, files)
+        for kind, (path, _size) in files.items():
+            try:
+                episode.upload(kind, path)
+            except BaseException as exc:
+                try:
+                    episode.fail(upload_failure(kind, exc))
+                except Exception:
+                    logger.warning("robotrace: could not mark episode %s failed", episode.id, exc_info=True)
+                raise
         if episode._bytes_uploaded:
             final["bytes_total"] = episode._bytes_uploaded
-        answer = self._finalize_episode(episode.id, final)
-        answered = answer.get("status")
-        episode.status = answered if isinstance(answered, str) else status
-        episode._finalized = True
+        episode._settle(self._finalize_episode(episode.id, final), status)
         return episode
 
     def get_episode(self, episode_id: str) -> dict[str, Any]:
@@ -168,67 +157,13 @@ class Client:
     # Internals used by Episode.
 
     def _create(self, body: dict[str, Any]) -> Episode:
-        span = self._attach_otel(body)
-        try:
-            payload = dumps(body)
-        except (TypeError, ValueError) as exc:
-            raise ArgumentError(f"metadata must be JSON-serializable: {exc}") from exc
+        payload, otel, span = self._prepare_create(body)
         answer = self._session.request_json(
             "POST", "/api/ingest/episode", body=payload, idempotent_write=True
         )
-        episode = self._episode_from(answer, body.get("otel"))
-        if self._verbose:
-            _print_link(self.base_url, episode.id)
-        if span is not None:
-            _otel.link_span(span, episode.id, episode.url)
+        episode = Episode(**self._episode_fields(answer, otel), _client=self)
+        self._announce(episode, span)
         return episode
-
-    def _attach_otel(self, body: dict[str, Any]) -> Any:
-        """Put the otel block into ``body``; return the span to back-link, if linking is on."""
-        metadata = body.get("metadata")
-        explicit, value = _otel.explicit_block(metadata)
-        if explicit:
-            if value is None and metadata is not None:
-                # metadata={"otel": None} means "no block": send no otel key at all.
-                body["metadata"] = {k: v for k, v in metadata.items() if k != "otel"}
-            return None
-        block, span = _otel.capture_active(self._respect_sampled)
-        if block is None:
-            return None
-        body["otel"] = block
-        return span if self._link_span else None
-
-    def _episode_from(self, answer: Mapping[str, Any], otel: Any) -> Episode:
-        episode_id = answer.get("episode_id")
-        if not isinstance(episode_id, str) or not episode_id:
-            raise ServerError(
-                "the create answer has no episode_id", status_code=201, response_body=dict(answer)
-            )
-        slots: dict[ArtifactKind, UploadUrl] = {}
-        for raw in answer.get("upload_urls") or []:
-            kind = raw.get("kind") if isinstance(raw, dict) else None
-            if kind in ARTIFACT_KINDS and isinstance(raw.get("url"), str):
-                public = raw.get("public_url")
-                slots[kind] = UploadUrl(
-                    kind=kind,
-                    url=raw["url"],
-                    expires_at=str(raw.get("expires_at", "")),
-                    public_url=public if isinstance(public, str) else None,
-                )
-        portal_url = answer.get("portal_url")
-        warnings = answer.get("warnings")
-        return Episode(
-            id=episode_id,
-            status=str(answer.get("status", "recording")),
-            storage=str(answer.get("storage", "unconfigured")),
-            upload_urls=slots,
-            url=portal_url
-            if isinstance(portal_url, str) and portal_url
-            else _portal_link(self.base_url, episode_id),
-            otel=otel,
-            warnings=[str(w) for w in warnings] if isinstance(warnings, list) else [],
-            _client=self,
-        )
 
     def _put_artifact(self, url: str, path: Path, size: int, content_type: str, *, label: str) -> None:
         self._session.put_file(
@@ -240,29 +175,9 @@ class Client:
         )
 
     def _finalize_episode(self, episode_id: str, body: dict[str, Any]) -> dict[str, Any]:
-        try:
-            payload = dumps(body)
-        except (TypeError, ValueError) as exc:
-            raise ArgumentError(f"metadata must be JSON-serializable: {exc}") from exc
         return self._session.request_json(
-            "POST", f"/api/ingest/episode/{episode_id}/finalize", body=payload, idempotent_write=True
+            "POST",
+            f"/api/ingest/episode/{episode_id}/finalize",
+            body=encode(body),
+            idempotent_write=True,
         )
-
-
-def _portal_link(base_url: str, episode_id: str) -> str:
-    return f"{base_url}/portal/episodes/{episode_id}"
-
-
-def _print_link(base_url: str, episode_id: str) -> None:
-    try:
-        sys.stdout.write(f"[robotrace] \u2192 {_portal_link(base_url, episode_id)}\n")
-        sys.stdout.flush()
-    except (OSError, ValueError):  # a closed stdout must not fail the run
-        pass
-
-
-def _isatty(stream: Any) -> bool:
-    try:
-        return bool(stream.isatty())
-    except (AttributeError, ValueError):
-        return False

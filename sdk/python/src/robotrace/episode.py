@@ -24,12 +24,12 @@ from .errors import ConfigurationError
 if TYPE_CHECKING:
     from .client import Client
 
-__all__ = ["ArtifactKind", "Episode", "EpisodeFinalStatus", "UploadUrl", "kind_from_extension", "upload_all"]
+__all__ = ["ArtifactKind", "Episode", "EpisodeFinalStatus", "UploadUrl", "kind_from_extension"]
 
 logger = logging.getLogger("robotrace")
 
 # Long enough to read in the portal, short enough to stay a reason rather than a log.
-_MAX_REASON_CHARS = 2000
+MAX_REASON_CHARS = 2000
 
 
 @dataclass
@@ -43,13 +43,12 @@ class UploadUrl:
 
 
 @dataclass(eq=False)
-class Episode:
-    """A run opened on the server.
+class EpisodeState:
+    """What the server said about an episode; shared by ``Episode`` and ``AsyncEpisode``.
 
     ``id``, ``status``, ``storage`` and ``upload_urls`` are what the official SDK exposes; ``url`` (the portal
     page), ``otel`` (the trace block that was sent, if any) and ``warnings`` (e.g. a rejected otel block) are
-    ours. As a context manager it finalizes ``ready`` on a normal exit and ``failed`` with
-    ``metadata.failure_reason`` when the block raises (the exception keeps propagating).
+    ours.
     """
 
     id: str
@@ -60,7 +59,6 @@ class Episode:
     otel: dict[str, str] | None = None
     warnings: list[str] = field(default_factory=list)
 
-    _client: Client | None = field(default=None, repr=False)
     _finalized: bool = field(default=False, repr=False)
     _bytes_uploaded: int = field(default=0, repr=False)
 
@@ -68,18 +66,62 @@ class Episode:
     def finalized(self) -> bool:
         return self._finalized
 
-    def upload(self, kind: ArtifactKind, path: str | os.PathLike[str]) -> int:
-        """Stream one file to its signed URL; returns the bytes uploaded."""
-        kind = check_kind(kind)
-        client = self._require_client()
-        slot = self.upload_urls.get(kind)
+    def _upload_plan(self, kind: object, path: object) -> tuple[UploadUrl, Path, int, str]:
+        """(slot, file, size, content type) for an upload, checked before any byte is sent."""
+        checked = check_kind(kind)
+        slot = self.upload_urls.get(checked)
         if slot is None:
             raise ConfigurationError(
-                f"episode {self.id} has no upload URL for {kind!r}: list it in "
+                f"episode {self.id} has no upload URL for {checked!r}: list it in "
                 f"start_episode(artifacts=[...]) (storage: {self.storage})"
             )
-        file, size = check_file(kind, path)
-        client._put_artifact(slot.url, file, size, CONTENT_TYPES[kind], label=f"{kind} {file.name}")
+        file, size = check_file(checked, path)
+        return slot, file, size, CONTENT_TYPES[checked]
+
+    def _finalize_body(
+        self,
+        *,
+        status: object,
+        duration_s: object,
+        fps: object,
+        bytes_total: object,
+        failure_time_s: object,
+        metadata: object,
+    ) -> dict[str, Any]:
+        return finalize_body(
+            status=status,
+            duration_s=duration_s,
+            fps=fps,
+            bytes_total=bytes_total if bytes_total is not None else (self._bytes_uploaded or None),
+            failure_time_s=failure_time_s,
+            metadata=metadata,
+        )
+
+    def _settle(self, answer: Mapping[str, Any], status: str) -> None:
+        answered = answer.get("status")
+        self.status = answered if isinstance(answered, str) else status
+        self._finalized = True
+
+
+def failure_reason(exc_type: type[BaseException], exc: BaseException | None) -> str:
+    text = str(exc) if exc is not None else ""
+    return (f"{exc_type.__name__}: {text}" if text else exc_type.__name__)[:MAX_REASON_CHARS]
+
+
+@dataclass(eq=False)
+class Episode(EpisodeState):
+    """A run opened on the server.
+
+    As a context manager it finalizes ``ready`` on a normal exit and ``failed`` with
+    ``metadata.failure_reason`` when the block raises (the exception keeps propagating).
+    """
+
+    _client: Client | None = field(default=None, repr=False)
+
+    def upload(self, kind: ArtifactKind, path: str | os.PathLike[str]) -> int:
+        """Stream one file to its signed URL; returns the bytes uploaded."""
+        slot, file, size, content_type = self._upload_plan(kind, path)
+        self._require_client()._put_artifact(slot.url, file, size, content_type, label=f"{kind} {file.name}")
         self._bytes_uploaded += size
         return size
 
@@ -105,22 +147,19 @@ class Episode:
         """Mark the episode ready or failed. A second call does nothing (the first one decided)."""
         if self._finalized:
             return
-        body = finalize_body(
+        body = self._finalize_body(
             status=status,
             duration_s=duration_s,
             fps=fps,
-            bytes_total=bytes_total if bytes_total is not None else (self._bytes_uploaded or None),
+            bytes_total=bytes_total,
             failure_time_s=failure_time_s,
             metadata=metadata,
         )
-        answer = self._require_client()._finalize_episode(self.id, body)
-        answered = answer.get("status")
-        self.status = answered if isinstance(answered, str) else status
-        self._finalized = True
+        self._settle(self._require_client()._finalize_episode(self.id, body), status)
 
     def fail(self, reason: str, **kwargs: Any) -> None:
         """Finalize ``failed`` with ``metadata.failure_reason``."""
-        self.finalize(status="failed", metadata={"failure_reason": reason[:_MAX_REASON_CHARS]}, **kwargs)
+        self.finalize(status="failed", metadata={"failure_reason": reason[:MAX_REASON_CHARS]}, **kwargs)
 
     def __enter__(self) -> Episode:
         return self
@@ -136,9 +175,8 @@ class Episode:
         if exc_type is None:
             self.finalize(status="ready")
             return False
-        reason = f"{exc_type.__name__}: {exc}" if str(exc) else exc_type.__name__
         try:
-            self.fail(reason)
+            self.fail(failure_reason(exc_type, exc))
         except Exception:
             # Never hide the user's exception behind ours; theirs is the one that explains the run.
             logger.warning("robotrace: could not mark episode %s failed", self.id, exc_info=True)
@@ -148,18 +186,3 @@ class Episode:
         if self._client is None:
             raise ConfigurationError(f"episode {self.id} is not attached to a Client")
         return self._client
-
-
-def upload_all(episode: Episode, files: dict[ArtifactKind, tuple[Path, int]]) -> None:
-    """Upload each file; on any failure mark the episode failed with the reason, then re-raise."""
-    current: str = ""
-    try:
-        for kind, (path, _size) in files.items():
-            current = kind
-            episode.upload(kind, path)
-    except BaseException as exc:
-        try:
-            episode.fail(f"upload of {current} failed: {exc}")
-        except Exception:
-            logger.warning("robotrace: could not mark episode %s failed", episode.id, exc_info=True)
-        raise

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -144,3 +145,31 @@ def test_one_client_shared_by_threads(client: rt.Client, api: Api) -> None:
         episodes = list(pool.map(lambda i: client.log_episode(name=f"thread-{tag}-{i}", seed=i), range(8)))
     assert len({ep.id for ep in episodes}) == 8
     assert sorted(api.episode(ep.id)["seed"] for ep in episodes) == list(range(8))
+
+
+def test_async_client_against_the_server(robotrace_server: RunningServer, api: Api, video: Path) -> None:
+    from opentelemetry.sdk.trace import TracerProvider
+
+    tracer = TracerProvider().get_tracer("async")
+
+    async def main() -> tuple[rt.AsyncEpisode, rt.AsyncEpisode, str]:
+        async with rt.AsyncClient(
+            api_key=robotrace_server.api_key, base_url=robotrace_server.base_url
+        ) as client:
+            with tracer.start_as_current_span("rollout") as span:
+                logged = await client.log_episode(name="async rollout", video=video)
+                span_id = f"{span.get_span_context().span_id:016x}"
+            with pytest.raises(RuntimeError):
+                async with await client.start_episode(name="async crash", artifacts=[]) as crashed:
+                    raise RuntimeError("motor stalled")
+            return logged, crashed, span_id
+
+    logged, crashed, span_id = asyncio.run(main())
+    stored = api.episode(logged.id)
+    assert (stored["status"], stored["metadata"]["otel"]["span_id"]) == ("ready", span_id)
+    assert api.artifact(logged.id, "video") == video.read_bytes()
+    failed = api.episode(crashed.id)
+    assert (failed["status"], failed["metadata"]["failure_reason"]) == (
+        "failed",
+        "RuntimeError: motor stalled",
+    )

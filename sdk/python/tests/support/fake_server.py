@@ -43,15 +43,13 @@ class FakeServer:
     def transport(self) -> httpx.BaseTransport:
         return _Transport(self)
 
+    def async_transport(self) -> httpx.AsyncBaseTransport:
+        return _AsyncTransport(self)
+
     def routes(self, route: str) -> list[Recorded]:
         return [r for r in self.requests if _route(r.method, r.path) == route]
 
-    def handle(self, request: httpx.Request) -> httpx.Response:
-        chunks = 0
-        body = b""
-        for chunk in request.stream:  # type: ignore[union-attr]
-            chunks += 1
-            body += chunk
+    def handle(self, request: httpx.Request, body: bytes, chunks: int) -> httpx.Response:
         path = request.url.path
         self.requests.append(Recorded(request.method, path, request.headers, body, chunks))
         route = _route(request.method, path)
@@ -108,7 +106,17 @@ class _Transport(httpx.BaseTransport):
         self._server = server
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
-        return self._server.handle(request)
+        parts = list(request.stream)  # type: ignore[arg-type]
+        return self._server.handle(request, b"".join(parts), len(parts))
+
+
+class _AsyncTransport(httpx.AsyncBaseTransport):
+    def __init__(self, server: FakeServer) -> None:
+        self._server = server
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        parts = [chunk async for chunk in request.stream]  # type: ignore[union-attr]
+        return self._server.handle(request, b"".join(parts), len(parts))
 
 
 def _route(method: str, path: str) -> str:

@@ -1,0 +1,132 @@
+"""What ``Client`` and ``AsyncClient`` share: settings, the create body with its trace block, the answer."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from . import _otel
+from ._http import dumps
+from ._payload import ARTIFACT_KINDS, ArtifactKind, check_files, create_body, finalize_body
+from ._settings import Connection, env_flag, quiet, resolve_connection
+from .episode import EpisodeState, UploadUrl
+from .errors import ArgumentError, ServerError
+
+
+class ClientCore:
+    def __init__(
+        self,
+        api_key: str | None,
+        base_url: str | None,
+        verbose: bool | None,
+        otel_respect_sampled: bool | None,
+        link_span: bool | None,
+    ) -> None:
+        self._conn: Connection = resolve_connection(api_key, base_url)
+        self._quiet = quiet()
+        self._verbose = (not self._quiet and _isatty(sys.stdout)) if verbose is None else verbose
+        self._respect_sampled = (
+            env_flag(_otel.ENV_RESPECT_SAMPLED) if otel_respect_sampled is None else otel_respect_sampled
+        )
+        self._link_span = env_flag(_otel.ENV_LINK_SPAN) if link_span is None else link_span
+
+    @property
+    def base_url(self) -> str:
+        return self._conn.base_url
+
+    def _prepare_create(self, body: dict[str, Any]) -> tuple[bytes, dict[str, str] | None, Any]:
+        """(JSON to send, otel block sent, span to back-link); captures the span active now."""
+        span = self._attach_otel(body)
+        return encode(body), body.get("otel"), span
+
+    def _attach_otel(self, body: dict[str, Any]) -> Any:
+        metadata = body.get("metadata")
+        explicit, value = _otel.explicit_block(metadata)
+        if explicit:
+            if value is None and metadata is not None:
+                # metadata={"otel": None} means "no block": send no otel key at all.
+                body["metadata"] = {k: v for k, v in metadata.items() if k != "otel"}
+            return None
+        block, span = _otel.capture_active(self._respect_sampled)
+        if block is None:
+            return None
+        body["otel"] = block
+        return span if self._link_span else None
+
+    def _episode_fields(self, answer: Mapping[str, Any], otel: dict[str, str] | None) -> dict[str, Any]:
+        episode_id = answer.get("episode_id")
+        if not isinstance(episode_id, str) or not episode_id:
+            raise ServerError(
+                "the create answer has no episode_id", status_code=201, response_body=dict(answer)
+            )
+        slots: dict[ArtifactKind, UploadUrl] = {}
+        for raw in answer.get("upload_urls") or []:
+            kind = raw.get("kind") if isinstance(raw, dict) else None
+            if kind in ARTIFACT_KINDS and isinstance(raw.get("url"), str):
+                public = raw.get("public_url")
+                slots[kind] = UploadUrl(
+                    kind=kind,
+                    url=raw["url"],
+                    expires_at=str(raw.get("expires_at", "")),
+                    public_url=public if isinstance(public, str) else None,
+                )
+        portal_url = answer.get("portal_url")
+        warnings = answer.get("warnings")
+        return {
+            "id": episode_id,
+            "status": str(answer.get("status", "recording")),
+            "storage": str(answer.get("storage", "unconfigured")),
+            "upload_urls": slots,
+            "url": portal_url if isinstance(portal_url, str) and portal_url else self._link(episode_id),
+            "otel": otel,
+            "warnings": [str(w) for w in warnings] if isinstance(warnings, list) else [],
+        }
+
+    def _announce(self, episode: EpisodeState, span: Any) -> None:
+        """After a create: the portal link (once, on a terminal) and the opt-in span back-link."""
+        if self._verbose:
+            try:
+                sys.stdout.write(f"[robotrace] \u2192 {self._link(episode.id)}\n")
+                sys.stdout.flush()
+            except (OSError, ValueError):  # a closed stdout must not fail the run
+                pass
+        if span is not None:
+            _otel.link_span(span, episode.id, episode.url)
+
+    def _link(self, episode_id: str) -> str:
+        return f"{self.base_url}/portal/episodes/{episode_id}"
+
+
+def log_episode_plan(
+    files: Mapping[ArtifactKind, str | os.PathLike[str] | None],
+    status: object,
+    duration_s: object,
+    failure_time_s: object,
+    create: Mapping[str, Any],
+) -> tuple[dict[ArtifactKind, tuple[Path, int]], dict[str, Any], dict[str, Any]]:
+    """(files, finalize body, create body) for log_episode, every argument checked before any request."""
+    checked = check_files(files)
+    final = finalize_body(status=status, duration_s=duration_s, failure_time_s=failure_time_s)
+    body = create_body(**create, artifacts=list(checked))
+    return checked, final, body
+
+
+def encode(body: Mapping[str, Any]) -> bytes:
+    try:
+        return dumps(body)
+    except (TypeError, ValueError) as exc:
+        raise ArgumentError(f"metadata must be JSON-serializable: {exc}") from exc
+
+
+def upload_failure(kind: str, exc: BaseException) -> str:
+    return f"upload of {kind} failed: {exc}"
+
+
+def _isatty(stream: Any) -> bool:
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError):
+        return False

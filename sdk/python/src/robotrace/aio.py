@@ -1,0 +1,253 @@
+"""``AsyncClient`` and ``AsyncEpisode``: the same API for asyncio code, on ``httpx.AsyncClient``.
+
+::
+
+    async with rt.AsyncClient() as client:
+        ep = await client.log_episode(name="sim sweep", video="run.mp4")
+        async with await client.start_episode(artifacts=["video"]) as ep:
+            await ep.upload_video("run.mp4")
+
+Trace capture works the same: OpenTelemetry's context follows asyncio tasks, so the span active in the
+coroutine that starts the episode is the one attached.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Literal, TypeVar
+
+import httpx
+
+from ._core import ClientCore, encode, log_episode_plan, upload_failure
+from ._http import AsyncHttpSession
+from ._payload import ARTIFACT_KINDS, ArtifactKind, EpisodeFinalStatus, EpisodeSource, create_body
+from ._progress import progress_for
+from .episode import MAX_REASON_CHARS, EpisodeState, failure_reason
+from .errors import ConfigurationError
+
+logger = logging.getLogger("robotrace")
+_C = TypeVar("_C", bound="AsyncClient")
+
+__all__ = ["AsyncClient", "AsyncEpisode"]
+
+
+@dataclass(eq=False)
+class AsyncEpisode(EpisodeState):
+    """``Episode`` with awaitable methods; ``async with`` finalizes it like ``with`` does an ``Episode``."""
+
+    _client: AsyncClient | None = field(default=None, repr=False)
+
+    async def upload(self, kind: ArtifactKind, path: str | os.PathLike[str]) -> int:
+        slot, file, size, content_type = self._upload_plan(kind, path)
+        await self._require_client()._put_artifact(
+            slot.url, file, size, content_type, label=f"{kind} {file.name}"
+        )
+        self._bytes_uploaded += size
+        return size
+
+    async def upload_video(self, path: str | os.PathLike[str]) -> int:
+        return await self.upload("video", path)
+
+    async def upload_sensors(self, path: str | os.PathLike[str]) -> int:
+        return await self.upload("sensors", path)
+
+    async def upload_actions(self, path: str | os.PathLike[str]) -> int:
+        return await self.upload("actions", path)
+
+    async def finalize(
+        self,
+        *,
+        status: EpisodeFinalStatus = "ready",
+        duration_s: float | None = None,
+        fps: float | None = None,
+        bytes_total: int | None = None,
+        failure_time_s: float | None = None,
+        metadata: Mapping[str, Any] | None = None,
+    ) -> None:
+        if self._finalized:
+            return
+        body = self._finalize_body(
+            status=status,
+            duration_s=duration_s,
+            fps=fps,
+            bytes_total=bytes_total,
+            failure_time_s=failure_time_s,
+            metadata=metadata,
+        )
+        self._settle(await self._require_client()._finalize_episode(self.id, body), status)
+
+    async def fail(self, reason: str, **kwargs: Any) -> None:
+        await self.finalize(status="failed", metadata={"failure_reason": reason[:MAX_REASON_CHARS]}, **kwargs)
+
+    async def __aenter__(self) -> AsyncEpisode:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> Literal[False]:
+        if self._finalized:
+            return False
+        if exc_type is None:
+            await self.finalize(status="ready")
+            return False
+        try:
+            await self.fail(failure_reason(exc_type, exc))
+        except Exception:
+            logger.warning("robotrace: could not mark episode %s failed", self.id, exc_info=True)
+        return False
+
+    def _require_client(self) -> AsyncClient:
+        if self._client is None:
+            raise ConfigurationError(f"episode {self.id} is not attached to an AsyncClient")
+        return self._client
+
+
+class AsyncClient(ClientCore):
+    """The asyncio twin of ``Client`` (same arguments; ``transport`` is an ``httpx.AsyncBaseTransport``)."""
+
+    def __init__(
+        self,
+        *,
+        api_key: str | None = None,
+        base_url: str | None = None,
+        timeout: float | httpx.Timeout | None = None,
+        verbose: bool | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+        otel_respect_sampled: bool | None = None,
+        link_span: bool | None = None,
+    ) -> None:
+        super().__init__(api_key, base_url, verbose, otel_respect_sampled, link_span)
+        self._session = AsyncHttpSession(
+            api_key=self._conn.api_key, base_url=self._conn.base_url, timeout=timeout, transport=transport
+        )
+
+    async def aclose(self) -> None:
+        await self._session.aclose()
+
+    async def __aenter__(self: _C) -> _C:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> Literal[False]:
+        await self.aclose()
+        return False
+
+    async def start_episode(
+        self,
+        *,
+        name: str | None = None,
+        source: EpisodeSource = "real",
+        robot: str | None = None,
+        policy_version: str | None = None,
+        env_version: str | None = None,
+        git_sha: str | None = None,
+        seed: int | None = None,
+        fps: float | None = None,
+        metadata: Mapping[str, Any] | None = None,
+        artifacts: Sequence[ArtifactKind] = ARTIFACT_KINDS,
+    ) -> AsyncEpisode:
+        body = create_body(
+            name=name,
+            source=source,
+            robot=robot,
+            policy_version=policy_version,
+            env_version=env_version,
+            git_sha=git_sha,
+            seed=seed,
+            fps=fps,
+            metadata=metadata,
+            artifacts=artifacts,
+        )
+        return await self._create(body)
+
+    async def log_episode(
+        self,
+        *,
+        name: str | None = None,
+        source: EpisodeSource = "real",
+        robot: str | None = None,
+        policy_version: str | None = None,
+        env_version: str | None = None,
+        git_sha: str | None = None,
+        seed: int | None = None,
+        video: str | os.PathLike[str] | None = None,
+        sensors: str | os.PathLike[str] | None = None,
+        actions: str | os.PathLike[str] | None = None,
+        duration_s: float | None = None,
+        fps: float | None = None,
+        metadata: Mapping[str, Any] | None = None,
+        status: EpisodeFinalStatus = "ready",
+        failure_time_s: float | None = None,
+    ) -> AsyncEpisode:
+        files, final, body = log_episode_plan(
+            {"video": video, "sensors": sensors, "actions": actions},
+            status,
+            duration_s,
+            failure_time_s,
+            {
+                "name": name,
+                "source": source,
+                "robot": robot,
+                "policy_version": policy_version,
+                "env_version": env_version,
+                "git_sha": git_sha,
+                "seed": seed,
+                "fps": fps,
+                "metadata": metadata,
+            },
+        )
+        episode = await self._create(body)
+        for kind, (path, _size) in files.items():
+            try:
+                await episode.upload(kind, path)
+            except BaseException as exc:
+                try:
+                    await episode.fail(upload_failure(kind, exc))
+                except Exception:
+                    logger.warning("robotrace: could not mark episode %s failed", episode.id, exc_info=True)
+                raise
+        if episode._bytes_uploaded:
+            final["bytes_total"] = episode._bytes_uploaded
+        episode._settle(await self._finalize_episode(episode.id, final), status)
+        return episode
+
+    async def get_episode(self, episode_id: str) -> dict[str, Any]:
+        return await self._session.request_json("GET", f"/api/episodes/{episode_id}")
+
+    async def _create(self, body: dict[str, Any]) -> AsyncEpisode:
+        payload, otel, span = self._prepare_create(body)
+        answer = await self._session.request_json(
+            "POST", "/api/ingest/episode", body=payload, idempotent_write=True
+        )
+        episode = AsyncEpisode(**self._episode_fields(answer, otel), _client=self)
+        self._announce(episode, span)
+        return episode
+
+    async def _put_artifact(self, url: str, path: Path, size: int, content_type: str, *, label: str) -> None:
+        await self._session.put_file(
+            url,
+            path,
+            size=size,
+            content_type=content_type,
+            on_progress=progress_for(label, size, self._quiet),
+        )
+
+    async def _finalize_episode(self, episode_id: str, body: dict[str, Any]) -> dict[str, Any]:
+        return await self._session.request_json(
+            "POST",
+            f"/api/ingest/episode/{episode_id}/finalize",
+            body=encode(body),
+            idempotent_write=True,
+        )
