@@ -75,10 +75,13 @@ export function loadEnv(source: NodeJS.ProcessEnv = process.env): Env {
     throw new ConfigError(`invalid configuration: ${name} ${issue?.message ?? 'is invalid'}${shown}`);
   }
   const env = parsed.data;
-  const init = [env.ROBOTRACE_INIT_EMAIL, env.ROBOTRACE_INIT_PASSWORD, env.ROBOTRACE_INIT_PROJECT];
-  if (init.some(Boolean) && !init.every(Boolean))
+  if (Boolean(env.ROBOTRACE_INIT_EMAIL) !== Boolean(env.ROBOTRACE_INIT_PASSWORD))
     throw new ConfigError(
-      'invalid configuration: ROBOTRACE_INIT_EMAIL, ROBOTRACE_INIT_PASSWORD and ROBOTRACE_INIT_PROJECT go together (set all three, or none)',
+      'invalid configuration: ROBOTRACE_INIT_EMAIL and ROBOTRACE_INIT_PASSWORD go together (set both, or neither)',
+    );
+  if (env.ROBOTRACE_INIT_EMAIL && !env.ROBOTRACE_INIT_PROJECT)
+    throw new ConfigError(
+      "invalid configuration: ROBOTRACE_INIT_EMAIL needs ROBOTRACE_INIT_PROJECT (the user's project)",
     );
   if (env.ROBOTRACE_INIT_API_KEY && !env.ROBOTRACE_INIT_PROJECT)
     throw new ConfigError('invalid configuration: ROBOTRACE_INIT_API_KEY needs ROBOTRACE_INIT_PROJECT');
