@@ -84,7 +84,8 @@ async function compare(contenders: Record<string, () => Promise<unknown>>): Prom
   const rounds: Record<string, number[]> = Object.fromEntries(Object.keys(contenders).map((k) => [k, []]));
   for (const fn of Object.values(contenders)) await timeRound(Math.min(200, CALLS_PER_ROUND), fn); // warm-up
   for (let r = 0; r < ROUNDS; r++) {
-    for (const [name, fn] of Object.entries(contenders)) rounds[name]?.push(await timeRound(CALLS_PER_ROUND, fn));
+    for (const [name, fn] of Object.entries(contenders))
+      rounds[name]?.push(await timeRound(CALLS_PER_ROUND, fn));
   }
   return Object.fromEntries(Object.entries(rounds).map(([k, v]) => [k, median(v)]));
 }
@@ -100,13 +101,21 @@ async function overHttp(): Promise<Record<string, number>> {
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const headers = { authorization: `Bearer ${API_KEY}`, 'content-type': 'application/json', accept: 'application/json' };
+  const headers = {
+    authorization: `Bearer ${API_KEY}`,
+    'content-type': 'application/json',
+    accept: 'application/json',
+  };
   const rt = new RoboTrace({ apiKey: API_KEY, baseUrl: base, env: {}, quiet: true });
   const result = await compare({
     bareFetch: async () => {
       const a = await fetch(`${base}/api/ingest/episode`, { method: 'POST', headers, body: createBody });
       const { episode_id } = (await a.json()) as { episode_id: string };
-      const b = await fetch(`${base}/api/ingest/episode/${episode_id}/finalize`, { method: 'POST', headers, body: finalizeBody });
+      const b = await fetch(`${base}/api/ingest/episode/${episode_id}/finalize`, {
+        method: 'POST',
+        headers,
+        body: finalizeBody,
+      });
       return b.json();
     },
     logEpisode: () => rt.logEpisode(fields),
@@ -117,16 +126,26 @@ async function overHttp(): Promise<Record<string, number>> {
 
 async function inMemory(): Promise<Record<string, number>> {
   const answer = (url: string) =>
-    url.endsWith('/finalize') ? new Response(finalized, { status: 200 }) : new Response(created, { status: 201 });
+    url.endsWith('/finalize')
+      ? new Response(finalized, { status: 200 })
+      : new Response(created, { status: 201 });
   const fakeFetch = (async (url: string | URL | Request) => answer(String(url))) as typeof fetch;
   const base = 'http://bench.invalid';
-  const headers = { authorization: `Bearer ${API_KEY}`, 'content-type': 'application/json', accept: 'application/json' };
+  const headers = {
+    authorization: `Bearer ${API_KEY}`,
+    'content-type': 'application/json',
+    accept: 'application/json',
+  };
   const rt = new RoboTrace({ apiKey: API_KEY, baseUrl: base, fetch: fakeFetch, env: {}, quiet: true });
   return compare({
     bareFetch: async () => {
       const a = await fakeFetch(`${base}/api/ingest/episode`, { method: 'POST', headers, body: createBody });
       const { episode_id } = (await a.json()) as { episode_id: string };
-      const b = await fakeFetch(`${base}/api/ingest/episode/${episode_id}/finalize`, { method: 'POST', headers, body: finalizeBody });
+      const b = await fakeFetch(`${base}/api/ingest/episode/${episode_id}/finalize`, {
+        method: 'POST',
+        headers,
+        body: finalizeBody,
+      });
       return b.json();
     },
     logEpisode: () => rt.logEpisode(fields),
@@ -161,10 +180,16 @@ const http = await overHttp();
 const memory = await inMemory();
 const cap = await capture();
 const ratio = (http.logEpisode ?? 0) / (http.bareFetch ?? 1);
-console.log(`TypeScript SDK benchmark (${quick ? 'quick' : 'full'}: ${ROUNDS} rounds × ${CALLS_PER_ROUND} calls; Node ${process.versions.node})`);
+console.log(
+  `TypeScript SDK benchmark (${quick ? 'quick' : 'full'}: ${ROUNDS} rounds × ${CALLS_PER_ROUND} calls; Node ${process.versions.node})`,
+);
 console.log(`  bare fetch, create + finalize over loopback   ${http.bareFetch?.toFixed(1)} µs/episode`);
-console.log(`  rt.logEpisode, same requests, same server     ${http.logEpisode?.toFixed(1)} µs/episode  → ${ratio.toFixed(2)}× (goal ≤ 1.2×)`);
+console.log(
+  `  rt.logEpisode, same requests, same server     ${http.logEpisode?.toFixed(1)} µs/episode  → ${ratio.toFixed(2)}× (goal ≤ 1.2×)`,
+);
 const own = (memory.logEpisode ?? 0) - (memory.bareFetch ?? 0);
-console.log(`  in-memory fetch (no socket): bare ${memory.bareFetch?.toFixed(1)} µs, rt.logEpisode ${memory.logEpisode?.toFixed(1)} µs → the SDK's own work ≈ ${own.toFixed(1)} µs/episode`);
+console.log(
+  `  in-memory fetch (no socket): bare ${memory.bareFetch?.toFixed(1)} µs, rt.logEpisode ${memory.logEpisode?.toFixed(1)} µs → the SDK's own work ≈ ${own.toFixed(1)} µs/episode`,
+);
 console.log(`  capture, pure function of the span context    ${cap.pure.toFixed(0)} ns (goal < 500 ns)`);
 console.log(`  capture, incl. trace.getActiveSpan()          ${cap.active.toFixed(0)} ns`);

@@ -115,6 +115,8 @@ export function buildUrl(
   path: string,
   query?: Record<string, string | number | undefined>,
 ): string {
+  // The base URL was normalized at construction and paths are encoded by the caller: no URL parse needed.
+  if (query === undefined) return `${baseUrl}${path}`;
   const url = new URL(`${baseUrl}${path}`);
   for (const [key, value] of Object.entries(query ?? {})) {
     if (value !== undefined && value !== '') url.searchParams.set(key, String(value));
