@@ -21,7 +21,7 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
@@ -35,7 +35,6 @@ from ._payload import (
 )
 from ._settings import ENV_API_KEY, ENV_BASE_URL
 from ._version import __version__
-from .aio import AsyncClient, AsyncEpisode
 from .client import Client
 from .episode import Episode, UploadUrl
 from .errors import (
@@ -52,6 +51,9 @@ from .errors import (
     URLExpiredError,
     ValidationError,
 )
+
+if TYPE_CHECKING:
+    from .aio import AsyncClient, AsyncEpisode
 
 __all__ = [
     "ENV_API_KEY",
@@ -85,6 +87,16 @@ __all__ = [
     "start_episode",
     "trace_block",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    # The asyncio client loads on first use, so sync users never pay for importing asyncio.
+    if name in ("AsyncClient", "AsyncEpisode"):
+        from . import aio  # noqa: PLC0415 - deliberately lazy
+
+        return getattr(aio, name)
+    raise AttributeError(f"module 'robotrace' has no attribute {name!r}")
+
 
 _lock = threading.Lock()
 _default: Client | None = None

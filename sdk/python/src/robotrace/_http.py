@@ -2,16 +2,16 @@
 
 Both retry network errors, 408, 429 and 5xx, at most ``MAX_ATTEMPTS`` tries in all. A create or finalize
 carries one ``Idempotency-Key`` for all its tries, so a retry after a lost response cannot act twice.
-``HttpSession`` and ``AsyncHttpSession`` share every decision; only the waiting and sending differ.
+``HttpSession`` and ``AsyncHttpSession`` (in ``_http_async``) share every decision through ``SessionBase``;
+only the waiting and sending differ.
 """
 
 from __future__ import annotations
 
-import asyncio
 import json
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any, Callable
 
@@ -26,10 +26,10 @@ DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
 # A multi-GB video takes minutes; a stalled connection still fails within the read/write bound.
 UPLOAD_TIMEOUT = httpx.Timeout(300.0, connect=10.0)
 CHUNK_SIZE = 1024 * 1024
-_CLIENT_HEADERS = {"User-Agent": USER_AGENT, "X-RoboTrace-SDK-Version": __version__}
+CLIENT_HEADERS = {"User-Agent": USER_AGENT, "X-RoboTrace-SDK-Version": __version__}
 
 
-class _SessionBase:
+class SessionBase:
     def __init__(self, *, api_key: str, base_url: str, policy: RetryPolicy | None) -> None:
         self.base_url = base_url
         self.policy = policy or RetryPolicy()
@@ -74,7 +74,7 @@ class _SessionBase:
         )
 
 
-class HttpSession(_SessionBase):
+class HttpSession(SessionBase):
     """One connection pool per Client; ``httpx.Client`` is thread-safe, and so is this."""
 
     def __init__(
@@ -93,7 +93,7 @@ class HttpSession(_SessionBase):
             timeout=DEFAULT_TIMEOUT if timeout is None else timeout,
             transport=transport,
             follow_redirects=False,
-            headers=_CLIENT_HEADERS,
+            headers=CLIENT_HEADERS,
         )
 
     def close(self) -> None:
@@ -146,88 +146,9 @@ class HttpSession(_SessionBase):
             self._sleep(self._wait_or_raise(attempt, what, response=response))
 
 
-class AsyncHttpSession(_SessionBase):
-    """The asyncio twin of ``HttpSession``, on ``httpx.AsyncClient``."""
-
-    def __init__(
-        self,
-        *,
-        api_key: str,
-        base_url: str,
-        timeout: float | httpx.Timeout | None = None,
-        transport: httpx.AsyncBaseTransport | None = None,
-        policy: RetryPolicy | None = None,
-        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
-    ) -> None:
-        super().__init__(api_key=api_key, base_url=base_url, policy=policy)
-        self._sleep = sleep
-        self._client = httpx.AsyncClient(
-            timeout=DEFAULT_TIMEOUT if timeout is None else timeout,
-            transport=transport,
-            follow_redirects=False,
-            headers=_CLIENT_HEADERS,
-        )
-
-    async def aclose(self) -> None:
-        await self._client.aclose()
-
-    async def request_json(
-        self, method: str, path: str, *, body: bytes | None = None, idempotent_write: bool = False
-    ) -> dict[str, Any]:
-        url, headers = self._json_call(path, body, idempotent_write)
-        response = await self._with_retries(
-            lambda: self._client.request(method, url, content=body, headers=headers), f"{method} {path}"
-        )
-        return json_object(response, f"{method} {path}")
-
-    async def put_file(
-        self,
-        url: str,
-        path: Path,
-        *,
-        size: int,
-        content_type: str,
-        on_progress: Callable[[int], None] | None = None,
-    ) -> None:
-        url, headers = self._upload_target(url, size, content_type)
-
-        async def send() -> httpx.Response:
-            with path.open("rb") as fh:
-                return await self._client.put(
-                    url, content=_achunks(fh, on_progress), headers=headers, timeout=UPLOAD_TIMEOUT
-                )
-
-        await self._with_retries(send, f"upload of {path.name}")
-
-    async def _with_retries(self, send: Callable[[], Awaitable[httpx.Response]], what: str) -> httpx.Response:
-        attempt = 0
-        while True:
-            attempt += 1
-            try:
-                response = await send()
-            except httpx.TransportError as exc:
-                await self._sleep(self._wait_or_raise(attempt, what, exc=exc))
-                continue
-            except httpx.HTTPError as exc:
-                raise TransportError(f"{what} failed: {exc!r}") from exc
-            if response.status_code < 400:
-                return response
-            await self._sleep(self._wait_or_raise(attempt, what, response=response))
-
-
 def _chunks(fh: IO[bytes], on_progress: Callable[[int], None] | None) -> Iterator[bytes]:
     sent = 0
     while chunk := fh.read(CHUNK_SIZE):
-        sent += len(chunk)
-        yield chunk
-        if on_progress is not None:
-            on_progress(sent)
-
-
-async def _achunks(fh: IO[bytes], on_progress: Callable[[int], None] | None) -> AsyncIterator[bytes]:
-    sent = 0
-    # Disk reads happen in a worker thread so a slow disk never stalls the event loop.
-    while chunk := await asyncio.to_thread(fh.read, CHUNK_SIZE):
         sent += len(chunk)
         yield chunk
         if on_progress is not None:

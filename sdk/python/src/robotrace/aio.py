@@ -24,7 +24,7 @@ from typing import Any, Literal, TypeVar
 import httpx
 
 from ._core import ClientCore, encode, log_episode_plan, upload_failure
-from ._http import AsyncHttpSession
+from ._http_async import AsyncHttpSession
 from ._payload import ARTIFACT_KINDS, ArtifactKind, EpisodeFinalStatus, EpisodeSource, create_body
 from ._progress import progress_for
 from .episode import MAX_REASON_CHARS, EpisodeState, failure_reason
