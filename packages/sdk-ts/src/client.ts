@@ -71,7 +71,7 @@ interface Output {
 }
 
 export interface RoboTraceClientOptions extends RoboTraceOptions {
-  /** Where the portal URL line goes (default `process.stderr`); printed only when it is a TTY. */
+  /** Where the portal URL line goes (default `process.stdout`, like the Python SDK); printed only on a TTY. */
   output?: Output;
 }
 
@@ -91,7 +91,7 @@ export class RoboTrace implements EpisodeBackend {
     this.#fetch = options.fetch ?? globalThis.fetch;
     const suffix = options.userAgentSuffix ? ` ${options.userAgentSuffix}` : '';
     this.#userAgent = `robotrace-ts/${SDK_VERSION} node/${process.versions.node} ${process.platform}/${process.arch}${suffix}`;
-    this.#output = options.output ?? process.stderr;
+    this.#output = options.output ?? process.stdout;
     this.#transport = new Transport({
       apiKey: this.config.apiKey,
       baseUrl: this.config.baseUrl,
@@ -248,7 +248,8 @@ export class RoboTrace implements EpisodeBackend {
     const url = created.portal_url
       ? new URL(created.portal_url, `${this.config.baseUrl}/`).toString()
       : this.portalUrl(created.episode_id);
-    if (!this.config.quiet && this.#output.isTTY) this.#output.write(`[robotrace] → ${url}\n`);
+    if (!this.config.quiet && this.#output.isTTY)
+      this.#output.write(`[robotrace] → ${this.portalUrl(created.episode_id)}\n`);
     if (trace && body.otel && this.config.linkSpan) linkSpanToEpisode(trace.span, created.episode_id, url);
     return new Episode(this, created, url, body.otel, measureDuration);
   }
