@@ -78,12 +78,19 @@ def test_without_the_extra(
         robotrace_server,
         tmp_path / "home",
         """
-        import json, sys
+        import asyncio, json, sys
         import robotrace as rt
         ep = rt.log_episode(name="from the wheel", video=sys.argv[1])
+
+        async def logged_async():
+            async with rt.AsyncClient() as client:
+                return await client.log_episode(name="from the wheel, async", video=sys.argv[1])
+
+        aep = asyncio.run(logged_async())
         print(json.dumps({
             "id": ep.id,
             "status": ep.status,
+            "async_id": aep.id,
             "python": list(sys.version_info[:2]),
             "otel_modules": sorted(m for m in sys.modules if m.startswith("opentelemetry")),
         }))
@@ -95,6 +102,7 @@ def test_without_the_extra(
     stored = api.episode(result["id"])
     assert "otel" not in stored["metadata"]
     assert api.artifact(result["id"], "video") == video.read_bytes()
+    assert api.artifact(result["async_id"], "video") == video.read_bytes()
     if "SDK_TEST_PYTHON" in os.environ:
         assert result["python"] == [3, 9]
 
