@@ -173,3 +173,31 @@ def test_async_client_against_the_server(robotrace_server: RunningServer, api: A
         "failed",
         "RuntimeError: motor stalled",
     )
+
+
+class TamperedUploadUrls(httpx.HTTPTransport):
+    """Sends uploads with a broken signature, as a URL mangled by a proxy would arrive."""
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        if request.method == "PUT":
+            request.url = request.url.copy_set_param("sig", "not-the-signature")
+        return super().handle_request(request)
+
+
+def test_a_refused_upload_fails_the_episode_with_the_reason(
+    robotrace_server: RunningServer, api: Api, video: Path
+) -> None:
+    name = f"refused-upload-{uuid.uuid4()}"
+    with (
+        rt.Client(
+            api_key=robotrace_server.api_key,
+            base_url=robotrace_server.base_url,
+            transport=TamperedUploadUrls(),
+        ) as client,
+        pytest.raises(rt.APIError) as caught,
+    ):
+        client.log_episode(name=name, video=video)
+    assert caught.value.status_code == 403
+    (stored,) = api.list(q=name)
+    assert stored["status"] == "failed"
+    assert stored["metadata"]["failure_reason"].startswith("upload of video failed: Invalid signature")
