@@ -132,3 +132,12 @@ def test_metadata_otel_none_opts_out(client: rt.Client, api: Api) -> None:
     with tracer.start_as_current_span("ambient"):
         ep = client.log_episode(name="opted out", metadata={"otel": None})
     assert "otel" not in api.episode(ep.id)["metadata"]
+
+
+def test_a_rejected_otel_block_comes_back_as_a_warning(client: rt.Client, api: Api) -> None:
+    # Uppercase hex is not W3C trace context: the server drops the block, keeps the episode, and says so.
+    bad = {"trace_id": "4BF92F3577B34DA6A3CE929D0E0E4736", "span_id": "00f067aa0ba902b7"}
+    ep = client.log_episode(name="bad block", metadata={"otel": bad})
+    assert ep.status == "ready"
+    assert ep.warnings
+    assert "otel" not in api.episode(ep.id)["metadata"]
