@@ -22,6 +22,8 @@ export interface StartOptions {
   env?: Record<string, string | undefined>;
   dataDir?: string;
   keepDataDir?: boolean;
+  /** Extra node flags (e.g. --cpu-prof for a benchmark profile). */
+  nodeArgs?: string[];
 }
 
 /**
@@ -56,10 +58,10 @@ export async function startServer(options: StartOptions = {}): Promise<TestServe
     restart: async (changes) => {
       await stopChild(child);
       env = { ...env, ...changes };
-      ({ child, baseUrl: server.baseUrl } = await launch(env, (s) => (output += s)));
+      ({ child, baseUrl: server.baseUrl } = await launch(env, (s) => (output += s), options.nodeArgs));
     },
   };
-  ({ child, baseUrl: server.baseUrl } = await launch(env, (s) => (output += s)));
+  ({ child, baseUrl: server.baseUrl } = await launch(env, (s) => (output += s), options.nodeArgs));
   const originalStop = server.stop;
   server.stop = async () => {
     await originalStop();
@@ -71,8 +73,9 @@ export async function startServer(options: StartOptions = {}): Promise<TestServe
 async function launch(
   env: Record<string, string | undefined>,
   onOutput: (s: string) => void,
+  nodeArgs: string[] = [],
 ): Promise<{ child: ChildProcess; baseUrl: string }> {
-  const child = spawn(process.execPath, ['apps/web/dist/main.js'], {
+  const child = spawn(process.execPath, [...nodeArgs, 'apps/web/dist/main.js'], {
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
   });

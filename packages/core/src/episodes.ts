@@ -16,6 +16,7 @@ import { type ArtifactRow, type EpisodeRow, portalUrl, toEpisode } from './episo
 import { ConflictError, NotFoundError, PayloadTooLargeError, ValidationError } from './errors.js';
 import { isUuid } from './ids.js';
 import { parseTraceLookup } from './lookup.js';
+import { prepared } from './prepared.js';
 import { resolveEpisodeOtel } from './trace-context.js';
 
 /** Content type the signed PUT must carry per slot (what the official SDK sends). */
@@ -93,7 +94,7 @@ export async function createEpisode(
     createdAt: deps.clock.now(),
   };
   const slots = kinds.map((kind) => ({ episodeId: id, kind, storageKey: storageKey(scope, id, kind) }));
-  if (slots.length === 0) await deps.db.insert(episode).values(row);
+  if (slots.length === 0) await prepared(deps.db).insertEpisode.execute(row);
   else
     await deps.db.transaction(async (tx) => {
       await tx.insert(episode).values(row);

@@ -5,6 +5,7 @@ import { apiKeyPrefix, generateApiKey, hashApiKey, hashesEqual, isWellFormedApiK
 import type { ProjectScope } from './deps.js';
 import { AuthError, ConflictError, NotFoundError, ValidationError } from './errors.js';
 import { isUuid } from './ids.js';
+import { prepared } from './prepared.js';
 
 export const PROJECT_NAME = /^[A-Za-z0-9][A-Za-z0-9 ._-]{0,62}$/;
 
@@ -89,10 +90,7 @@ export async function authenticateApiKey(
   if (!raw) throw new AuthError(`Missing API key: ${HOW_TO_GET_A_KEY}`);
   if (!isWellFormedApiKey(raw)) throw new AuthError(`Malformed API key: ${HOW_TO_GET_A_KEY}`);
   const hash = hashApiKey(raw);
-  const [row] = await db
-    .select({ id: apiKey.id, projectId: apiKey.projectId, hash: apiKey.hash, lastUsedAt: apiKey.lastUsedAt })
-    .from(apiKey)
-    .where(and(eq(apiKey.hash, hash), isNull(apiKey.revokedAt)));
+  const [row] = await prepared(db).keyByHash.execute({ hash });
   if (!row || !hashesEqual(row.hash, hash))
     throw new AuthError(`Invalid or revoked API key: ${HOW_TO_GET_A_KEY}`);
   // last_used_at at one-minute resolution: one write per key per minute, not one per request.

@@ -1,0 +1,69 @@
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+
+export interface LoadOptions {
+  url: string;
+  method: 'GET' | 'POST' | 'PUT';
+  headers?: Record<string, string>;
+  body?: string;
+  connections: number;
+  duration: number;
+  /** Fixed request rate (req/s overall), for latency at a given load. */
+  rate?: number;
+}
+
+export interface LoadResult {
+  rps: number;
+  p50: number;
+  p99: number;
+  non2xx: number;
+  errors: number;
+  timeouts: number;
+}
+
+const autocannonBin = createRequire(import.meta.url).resolve('autocannon/autocannon.js');
+
+/** Runs autocannon in a separate process (so the load generator does not share our event loop). */
+export async function loadTest(o: LoadOptions): Promise<LoadResult> {
+  const args = [autocannonBin, '-j', '-c', String(o.connections), '-d', String(o.duration), '-m', o.method];
+  for (const [k, v] of Object.entries(o.headers ?? {})) args.push('-H', `${k}=${v}`);
+  if (o.body) args.push('-b', o.body);
+  if (o.rate) args.push('-R', String(o.rate));
+  args.push(o.url);
+  const out = await new Promise<string>((resolve, reject) => {
+    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'ignore'] });
+    let text = '';
+    child.stdout.on('data', (b: Buffer) => (text += b.toString()));
+    child.on('exit', (code) => (code === 0 ? resolve(text) : reject(new Error(`autocannon exited ${code}`))));
+  });
+  const r = JSON.parse(out) as {
+    requests: { average: number };
+    latency: { p50: number; p99: number };
+    non2xx: number;
+    errors: number;
+    timeouts: number;
+  };
+  return {
+    rps: r.requests.average,
+    p50: r.latency.p50,
+    p99: r.latency.p99,
+    non2xx: r.non2xx,
+    errors: r.errors,
+    timeouts: r.timeouts,
+  };
+}
+
+/** Replaces (or appends) one `## <title>` section of docs/BENCHMARKS.md; other sections are left alone. */
+export function writeSection(title: string, content: string, file = 'docs/BENCHMARKS.md'): void {
+  const doc = existsSync(file) ? readFileSync(file, 'utf8') : '# Benchmarks\n';
+  const heading = `## ${title}`;
+  const start = doc.indexOf(`${heading}\n`);
+  const section = `${heading}\n\n${content.trim()}\n`;
+  if (start === -1) {
+    writeFileSync(file, `${doc.trimEnd()}\n\n${section}`);
+    return;
+  }
+  const next = doc.indexOf('\n## ', start + heading.length);
+  writeFileSync(file, `${doc.slice(0, start)}${section}${next === -1 ? '' : doc.slice(next)}`);
+}
