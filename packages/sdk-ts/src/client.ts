@@ -79,31 +79,42 @@ export interface RoboTraceClientOptions extends RoboTraceOptions {
  * The RoboTrace client. Configuration comes from the options, then `ROBOTRACE_*` environment variables, then
  * `~/.robotrace/credentials`; a missing key fails here with a message saying how to set one.
  */
-export class RoboTrace implements EpisodeBackend {
-  readonly config: ResolvedConfig;
+export class RoboTrace {
+  // Private fields: `console.log(rt)` must never print the API key.
+  readonly #config: ResolvedConfig;
+  readonly #backend: EpisodeBackend;
   readonly #transport: Transport;
   readonly #fetch: typeof fetch;
   readonly #userAgent: string;
   readonly #output: Output;
 
   constructor(options: RoboTraceClientOptions = {}) {
-    this.config = resolveConfig(options);
+    this.#config = resolveConfig(options);
     this.#fetch = options.fetch ?? globalThis.fetch;
     const suffix = options.userAgentSuffix ? ` ${options.userAgentSuffix}` : '';
     this.#userAgent = `robotrace-ts/${SDK_VERSION} node/${process.versions.node} ${process.platform}/${process.arch}${suffix}`;
     this.#output = options.output ?? process.stdout;
     this.#transport = new Transport({
-      apiKey: this.config.apiKey,
-      baseUrl: this.config.baseUrl,
-      timeoutMs: this.config.timeoutMs,
+      apiKey: this.#config.apiKey,
+      baseUrl: this.#config.baseUrl,
+      timeoutMs: this.#config.timeoutMs,
       userAgent: this.#userAgent,
       sdkVersion: SDK_VERSION,
       fetch: this.#fetch,
     });
+    this.#backend = {
+      uploadArtifact: (kind, path, url, onProgress) => this.#uploadArtifact(kind, path, url, onProgress),
+      finalizeEpisode: (id, body) => this.#finalizeEpisode(id, body),
+    };
   }
 
   get baseUrl(): string {
-    return this.config.baseUrl;
+    return this.#config.baseUrl;
+  }
+
+  /** The resolved configuration (API key included; do not log it). */
+  get config(): ResolvedConfig {
+    return { ...this.#config };
   }
 
   /**
@@ -194,11 +205,10 @@ export class RoboTrace implements EpisodeBackend {
 
   /** The portal page of an episode. */
   portalUrl(episodeId: string): string {
-    return `${this.config.baseUrl}/portal/episodes/${encodeURIComponent(episodeId)}`;
+    return `${this.#config.baseUrl}/portal/episodes/${encodeURIComponent(episodeId)}`;
   }
 
-  /** @internal EpisodeBackend */
-  uploadArtifact(
+  #uploadArtifact(
     kind: ArtifactKind,
     path: string,
     url: string,
@@ -207,16 +217,15 @@ export class RoboTrace implements EpisodeBackend {
     return uploadFile({
       kind,
       path,
-      url: new URL(url, `${this.config.baseUrl}/`).toString(),
+      url: new URL(url, `${this.#config.baseUrl}/`).toString(),
       fetch: this.#fetch,
-      timeoutMs: this.config.uploadTimeoutMs,
+      timeoutMs: this.#config.uploadTimeoutMs,
       userAgent: this.#userAgent,
       onProgress,
     });
   }
 
-  /** @internal EpisodeBackend */
-  finalizeEpisode(id: string, body: FinalizeEpisodeBody): Promise<EpisodeRecord> {
+  #finalizeEpisode(id: string, body: FinalizeEpisodeBody): Promise<EpisodeRecord> {
     return this.#transport.json<EpisodeRecord>({
       method: 'POST',
       path: `/api/ingest/episode/${encodeURIComponent(id)}/finalize`,
@@ -227,7 +236,7 @@ export class RoboTrace implements EpisodeBackend {
   }
 
   #capture(): CapturedTrace | undefined {
-    return captureActiveSpan(this.config.respectSampled);
+    return captureActiveSpan(this.#config.respectSampled);
   }
 
   async #create(
@@ -246,12 +255,12 @@ export class RoboTrace implements EpisodeBackend {
       throw new RobotraceError('create episode: the server answered without episode_id and upload_urls');
     }
     const url = created.portal_url
-      ? new URL(created.portal_url, `${this.config.baseUrl}/`).toString()
+      ? new URL(created.portal_url, `${this.#config.baseUrl}/`).toString()
       : this.portalUrl(created.episode_id);
-    if (!this.config.quiet && this.#output.isTTY)
+    if (!this.#config.quiet && this.#output.isTTY)
       this.#output.write(`[robotrace] → ${this.portalUrl(created.episode_id)}\n`);
-    if (trace && body.otel && this.config.linkSpan) linkSpanToEpisode(trace.span, created.episode_id, url);
-    return new Episode(this, created, url, body.otel, measureDuration);
+    if (trace && body.otel && this.#config.linkSpan) linkSpanToEpisode(trace.span, created.episode_id, url);
+    return new Episode(this.#backend, created, url, body.otel, measureDuration);
   }
 }
 

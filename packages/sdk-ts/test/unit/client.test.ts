@@ -1,6 +1,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { inspect } from 'node:util';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { RoboTrace, type RoboTraceClientOptions } from '../../src/client.js';
@@ -268,6 +269,17 @@ describe('portal URL line', () => {
       const { rt } = setup(options);
       await rt.logEpisode({ source: 'sim' });
       expect(options.output.lines).toEqual([]);
+    }
+  });
+});
+
+describe('secrets', () => {
+  it('printing or serializing the client or an episode never shows the API key', async () => {
+    const { rt } = setup();
+    const episode = await rt.logEpisode({ source: 'sim' });
+    for (const value of [rt, episode]) {
+      expect(inspect(value, { depth: 10 })).not.toContain(KEY);
+      expect(JSON.stringify(value)).not.toContain(KEY);
     }
   });
 });
