@@ -94,6 +94,14 @@ describe('trace correlation against the real server', () => {
     expect(episode.url).toBe(`${server.baseUrl}/portal/episodes/${episode.id}`);
   });
 
+  it('a trace context the server rejects becomes a warning, never a failed episode', async () => {
+    const bad = { trace_id: T.toUpperCase(), span_id: S };
+    const episode = await client().logEpisode({ source: 'sim', metadata: { otel: bad } });
+    expect(episode.status).toBe('ready');
+    expect(episode.warnings.length).toBeGreaterThan(0);
+    expect((await api.episode(episode.id)).otel).toBeNull();
+  });
+
   it('the episodes of a trace are listed by trace id and by span id', async () => {
     const span = uniqueTrace();
     const episode = await withSpan(span, () => client().logEpisode({ name: 'findable', source: 'sim' }));

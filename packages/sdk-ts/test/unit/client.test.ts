@@ -124,6 +124,17 @@ describe('logEpisode', () => {
     });
   });
 
+  it('retries an upload the storage refused with 503, sending the whole file again', async () => {
+    const busy = () => json(503, { error: 'busy' }, { 'retry-after': '0' });
+    const { rt, fetch, finalizeBody } = setup({}, { 1: busy });
+    const episode = await rt.logEpisode({ source: 'sim', video });
+    const puts = fetch.requests.filter((r) => r.method === 'PUT');
+    expect(puts).toHaveLength(2);
+    expect(puts.map((p) => p.body.length)).toEqual([300_000, 300_000]);
+    expect(episode.status).toBe('ready');
+    expect(finalizeBody()).toMatchObject({ status: 'ready', bytes_total: 300_000 });
+  });
+
   it.each([
     ['an unknown source', { source: 'moon' }, /source must be one of real, sim, replay/],
     ['a fractional seed', { seed: 1.5 }, /seed must be an integer/],
