@@ -47,6 +47,8 @@ export function createApp(s: Services, ext: AppExtensions = {}) {
   if (s.localStore) registerLocalStorage(router, s, s.localStore);
   ext.register?.(router);
   const authHandler = toNodeHandler(s.auth);
+  // Load shedding: past this many requests in flight, answer 503 immediately instead of queueing timeouts.
+  let inflight = 0;
 
   return async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const requestId = requestIdOf(req);
@@ -70,6 +72,12 @@ export function createApp(s: Services, ext: AppExtensions = {}) {
       }),
       params: {},
     };
+    if (inflight >= s.env.ROBOTRACE_MAX_INFLIGHT) {
+      sendError(ctx, new UnavailableError('The server is at capacity; retry shortly', 1));
+      return;
+    }
+    inflight++;
+    res.once('close', () => inflight--);
     try {
       if (url.pathname.startsWith('/api/auth/')) {
         await authHandler(req, res);

@@ -1,5 +1,6 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { pruneIdempotencyKeys } from '@robotrace/core';
 import { DataDirLockedError } from '@robotrace/db';
 import { createApp } from './app.js';
 import { bootstrap } from './bootstrap.js';
@@ -36,6 +37,13 @@ async function main(): Promise<void> {
       '',
     ].join('\n'),
   );
+  // Idempotency keys are kept 48 h; prune hourly (any instance may do it).
+  const prune = setInterval(() => {
+    pruneIdempotencyKeys(services.core).catch((err: unknown) =>
+      log.warn('pruning idempotency keys failed', { error: (err as Error).message }),
+    );
+  }, 3_600_000);
+  prune.unref();
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;

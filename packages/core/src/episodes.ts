@@ -121,6 +121,30 @@ export async function createEpisode(
   };
 }
 
+/** A new signed upload URL for one slot of a still-recording episode (the first one expired). */
+export async function refreshUploadUrl(
+  deps: CoreDeps,
+  scope: ProjectScope,
+  id: string,
+  kind: ArtifactKind,
+  ctx: RequestContext,
+): Promise<{ kind: ArtifactKind; url: string; expires_at: string }> {
+  const row = await findRow(deps, scope, id);
+  if (row.status !== 'recording')
+    throw new ConflictError(`Episode is already finalized as "${row.status}"; its uploads are closed`);
+  const [slot] = await deps.db
+    .select({ key: artifact.storageKey })
+    .from(artifact)
+    .where(and(eq(artifact.episodeId, row.id), eq(artifact.kind, kind)));
+  if (!slot) throw new NotFoundError(`Episode has no ${kind} upload slot (request it at create)`);
+  const signed = await deps.store.signUpload(slot.key, {
+    contentType: UPLOAD_CONTENT_TYPE[kind],
+    expiresInS: deps.limits.uploadUrlTtlS,
+    baseUrl: ctx.baseUrl,
+  });
+  return { kind, url: signed.url, expires_at: signed.expiresAt.toISOString() };
+}
+
 /** Marks a slot complete once its bytes are stored (called by the local upload route). */
 export async function recordUpload(
   deps: CoreDeps,

@@ -188,6 +188,14 @@ export const idempotencyKey = pgTable(
   ],
 );
 
+/** Token buckets shared by every instance (rate limits per API key and per project). */
+export const rateLimit = pgTable('rate_limit', {
+  bucket: text('bucket').primaryKey(),
+  tokens: doublePrecision('tokens').notNull(),
+  lastAllowed: boolean('last_allowed').notNull().default(true),
+  updatedAt: tz('updated_at').notNull().defaultNow(),
+});
+
 export const schema = {
   user,
   session,
@@ -199,4 +207,5 @@ export const schema = {
   episode,
   artifact,
   idempotencyKey,
+  rateLimit,
 };

@@ -4,6 +4,11 @@ import type { z } from 'zod';
 
 /** Reads a JSON body up to `limit` bytes (413 beyond it, before reading when Content-Length says so). */
 export async function readJson(req: IncomingMessage, limit: number): Promise<unknown> {
+  return parseJson(await readText(req, limit));
+}
+
+/** The raw body text, size-limited (idempotency hashes exactly what was sent). */
+export async function readText(req: IncomingMessage, limit: number): Promise<string> {
   const declared = Number(req.headers['content-length'] ?? Number.NaN);
   if (declared > limit) {
     req.resume();
@@ -19,7 +24,10 @@ export async function readJson(req: IncomingMessage, limit: number): Promise<unk
       throw new PayloadTooLargeError(`Request body exceeds the limit of ${limit} bytes`, { limit });
     chunks.push(chunk as Buffer);
   }
-  const text = Buffer.concat(chunks).toString('utf8');
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+export function parseJson(text: string): unknown {
   if (text.trim() === '')
     throw new AppError(400, 'invalid_json', 'Request body is empty; expected a JSON object');
   try {

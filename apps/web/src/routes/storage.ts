@@ -6,6 +6,7 @@ import {
   PayloadTooLargeError,
   recordUpload,
   slotExists,
+  UnavailableError,
 } from '@robotrace/core';
 import { type LocalDiskStore, StorageFullError, UploadTooLargeError } from '@robotrace/storage';
 import type { HttpContext } from '../http/context.js';
@@ -53,9 +54,35 @@ function parseRange(
 }
 
 /** Signed upload/download URLs of the local disk store, served by the app (S3 serves its own). */
+/** The byte limit of one artifact kind: ROBOTRACE_MAX_UPLOAD_BYTES_<KIND>, else ROBOTRACE_MAX_UPLOAD_BYTES. */
+export function maxUploadBytes(s: Services, key: string): number {
+  const kind = key.split('/').at(-1);
+  const perKind =
+    kind === 'video'
+      ? s.env.ROBOTRACE_MAX_UPLOAD_BYTES_VIDEO
+      : kind === 'sensors'
+        ? s.env.ROBOTRACE_MAX_UPLOAD_BYTES_SENSORS
+        : s.env.ROBOTRACE_MAX_UPLOAD_BYTES_ACTIONS;
+  return perKind ?? s.env.ROBOTRACE_MAX_UPLOAD_BYTES;
+}
+
 export function registerLocalStorage(router: Router, s: Services, store: LocalDiskStore): void {
+  let uploading = 0;
+
   router.on('PUT', '/api/storage/*', async (ctx) => {
     const signed = signedRequest(ctx, store, 'put');
+    // Bounded upload slots: past them, answer 503 at once rather than pile up slow writes.
+    if (uploading >= s.env.ROBOTRACE_MAX_CONCURRENT_UPLOADS)
+      throw new UnavailableError('All upload slots are busy; retry shortly', 1);
+    uploading++;
+    try {
+      await storeUpload(ctx, signed);
+    } finally {
+      uploading--;
+    }
+  });
+
+  async function storeUpload(ctx: HttpContext, signed: ReturnType<typeof signedRequest>): Promise<void> {
     const given = (ctx.req.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase();
     if (given !== signed.contentType)
       throw new AppError(
@@ -63,7 +90,7 @@ export function registerLocalStorage(router: Router, s: Services, store: LocalDi
         'validation_error',
         `Content-Type must be ${signed.contentType} for this upload (got "${given || 'none'}")`,
       );
-    const max = s.env.ROBOTRACE_MAX_UPLOAD_BYTES;
+    const max = maxUploadBytes(s, signed.key);
     const length = ctx.req.headers['content-length'] ? Number(ctx.req.headers['content-length']) : null;
     if (length !== null && length > max)
       throw new PayloadTooLargeError(`Upload is ${length} bytes; the limit is ${max} bytes`, { limit: max });
@@ -84,7 +111,7 @@ export function registerLocalStorage(router: Router, s: Services, store: LocalDi
     }
     await recordUpload(s.core, signed.key, size, signed.contentType);
     sendJson(ctx.res, 200, { status: 'stored', size_bytes: size });
-  });
+  }
 
   router.on('GET', '/api/storage/*', async (ctx) => {
     const signed = signedRequest(ctx, store, 'get');

@@ -275,6 +275,54 @@ describe.each(['pglite', 'postgres'] as const)('ingest API on %s', (kind) => {
     expect((await client.get<Episode>(`/api/episodes/${id}`)).body.status).toBe('recording');
   });
 
+  it('Idempotency-Key: a retry replays the original episode, another body is a 409, concurrent retries make one', async () => {
+    const before = await countEpisodes();
+    const body = { source: 'sim', name: 'idem', request_uploads: ['video'] };
+    const headers = { 'idempotency-key': `k-${randomBytes(8).toString('hex')}` };
+    const first = await client.post<CreateEpisodeResponse>('/api/ingest/episode', body, { headers });
+    const again = await client.post<CreateEpisodeResponse>('/api/ingest/episode', body, { headers });
+    expect(first.status).toBe(201);
+    expect(again.status).toBe(201);
+    expect(again.body.episode_id).toBe(first.body.episode_id);
+    expect(again.headers.get('idempotent-replayed')).toBe('true');
+    const other = await client.post('/api/ingest/episode', { ...body, name: 'different' }, { headers });
+    expect(other.status).toBe(409);
+    expect(await countEpisodes()).toBe(before + 1);
+
+    const raceKey = { 'idempotency-key': `race-${randomBytes(8).toString('hex')}` };
+    const results = await Promise.all(
+      Array.from({ length: 8 }, () =>
+        client.post<CreateEpisodeResponse>('/api/ingest/episode', body, { headers: raceKey }),
+      ),
+    );
+    expect(results.map((r) => r.status)).toEqual(Array(8).fill(201));
+    expect(new Set(results.map((r) => r.body.episode_id)).size).toBe(1);
+    expect(await countEpisodes()).toBe(before + 2);
+
+    const fin = { 'idempotency-key': `fin-${randomBytes(8).toString('hex')}` };
+    const path = `/api/ingest/episode/${first.body.episode_id}/finalize`;
+    const f1 = await client.post<Episode>(path, { status: 'ready', duration_s: 1 }, { headers: fin });
+    const f2 = await client.post<Episode>(path, { status: 'ready', duration_s: 1 }, { headers: fin });
+    expect(f2.body).toEqual(f1.body);
+    expect((await client.post(path, { status: 'ready', duration_s: 2 }, { headers: fin })).status).toBe(409);
+    // A key is scoped to its operation: the create key does not collide with a finalize.
+    expect((await client.post(path, { status: 'ready', duration_s: 1 }, { headers })).status).toBe(200);
+  });
+
+  it('hands out a fresh upload URL for a recording episode, and none after finalize', async () => {
+    const r = await client.post<CreateEpisodeResponse>('/api/ingest/episode', {
+      source: 'sim',
+      request_uploads: ['actions'],
+    });
+    const path = `/api/ingest/episode/${r.body.episode_id}/upload-url`;
+    const fresh = await client.post<{ url: string; kind: string }>(path, { kind: 'actions' });
+    expect(fresh.status).toBe(200);
+    expect((await putBytes(fresh.body.url, randomBytes(64), 'application/octet-stream')).status).toBe(200);
+    expect((await client.post(path, { kind: 'video' })).status).toBe(404);
+    await client.post(`/api/ingest/episode/${r.body.episode_id}/finalize`, { status: 'ready' });
+    expect((await client.post(path, { kind: 'actions' })).status).toBe(409);
+  });
+
   it('refuses a tampered or wrong-type upload and keeps no partial artifact', async () => {
     const r = await client.post<CreateEpisodeResponse>('/api/ingest/episode', {
       source: 'sim',
