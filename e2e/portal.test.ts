@@ -243,8 +243,20 @@ describe('portal', () => {
     await expect(shared.getByLabel('Robot', { exact: true }).inputValue()).resolves.toBe('ur5');
     await shared.close();
 
-    const today = new Date().toISOString().slice(0, 10);
-    await page.goto(`${base()}/portal/episodes?from=${today}&to=${today}&source=real`);
+    // Keyset pages: newest first, "Older →" until the end.
+    await page.goto(`${base()}/portal/episodes?limit=3`);
+    expect(await page.locator('tbody .name-cell a').allTextContents()).toEqual([
+      PROBE_NAME,
+      'calibrate',
+      'place-cube',
+    ]);
+    await page.getByRole('link', { name: 'Older →' }).click();
+    await page.waitForURL(/cursor=/);
+    expect(await page.locator('tbody .name-cell a').allTextContents()).toEqual(['pick-cube']);
+    await expect(page.getByText('End of list').isVisible()).resolves.toBe(true);
+
+    const day = String((await api(base(), key, `/api/episodes/${ids.calibrate}`)).json.created_at).slice(0, 10);
+    await page.goto(`${base()}/portal/episodes?from=${day}&to=${day}&source=real`);
     expect(await page.locator('tbody .name-cell a').allTextContents()).toEqual(['calibrate']);
     await page.goto(`${base()}/portal/episodes?to=2000-01-01`);
     await expect(page.getByRole('heading', { name: 'No episodes match' }).isVisible()).resolves.toBe(true);

@@ -8,8 +8,11 @@ import { type Html, html } from './html.js';
 import { sendPage } from './layout.js';
 
 const PAGE_SIZE = 50;
+const MAX_PAGE_SIZE = 200;
 /** The filters a shared URL carries (dates are YYYY-MM-DD, UTC, inclusive). */
-const FILTER_KEYS = ['q', 'status', 'source', 'policy_version', 'robot', 'from', 'to'] as const;
+const FILTER_KEYS = ['q', 'status', 'source', 'policy_version', 'robot', 'from', 'to', 'limit'] as const;
+/** Keys that narrow the list (limit only changes the page size). */
+const NARROWING = FILTER_KEYS.filter((k) => k !== 'limit');
 type Filters = Partial<Record<(typeof FILTER_KEYS)[number], string>>;
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
 
@@ -37,7 +40,7 @@ function queryOf(
     robot: f.robot,
     created_after: f.from ? `${f.from}T00:00:00.000Z` : undefined,
     created_before: f.to ? `${f.to}T23:59:59.999Z` : undefined,
-    limit: PAGE_SIZE,
+    limit: pageSize(f.limit),
     cursor: cursor ?? undefined,
   });
   if (!parsed.success) {
@@ -48,6 +51,11 @@ function queryOf(
     };
   }
   return { query: parsed.data, problem: null };
+}
+
+function pageSize(raw: string | undefined): number {
+  const n = Number(raw);
+  return Number.isInteger(n) && n >= 1 ? Math.min(n, MAX_PAGE_SIZE) : PAGE_SIZE;
 }
 
 function listUrl(f: Filters, cursor?: string): string {
@@ -68,7 +76,7 @@ function select(name: string, label: string, options: readonly string[], current
 function filterForm(f: Filters): Html {
   return html`<form class="filters" method="get" action="/portal/episodes" role="search" aria-label="Filter episodes">
   <label class="field search-field"><span>Search</span>
-    <input type="search" name="q" value="${f.q ?? ''}" placeholder="Name, policy version, trace id, traceparent, APM URL, X-Ray id, span id…" aria-label="Search episodes" aria-keyshortcuts="/" autocomplete="off" spellcheck="false">
+    <input type="search" name="q" value="${f.q ?? ''}" placeholder="Name, version, trace id, traceparent, APM URL…" title="A name, a policy version, or any trace reference: trace id, traceparent, APM URL, X-Ray id, span id" aria-label="Search episodes" aria-keyshortcuts="/" autocomplete="off" spellcheck="false">
   </label>
   ${select('status', 'Status', EpisodeStatus.options, f.status)}
   ${select('source', 'Source', EpisodeSource.options, f.source)}
@@ -78,7 +86,8 @@ function filterForm(f: Filters): Html {
   <label class="field"><span>To (UTC)</span><input type="date" name="to" value="${f.to ?? ''}"></label>
   <div class="filter-actions">
     <button type="submit" class="button primary">Apply</button>
-    ${Object.keys(f).length > 0 ? html`<a class="button ghost" href="/portal/episodes">Clear</a>` : ''}
+    ${f.limit ? html`<input type="hidden" name="limit" value="${f.limit}">` : ''}
+    ${NARROWING.some((k) => f[k]) ? html`<a class="button ghost" href="/portal/episodes">Clear</a>` : ''}
   </div>
 </form>`;
 }
@@ -134,7 +143,7 @@ async function render(ctx: HttpContext, kit: PortalKit): Promise<void> {
       query = null;
     }
   }
-  const filtered = Object.keys(f).length > 0;
+  const filtered = NARROWING.some((k) => f[k]);
   let content: Html;
   if (problem)
     content = html`<div class="callout callout-failed" role="alert"><p>${problem}</p><p><a href="/portal/episodes">Show all episodes</a></p></div>`;

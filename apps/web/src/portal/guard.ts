@@ -145,8 +145,10 @@ export function portalPage(kit: PortalKit, handler: Handler): Handler {
         redirect303(ctx, loginRedirect(ctx).location, 303);
         return;
       }
+      const chrome = await chromeIfSignedIn(ctx, kit.s);
       if (err instanceof NotFoundError) {
         messagePage(ctx, kit.assets, {
+          ...(chrome ? { chrome } : {}),
           status: 404,
           title: 'Not found',
           message:
@@ -156,6 +158,7 @@ export function portalPage(kit: PortalKit, handler: Handler): Handler {
       }
       if (err instanceof AppError && err.status < 500) {
         messagePage(ctx, kit.assets, {
+          ...(chrome ? { chrome } : {}),
           status: err.status,
           title: err.status === 403 ? 'Refused' : 'That did not work',
           message: err.message,
@@ -174,6 +177,16 @@ export function portalPage(kit: PortalKit, handler: Handler): Handler {
       });
     }
   };
+}
+
+/** The signed-in chrome for an error page, when there is a session (never fails the error page itself). */
+async function chromeIfSignedIn(ctx: HttpContext, s: Services): Promise<Chrome | null> {
+  try {
+    const viewer = await requireViewer(ctx, s);
+    return chromeOf(viewer, null);
+  } catch {
+    return null;
+  }
 }
 
 function redirect303(ctx: HttpContext, location: string, status: number): void {

@@ -46,7 +46,7 @@ export function registerSettingsPage(router: Router, kit: PortalKit, config: Por
         body: html`<header class="page-head"><h1>Settings</h1></header>
 <section class="card" aria-labelledby="project-title">
   <h2 id="project-title">Project</h2>
-  <dl class="facts">
+  <dl class="facts wide-facts">
     <div><dt>name</dt><dd>${viewer.project.name}</dd></div>
     <div><dt>project id</dt><dd>${copyable(viewer.project.id, 'project id')}</dd></div>
     <div><dt>signed in as</dt><dd>${viewer.user.email}</dd></div>
