@@ -152,6 +152,27 @@ describe('uploads and runs against the real server', () => {
     });
   });
 
+  it('a create whose answer is lost is retried with the same Idempotency-Key: one episode, not two', async () => {
+    let dropped = false;
+    // The request reaches the server, but the client never sees the answer (a connection reset after the fact).
+    const lossy = (async (input: string | URL | Request, init?: RequestInit) => {
+      const response = await fetch(input, init);
+      if (!dropped && String(input).endsWith('/api/ingest/episode')) {
+        dropped = true;
+        await response.text();
+        throw new TypeError('fetch failed', {
+          cause: Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }),
+        });
+      }
+      return response;
+    }) as typeof fetch;
+    const name = `lost answer ${Date.now()}`;
+    const episode = await client({ fetch: lossy }).logEpisode({ name, source: 'sim' });
+    expect(dropped).toBe(true);
+    const named = (await api.list({ limit: '200' })).data.filter((e) => e.name === name);
+    expect(named.map((e) => e.id)).toEqual([episode.id]);
+  });
+
   it('server errors arrive as the typed errors with request ids', async () => {
     const badKey = client({ apiKey: 'rt_wrong_0123456789abcdefghijklmnop' });
     const auth = await badKey.logEpisode({ source: 'sim' }).catch((e: unknown) => e);
