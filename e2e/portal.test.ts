@@ -255,7 +255,8 @@ describe('portal', () => {
     expect(await page.locator('tbody .name-cell a').allTextContents()).toEqual(['pick-cube']);
     await expect(page.getByText('End of list').isVisible()).resolves.toBe(true);
 
-    const day = String((await api(base(), key, `/api/episodes/${ids.calibrate}`)).json.created_at).slice(0, 10);
+    const calibrate = await api(base(), key, `/api/episodes/${ids.calibrate}`);
+    const day = String(calibrate.json.created_at).slice(0, 10);
     await page.goto(`${base()}/portal/episodes?from=${day}&to=${day}&source=real`);
     expect(await page.locator('tbody .name-cell a').allTextContents()).toEqual(['calibrate']);
     await page.goto(`${base()}/portal/episodes?to=2000-01-01`);
@@ -455,6 +456,8 @@ describe('portal', () => {
     }
     expect(watch.dialogs.slice(before)).toEqual([]);
     expect(watch.errors).toEqual([]);
+    // Our own script, styles and video all load under the CSP; nothing else tried to.
+    expect(watch.cspViolations).toEqual([]);
   });
 
   it('restarting with a different template changes the href without a rebuild', async () => {

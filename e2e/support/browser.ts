@@ -35,15 +35,20 @@ export async function newContext(browser: Browser, colorScheme: 'light' | 'dark'
 export interface PageWatch {
   dialogs: string[];
   errors: string[];
+  /** Console reports of something the Content-Security-Policy blocked (our pages should never trip it). */
+  cspViolations: string[];
 }
 
 export function watchPage(page: Page): PageWatch {
-  const watch: PageWatch = { dialogs: [], errors: [] };
+  const watch: PageWatch = { dialogs: [], errors: [], cspViolations: [] };
   page.on('dialog', (d) => {
     watch.dialogs.push(`${d.type()}: ${d.message()}`);
     void d.dismiss();
   });
   page.on('pageerror', (e) => watch.errors.push(e.message));
+  page.on('console', (m) => {
+    if (m.type() === 'error' && /Content Security Policy/i.test(m.text())) watch.cspViolations.push(m.text());
+  });
   return watch;
 }
 

@@ -2,8 +2,19 @@ import type { ProjectScope } from '@robotrace/core';
 import { type Database, episode, user } from '@robotrace/db';
 import { and, eq, sql } from 'drizzle-orm';
 
+/** The query behind countEpisodesOfTrace (exported for the benchmark's EXPLAIN). */
+export function episodesOfTraceCountQuery(db: Database, scope: ProjectScope, traceId: string, cap: number) {
+  const capped = db
+    .select({ one: sql`1` })
+    .from(episode)
+    .where(and(eq(episode.projectId, scope.projectId), eq(episode.traceId, traceId)))
+    .limit(cap)
+    .as('capped');
+  return db.select({ n: sql<number>`count(*)::int` }).from(capped);
+}
+
 /**
- * How many episodes of the project carry this trace id, counted up to `cap` (an index-only range on
+ * How many episodes of the project carry this trace id, counted up to `cap` (a range of
  * episode_project_trace_idx; never an unbounded count).
  */
 export async function countEpisodesOfTrace(
@@ -12,13 +23,7 @@ export async function countEpisodesOfTrace(
   traceId: string,
   cap: number,
 ): Promise<number> {
-  const capped = db
-    .select({ one: sql`1` })
-    .from(episode)
-    .where(and(eq(episode.projectId, scope.projectId), eq(episode.traceId, traceId)))
-    .limit(cap)
-    .as('capped');
-  const [row] = await db.select({ n: sql<number>`count(*)::int` }).from(capped);
+  const [row] = await episodesOfTraceCountQuery(db, scope, traceId, cap);
   return Number(row?.n ?? 0);
 }
 
