@@ -27,6 +27,7 @@ import {
   type JsonObject,
   type ListEpisodesQuery,
   type OtelBlock,
+  type UploadUrl,
 } from './wire.js';
 
 /** The reproducibility facts of an episode (all optional except that `source` defaults to "real"). */
@@ -105,6 +106,13 @@ export class RoboTrace {
     this.#backend = {
       uploadArtifact: (kind, path, url, onProgress) => this.#uploadArtifact(kind, path, url, onProgress),
       finalizeEpisode: (id, body) => this.#finalizeEpisode(id, body),
+      refreshUploadUrl: (id, kind) =>
+        this.#transport.json<UploadUrl>({
+          method: 'POST',
+          path: `/api/ingest/episode/${encodeURIComponent(id)}/upload-url`,
+          body: { kind },
+          what: `refresh ${kind} upload URL`,
+        }),
     };
   }
 

@@ -1,4 +1,4 @@
-import { RobotraceError } from './errors.js';
+import { APIError, RobotraceError } from './errors.js';
 import type { ProgressListener } from './upload.js';
 import { checkMetadata, checkNonNegative } from './validate.js';
 import type {
@@ -39,7 +39,12 @@ export interface EpisodeBackend {
     onProgress?: ProgressListener,
   ): Promise<number>;
   finalizeEpisode(id: string, body: FinalizeEpisodeBody): Promise<EpisodeRecord>;
+  /** A new signed URL for one slot (`POST /api/ingest/episode/{id}/upload-url`). */
+  refreshUploadUrl(id: string, kind: ArtifactKind): Promise<UploadUrl>;
 }
+
+/** Refresh a little before the stated expiry: the PUT of a large file starts now but is checked on arrival. */
+const EXPIRY_MARGIN_MS = 5_000;
 
 /**
  * A created episode: upload its files, then `finish()` it (status "ready") or `fail(reason)`. The trace context
@@ -50,7 +55,8 @@ export class Episode {
   /** Portal page of the episode. */
   readonly url: string;
   readonly storage: string;
-  readonly uploadUrls: readonly UploadUrl[];
+  /** The signed upload URLs, one per requested slot (replaced when a fresh one had to be asked for). */
+  uploadUrls: readonly UploadUrl[];
   /** Server warnings about the create request (e.g. a rejected otel block). */
   readonly warnings: readonly string[];
   /** The trace block sent with the create request, if any. */
@@ -95,16 +101,37 @@ export class Episode {
         `robotrace: kind must be one of ${ARTIFACT_KINDS.join(', ')} (got ${JSON.stringify(kind)})`,
       );
     }
-    const slot = this.uploadUrls.find((u) => u.kind === kind);
+    let slot = this.uploadUrls.find((u) => u.kind === kind);
     if (!slot) {
       const requested = this.uploadUrls.map((u) => u.kind).join(', ') || 'none';
       throw new RobotraceError(
         `episode ${this.id} has no ${kind} upload slot (requested: ${requested}); pass artifacts: [...] to startEpisode`,
       );
     }
-    const sent = await this.#backend.uploadArtifact(kind, path, slot.url, options.onProgress);
+    // Signed URLs expire (15 min by default): a long run asks for a fresh one instead of streaming a whole file
+    // into a refusal. Servers without the refresh endpoint keep the old URL.
+    let refreshed = false;
+    if (Date.parse(slot.expires_at) - Date.now() < EXPIRY_MARGIN_MS) {
+      slot = (await this.#refresh(kind).catch(() => undefined)) ?? slot;
+      refreshed = true;
+    }
+    let sent: number;
+    try {
+      sent = await this.#backend.uploadArtifact(kind, path, slot.url, options.onProgress);
+    } catch (error) {
+      if (refreshed || !(error instanceof APIError) || error.code !== 'url_expired') throw error;
+      // The clocks disagreed, or the upload started just in time: ask once more, then give up.
+      slot = await this.#refresh(kind);
+      sent = await this.#backend.uploadArtifact(kind, path, slot.url, options.onProgress);
+    }
     this.bytesUploaded += sent;
     return sent;
+  }
+
+  async #refresh(kind: ArtifactKind): Promise<UploadUrl> {
+    const fresh = await this.#backend.refreshUploadUrl(this.id, kind);
+    this.uploadUrls = this.uploadUrls.map((u) => (u.kind === kind ? fresh : u));
+    return fresh;
   }
 
   /** Marks the episode ready. */

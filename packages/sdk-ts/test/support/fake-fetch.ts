@@ -54,7 +54,7 @@ export function json(status: number, body: unknown, headers: Record<string, stri
 export const BASE = 'http://robotrace.test';
 export const KEY = 'rt_unit_0123456789abcdefghij';
 
-export function created(id = 'ep-1', kinds: string[] = ['video']) {
+export function created(id = 'ep-1', kinds: string[] = ['video'], expiresAt = '2030-01-01T00:00:00Z') {
   return json(201, {
     episode_id: id,
     status: 'recording',
@@ -62,7 +62,7 @@ export function created(id = 'ep-1', kinds: string[] = ['video']) {
     upload_urls: kinds.map((kind) => ({
       kind,
       url: `${BASE}/upload/${id}/${kind}?sig=x`,
-      expires_at: '2030-01-01T00:00:00Z',
+      expires_at: expiresAt,
     })),
     portal_url: `${BASE}/portal/episodes/${id}`,
     warnings: [],
@@ -109,6 +109,12 @@ export function ingestFake(overrides: Record<number, () => Response> = {}) {
       return created('ep-1', body.request_uploads);
     }
     if (request.method === 'PUT') return new Response(null, { status: 200 });
+    const refresh = /^\/api\/ingest\/episode\/([^/]+)\/upload-url$/.exec(url.pathname);
+    if (request.method === 'POST' && refresh?.[1]) {
+      const { kind } = request.json() as { kind: string };
+      const fresh = `${BASE}/upload/${refresh[1]}/${kind}?sig=fresh`;
+      return json(200, { kind, url: fresh, expires_at: '2030-01-01T00:00:00Z' });
+    }
     const finalize = /^\/api\/ingest\/episode\/([^/]+)\/finalize$/.exec(url.pathname);
     if (request.method === 'POST' && finalize?.[1]) {
       const body = request.json() as { status: string };

@@ -7,7 +7,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { RoboTrace, type RoboTraceClientOptions } from '../../src/client.js';
 import { APIError, ConfigurationError } from '../../src/errors.js';
 import { SDK_VERSION } from '../../src/version.js';
-import { BASE, ingestFake, json, KEY } from '../support/fake-fetch.js';
+import { BASE, created, ingestFake, json, KEY } from '../support/fake-fetch.js';
 import { installContextManager, withSpan } from '../support/otel.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'robotrace-sdk-unit-'));
@@ -113,14 +113,17 @@ describe('logEpisode', () => {
   it('when an upload fails, marks the episode failed with the reason and throws the error', async () => {
     const { rt, finalizeBody } = setup(
       {},
-      { 1: () => json(403, { error: 'signature expired', code: 'url_expired', request_id: 'r' }) },
+      {
+        1: () =>
+          json(413, { error: 'video is over the 2 GiB limit', code: 'payload_too_large', request_id: 'r' }),
+      },
     );
     const error = await rt.logEpisode({ source: 'sim', video }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(APIError);
-    expect(error).toMatchObject({ status: 403, message: 'signature expired' });
+    expect(error).toMatchObject({ status: 413, message: 'video is over the 2 GiB limit' });
     expect(finalizeBody()).toMatchObject({
       status: 'failed',
-      metadata: { failure_reason: 'upload of video failed: signature expired' },
+      metadata: { failure_reason: 'upload of video failed: video is over the 2 GiB limit' },
     });
   });
 
@@ -255,6 +258,37 @@ describe('startEpisode handle', () => {
     const episode = await rt.startEpisode({ artifacts: ['video'] });
     await expect(episode.upload('actions', sensors)).rejects.toThrow(/has no actions upload slot/);
     expect(fetch.requests).toHaveLength(1);
+  });
+});
+
+describe('expired upload URLs', () => {
+  const expired = () =>
+    json(403, { error: 'This signed URL has expired', code: 'url_expired', request_id: 'r' });
+  const putUrls = (fetch: ReturnType<typeof setup>['fetch']) =>
+    fetch.requests.filter((r) => r.method === 'PUT').map((r) => new URL(r.url).search);
+
+  it('a slot already past its expiry gets a fresh URL before the file is sent', async () => {
+    const { rt, fetch } = setup({}, { 0: () => created('ep-1', ['video'], '2020-01-01T00:00:00Z') });
+    const episode = await rt.logEpisode({ source: 'sim', video });
+    expect(episode.status).toBe('ready');
+    const refresh = fetch.requests.find((r) => r.url.endsWith('/upload-url'));
+    expect(refresh?.json()).toEqual({ kind: 'video' });
+    expect(putUrls(fetch)).toEqual(['?sig=fresh']);
+  });
+
+  it('a PUT refused as url_expired asks for a fresh URL once and sends again', async () => {
+    const { rt, fetch } = setup({}, { 1: expired });
+    const episode = await rt.logEpisode({ source: 'sim', video });
+    expect(episode.status).toBe('ready');
+    expect(putUrls(fetch)).toEqual(['?sig=x', '?sig=fresh']);
+    expect(fetch.requests.filter((r) => r.url.endsWith('/upload-url'))).toHaveLength(1);
+  });
+
+  it('a second refusal is reported, not looped on', async () => {
+    const { rt, fetch } = setup({}, { 1: expired, 3: expired });
+    const error = await rt.logEpisode({ source: 'sim', video }).catch((e: unknown) => e);
+    expect(error).toMatchObject({ status: 403, code: 'url_expired' });
+    expect(putUrls(fetch)).toEqual(['?sig=x', '?sig=fresh']);
   });
 });
 
