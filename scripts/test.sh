@@ -5,8 +5,10 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 
 failed=()
+steps=0
 step() {
   local name=$1
+  steps=$((steps + 1))
   shift
   echo
   echo "==> $name"
@@ -32,8 +34,10 @@ if [ -f scripts/test-python.sh ]; then
 fi
 
 echo
+passed=$((steps - ${#failed[@]}))
 if [ ${#failed[@]} -gt 0 ]; then
   echo "FAILED: ${failed[*]}"
+  echo "steps: ${passed} passed, ${#failed[@]} failed"
   exit 1
 fi
-echo "all test steps passed"
+echo "steps: ${passed} passed, 0 failed"
