@@ -1,6 +1,7 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, type TestServer } from '../../../../test/support/server.js';
@@ -30,7 +31,8 @@ const uniqueTrace = () => ({
 
 beforeAll(async () => {
   installContextManager();
-  server = await startServer();
+  // The shortest upload URL lifetime the server allows, so a run that outlives its URL plays out quickly.
+  server = await startServer({ env: { ROBOTRACE_UPLOAD_URL_TTL_S: '10' } });
   api = serverApi(server.baseUrl, server.apiKey);
 });
 afterAll(() => server?.stop());
@@ -186,5 +188,28 @@ describe('uploads and runs against the real server', () => {
     const episode = await client().startEpisode({ source: 'sim' });
     await episode.finish();
     await expect(episode.fail('too late')).rejects.toBeInstanceOf(ConflictError);
+  });
+});
+
+describe('an episode that outlives its signed upload URL', () => {
+  it('uploads through a fresh URL and round-trips the bytes', async () => {
+    const episode = await client().startEpisode({ name: 'long run', source: 'real', artifacts: ['video'] });
+    const [slot] = episode.uploadUrls;
+    // Let the run "take" longer than the URL lives (this wait sets up the case; nothing is timed).
+    await delay(Math.max(0, Date.parse(slot?.expires_at ?? '') - Date.now()) + 1_500);
+
+    const stale = await fetch(slot?.url ?? '', {
+      method: 'PUT',
+      body: 'x',
+      headers: { 'content-type': 'video/mp4' },
+    });
+    expect(stale.status).toBe(403);
+    expect(await stale.json()).toMatchObject({ code: 'url_expired' });
+
+    await episode.uploadVideo(video);
+    await episode.finish();
+    expect(episode.uploadUrls[0]?.url).not.toBe(slot?.url);
+    const downloaded = await api.artifact(episode.id, 'video');
+    expect(downloaded.bytes.equals(readFileSync(video))).toBe(true);
   });
 });

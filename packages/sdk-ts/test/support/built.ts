@@ -1,10 +1,4 @@
-import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
+/** The package's directory (packages/sdk-ts), where `npm pack` runs. */
 export const PACKAGE_DIR = fileURLToPath(new URL('../..', import.meta.url));
-export const BIN = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
-
-/** Builds dist/ with the package's own build script, as `npm pack` and users get it. */
-export function buildPackage(): void {
-  execFileSync('npm', ['run', 'build', '--silent'], { cwd: PACKAGE_DIR, stdio: 'pipe' });
-}
