@@ -42,6 +42,8 @@ export async function startServer(options: StartOptions = {}): Promise<TestServe
     ROBOTRACE_INIT_PROJECT: 'demo',
     ROBOTRACE_INIT_API_KEY: TEST_API_KEY,
     ROBOTRACE_LOG_LEVEL: 'info',
+    // With DATABASE_URL an instance migrates only when asked; a test's fresh database needs it.
+    ROBOTRACE_MIGRATE_ON_START: '1',
     ...options.env,
   };
   let output = '';

@@ -36,6 +36,22 @@ const EnvSchema = z.object({
   ),
   ROBOTRACE_TRUST_PROXY: bool.default(false),
   ROBOTRACE_STORAGE: z.enum(['local', 's3']).default('local'),
+  S3_BUCKET: optionalText.pipe(
+    z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'must be an S3 bucket name (3–63 of a-z 0-9 . -)')
+      .optional(),
+  ),
+  S3_REGION: optionalText.pipe(z.string().optional()).transform((v) => v ?? 'us-east-1'),
+  S3_ENDPOINT: optionalText.pipe(
+    z.url({ protocol: /^https?$/, error: 'must be an absolute http(s) URL' }).optional(),
+  ),
+  S3_PUBLIC_ENDPOINT: optionalText.pipe(
+    z.url({ protocol: /^https?$/, error: 'must be an absolute http(s) URL' }).optional(),
+  ),
+  S3_ACCESS_KEY_ID: optionalText,
+  S3_SECRET_ACCESS_KEY: optionalText,
+  S3_FORCE_PATH_STYLE: bool.default(false),
   ROBOTRACE_MIGRATE_ON_START: optionalText.pipe(bool.optional()),
   ROBOTRACE_MAX_UPLOAD_BYTES: int(1, Number.MAX_SAFE_INTEGER).default(5 * 1024 ** 3),
   ROBOTRACE_MAX_BODY_BYTES: int(1024, 64 * 1024 ** 2).default(2 * 1024 ** 2),
@@ -78,7 +94,9 @@ export function loadEnv(source: NodeJS.ProcessEnv = process.env): Env {
     const name = String(issue?.path[0] ?? 'environment');
     const raw = source[name];
     const shown =
-      raw === undefined || /SECRET|PASSWORD|API_KEY|DATABASE_URL/.test(name) ? '' : ` (got "${raw}")`;
+      raw === undefined || /SECRET|PASSWORD|API_KEY|DATABASE_URL|ACCESS_KEY/.test(name)
+        ? ''
+        : ` (got "${raw}")`;
     throw new ConfigError(`invalid configuration: ${name} ${issue?.message ?? 'is invalid'}${shown}`);
   }
   const env = parsed.data;
@@ -95,6 +113,12 @@ export function loadEnv(source: NodeJS.ProcessEnv = process.env): Env {
   if (env.DATABASE_URL && !env.ROBOTRACE_SECRET)
     throw new ConfigError(
       'invalid configuration: ROBOTRACE_SECRET is required with DATABASE_URL (several instances must share it; e.g. `openssl rand -hex 32`)',
+    );
+  if (env.ROBOTRACE_STORAGE === 's3' && !env.S3_BUCKET)
+    throw new ConfigError('invalid configuration: S3_BUCKET is required with ROBOTRACE_STORAGE=s3');
+  if (Boolean(env.S3_ACCESS_KEY_ID) !== Boolean(env.S3_SECRET_ACCESS_KEY))
+    throw new ConfigError(
+      'invalid configuration: S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY go together (set both, or neither for the AWS default chain)',
     );
   return env;
 }

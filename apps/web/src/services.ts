@@ -1,9 +1,9 @@
 import { join, resolve } from 'node:path';
 import { type CoreDeps, systemClock } from '@robotrace/core';
-import { createDb, type DbHandle } from '@robotrace/db';
-import { LocalDiskStore } from '@robotrace/storage';
+import { createDb, type DbHandle, pendingMigrations } from '@robotrace/db';
+import { type ArtifactStore, LocalDiskStore, S3Store } from '@robotrace/storage';
 import { type Auth, createAuth } from './auth.js';
-import type { Env } from './env.js';
+import { ConfigError, type Env } from './env.js';
 import type { Logger } from './log.js';
 import { resolveSecret } from './secret.js';
 
@@ -27,16 +27,22 @@ export async function createServices(env: Env, log: Logger): Promise<Services> {
   const dbh = env.DATABASE_URL
     ? await createDb({ kind: 'postgres', url: env.DATABASE_URL, poolMax: env.ROBOTRACE_DB_POOL_MAX })
     : await createDb({ kind: 'pglite', dataDir });
-  if (!env.DATABASE_URL || env.ROBOTRACE_MIGRATE_ON_START !== false) await dbh.migrate();
-  const localStore = new LocalDiskStore(join(dataDir, 'artifacts'), secret);
-  await localStore.ping();
+  await prepareSchema(env, dbh);
+  const { store, localStore } = await createStore(env, dataDir, secret);
   const core: CoreDeps = {
     db: dbh.db,
-    store: localStore,
+    store,
     clock: systemClock,
     limits: {
       uploadUrlTtlS: env.ROBOTRACE_UPLOAD_URL_TTL_S,
       downloadUrlTtlS: env.ROBOTRACE_DOWNLOAD_URL_TTL_S,
+      // The local upload route enforces these while streaming; S3 uploads are checked at finalize.
+      maxUploadBytes: (kind) =>
+        ({
+          video: env.ROBOTRACE_MAX_UPLOAD_BYTES_VIDEO,
+          sensors: env.ROBOTRACE_MAX_UPLOAD_BYTES_SENSORS,
+          actions: env.ROBOTRACE_MAX_UPLOAD_BYTES_ACTIONS,
+        })[kind] ?? env.ROBOTRACE_MAX_UPLOAD_BYTES,
     },
   };
   const publicUrl = env.ROBOTRACE_PUBLIC_URL ?? `http://localhost:${env.PORT}`;
@@ -62,7 +68,60 @@ export async function createServices(env: Env, log: Logger): Promise<Services> {
     auth,
     dataDir,
     close: async () => {
+      if (store instanceof S3Store) store.close();
       await dbh.close();
     },
   };
+}
+
+/**
+ * The embedded DB belongs to this one process: it always migrates. PostgreSQL is shared by every instance, so an
+ * instance migrates only when told (ROBOTRACE_MIGRATE_ON_START=1, or `npm run db:migrate` as a deploy step) and
+ * otherwise refuses to start on a schema older than its code.
+ */
+async function prepareSchema(env: Env, dbh: DbHandle): Promise<void> {
+  if (!env.DATABASE_URL || env.ROBOTRACE_MIGRATE_ON_START === true) {
+    await dbh.migrate();
+    return;
+  }
+  const pending = await pendingMigrations(dbh.db);
+  if (pending > 0) {
+    await dbh.close();
+    throw new ConfigError(
+      `the database schema is ${pending} migration(s) behind this version: run \`npm run db:migrate\` once, or start one instance with ROBOTRACE_MIGRATE_ON_START=1`,
+    );
+  }
+}
+
+async function createStore(
+  env: Env,
+  dataDir: string,
+  secret: string,
+): Promise<{ store: ArtifactStore; localStore: LocalDiskStore | null }> {
+  if (env.ROBOTRACE_STORAGE === 's3' && env.S3_BUCKET) {
+    const store = new S3Store({
+      bucket: env.S3_BUCKET,
+      region: env.S3_REGION,
+      endpoint: env.S3_ENDPOINT,
+      publicEndpoint: env.S3_PUBLIC_ENDPOINT,
+      forcePathStyle: env.S3_FORCE_PATH_STYLE,
+      credentials:
+        env.S3_ACCESS_KEY_ID && env.S3_SECRET_ACCESS_KEY
+          ? { accessKeyId: env.S3_ACCESS_KEY_ID, secretAccessKey: env.S3_SECRET_ACCESS_KEY }
+          : undefined,
+    });
+    // Fail the start, not the first upload, when the bucket is unreachable or the credentials are wrong.
+    try {
+      await store.ping();
+    } catch (err) {
+      store.close();
+      throw new ConfigError(
+        `cannot reach S3 bucket "${env.S3_BUCKET}" at ${env.S3_ENDPOINT ?? 'AWS'}: ${(err as Error).name} ${(err as Error).message}`.trim(),
+      );
+    }
+    return { store, localStore: null };
+  }
+  const localStore = new LocalDiskStore(join(dataDir, 'artifacts'), secret);
+  await localStore.ping();
+  return { store: localStore, localStore };
 }

@@ -1,3 +1,4 @@
+import type { ArtifactKind } from '@robotrace/contracts';
 import type { Database } from '@robotrace/db';
 import type { ArtifactStore } from '@robotrace/storage';
 
@@ -12,6 +13,8 @@ export interface CoreLimits {
   uploadUrlTtlS: number;
   /** Lifetime of a signed download URL (artifact redirects). */
   downloadUrlTtlS: number;
+  /** Largest artifact of a kind; applied at finalize to uploads that bypass the app (S3). Absent = no cap. */
+  maxUploadBytes?: (kind: ArtifactKind) => number;
 }
 
 /** The ports the domain runs on; nothing here knows about HTTP or a framework. */

@@ -18,6 +18,7 @@ import { isUuid } from './ids.js';
 import { parseTraceLookup } from './lookup.js';
 import { prepared } from './prepared.js';
 import { resolveEpisodeOtel } from './trace-context.js';
+import { oversizeError, statWithinLimit } from './upload-limit.js';
 
 /** Content type the signed PUT must carry per slot (what the official SDK sends). */
 export const UPLOAD_CONTENT_TYPE: Record<ArtifactKind, string> = {
@@ -187,7 +188,10 @@ export async function finalizeEpisode(
   const artifacts = (await loadArtifacts(deps, [current.id])).get(current.id) ?? [];
   // Stores whose uploads bypass the app (S3) are asked what arrived.
   const pending = artifacts.filter((a) => a.uploadedAt === null);
-  const found = await Promise.all(pending.map((a) => deps.store.stat(a.storageKey)));
+  const checked = await Promise.all(pending.map((a) => statWithinLimit(deps, a, true)));
+  const oversize = checked.flatMap((c) => (c.oversize ? [c.oversize] : []));
+  if (oversize.length > 0 && body.status === 'ready') throw oversizeError(oversize);
+  const found = checked.map((c) => c.obj);
   const now = deps.clock.now();
 
   const { otel: _ignored, ...incoming } = body.metadata ?? {};
@@ -278,7 +282,7 @@ export async function artifactDownloadUrl(
   if (!slot) throw new NotFoundError(`Episode has no ${kind} artifact`);
   let contentType = slot.contentType;
   if (slot.uploadedAt === null) {
-    const obj = await deps.store.stat(slot.storageKey);
+    const { obj } = await statWithinLimit(deps, slot, false);
     if (!obj) throw new NotFoundError(`The ${kind} artifact was never uploaded`);
     contentType = obj.contentType;
   }
