@@ -33,6 +33,27 @@ function isUnavailable(err: unknown): boolean {
   );
 }
 
+/**
+ * API calls answer within this bound even when the database stops answering without closing its connections
+ * (a hung host, a network partition): statement_timeout never fires then, and the pool's connect timeout only
+ * covers new connections. Past it the caller gets a 503 and may retry (creates and finalizes are idempotent
+ * with a key); the abandoned work finishes or fails on its own once the database answers again. Signed
+ * uploads and downloads stream for as long as they need and are not bounded here.
+ */
+export const API_DEADLINE_MS = 20_000;
+
+function withDeadline(work: Promise<void>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      // The work may still settle (and fail writing to a closed response): never an unhandled rejection.
+      work.catch(() => {});
+      reject(new UnavailableError('The database did not answer in time; retry shortly', 2));
+    }, ms);
+  });
+  return Promise.race([work, deadline]).finally(() => clearTimeout(timer));
+}
+
 export interface AppExtensions {
   /** Extra routes (the portal) registered after the API. */
   register?: (router: Router) => void;
@@ -88,7 +109,10 @@ export function createApp(s: Services, ext: AppExtensions = {}) {
       if (match === 'method')
         throw new AppError(405, 'validation_error', `Method ${req.method} is not allowed here`);
       ctx.params = match.params;
-      await match.handler(ctx);
+      const bounded = url.pathname.startsWith('/api/') && !url.pathname.startsWith('/api/storage/');
+      await (bounded
+        ? withDeadline(Promise.resolve(match.handler(ctx)), API_DEADLINE_MS)
+        : match.handler(ctx));
     } catch (err) {
       if (err instanceof AppError) {
         if (err.status >= 500)

@@ -1,0 +1,110 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { allEpisodes, ensureSdkVenv, killServer, runPython } from '../../../../test/faults/support.js';
+import { freePort } from '../../../../test/support/postgres.js';
+import { startServer, type TestServer } from '../../../../test/support/server.js';
+
+/**
+ * Fault: the server is killed with SIGKILL while ~200 Python SDK `log_episode` calls are in flight, and
+ * restarted at once on the same data dir and port. Each call either completes or raises; after the SDK's
+ * retries (Idempotency-Key on create and finalize, the whole file re-sent on an upload retry) there is
+ * exactly one episode per call, finalized, with complete artifacts.
+ */
+const CALLS = 200;
+const VIDEO = randomBytes(48 * 1024);
+const SENSORS = randomBytes(8 * 1024);
+
+interface Done {
+  event: 'done';
+  i: number;
+  name: string;
+  ok: boolean;
+  episode_id?: string;
+  status?: string;
+  error?: string;
+}
+
+describe('fault: kill -9 of the server under SDK load (embedded PGlite)', () => {
+  let server: TestServer;
+  let files: string;
+
+  beforeAll(async () => {
+    ensureSdkVenv();
+    files = mkdtempSync(join(tmpdir(), 'robotrace-faults-'));
+    writeFileSync(join(files, 'video.mp4'), VIDEO);
+    writeFileSync(join(files, 'sensors.bin'), SENSORS);
+    // A fixed port: the SDK's base URL and the signed upload URLs must stay valid across the restart.
+    server = await startServer({ env: { PORT: String(await freePort()) } });
+  });
+  afterAll(async () => {
+    await server?.stop();
+    if (files) rmSync(files, { recursive: true, force: true });
+  });
+
+  it('every call completes once: one finalized episode per call, artifacts whole', async () => {
+    const prefix = `kill9-${randomBytes(4).toString('hex')}`;
+    const load = runPython('sdk_load.py', [
+      '--base-url',
+      server.baseUrl,
+      '--api-key',
+      server.apiKey,
+      '--count',
+      String(CALLS),
+      '--prefix',
+      prefix,
+      '--files',
+      files,
+    ]);
+    const done = () => load.events.filter((e): e is Done & Record<string, unknown> => e.event === 'done');
+    // Kill once a first few calls finished: the rest are somewhere in create, upload or finalize.
+    await load.until((events) => events.filter((e) => e.event === 'done').length >= 15, 90_000);
+    killServer(server.dataDir);
+    const beforeKill = done().length;
+    await server.restart();
+    expect(await load.exited(150_000)).toBe(0);
+
+    const results = done();
+    expect(results).toHaveLength(CALLS);
+    // The kill really landed mid-run: calls were still open when the server died.
+    expect(beforeKill).toBeLessThan(CALLS);
+    const raised = results.filter((r) => !r.ok);
+    expect(raised.map((r) => `${r.name}: ${r.error}`)).toEqual([]);
+
+    const episodes = await allEpisodes(server.baseUrl, server.apiKey, prefix);
+    const byName = new Map<string, typeof episodes>();
+    for (const e of episodes) byName.set(e.name ?? '', [...(byName.get(e.name ?? '') ?? []), e]);
+    for (const r of results) {
+      const mine = byName.get(r.name) ?? [];
+      expect(
+        mine.map((e) => e.id),
+        `${r.name}: exactly one episode`,
+      ).toEqual([r.episode_id]);
+      const [e] = mine;
+      expect(e?.status, r.name).toBe('ready');
+      expect(e?.finalized_at, r.name).not.toBeNull();
+      const sizes = Object.fromEntries((e?.artifacts ?? []).map((a) => [a.kind, [a.uploaded, a.size_bytes]]));
+      expect(sizes, r.name).toEqual({ video: [true, VIDEO.length], sensors: [true, SENSORS.length] });
+    }
+    expect(episodes).toHaveLength(CALLS);
+    expect(episodes.filter((e) => e.status === 'recording')).toEqual([]);
+
+    // The stored bytes are the files' bytes (a sample: downloading all 400 adds nothing but time).
+    for (const r of results.slice(0, 10)) {
+      for (const [kind, bytes] of [
+        ['video', VIDEO],
+        ['sensors', SENSORS],
+      ] as const) {
+        const redirect = await fetch(`${server.baseUrl}/api/episodes/${r.episode_id}/artifact/${kind}`, {
+          headers: { authorization: `Bearer ${server.apiKey}` },
+          redirect: 'manual',
+        });
+        expect(redirect.status).toBe(302);
+        const body = await fetch(new URL(redirect.headers.get('location') ?? '', server.baseUrl));
+        expect(Buffer.from(await body.arrayBuffer()).equals(bytes), `${r.name} ${kind}`).toBe(true);
+      }
+    }
+  }, 240_000);
+});
