@@ -235,9 +235,33 @@ def otel(base_url: str, api_key: str, files: Path) -> None:
     provider.shutdown()
 
 
+def upload_refused(base_url: str, api_key: str, files: Path, name: str) -> None:
+    """log_episode whose upload the server refuses for good (e.g. 507, disk full): it must raise one line."""
+    with rt.Client(api_key=api_key, base_url=base_url, verbose=False) as client:
+        t0 = time.monotonic()
+        try:
+            client.log_episode(name=name, source="sim", video=files / "video.mp4")
+        except rt.RobotraceError as exc:
+            message = str(exc)
+            emit(
+                {
+                    "case": "upload refused",
+                    "ok": True,
+                    "raised": type(exc).__name__,
+                    "status_code": getattr(exc, "status_code", None),
+                    "message": message,
+                    "one_line": "\n" not in message,
+                    "s": time.monotonic() - t0,
+                }
+            )
+        else:
+            emit({"case": "upload refused", "ok": False, "error": "log_episode returned"})
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
-    parser.add_argument("mode", choices=["down", "otel"])
+    parser.add_argument("mode", choices=["down", "otel", "upload-refused"])
+    parser.add_argument("--name", default="upload-refused")
     parser.add_argument("--files", required=True, help="directory holding video.mp4")
     parser.add_argument("--base-url")
     parser.add_argument("--api-key")
@@ -245,6 +269,8 @@ def main() -> int:
     files = Path(args.files)
     if args.mode == "down":
         down(files)
+    elif args.mode == "upload-refused":
+        upload_refused(args.base_url, args.api_key, files, args.name)
     else:
         otel(args.base_url, args.api_key, files)
     return 0

@@ -145,3 +145,36 @@ export function signalEach(pids: number[], signal: NodeJS.Signals): void {
     }
   }
 }
+
+/**
+ * A tiny filesystem mounted at `dir` (which must exist): tmpfs of `sizeMiB`, else an ext2 image on a loop
+ * device. Both need root (CI runs as root); when neither mount is permitted the error says what was tried.
+ */
+export function mountTinyFs(dir: string, sizeMiB: number): { kind: string; unmount: () => void } {
+  const tried: string[] = [];
+  try {
+    execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${sizeMiB}m,mode=0755`, 'tmpfs', dir], {
+      stdio: 'pipe',
+    });
+    return { kind: 'tmpfs', unmount: () => execFileSync('umount', [dir]) };
+  } catch (err) {
+    tried.push(`mount -t tmpfs: ${(err as { stderr?: Buffer }).stderr?.toString().trim() || String(err)}`);
+  }
+  const image = `${dir}.img`;
+  try {
+    execFileSync('truncate', ['-s', `${sizeMiB}M`, image]);
+    execFileSync('mkfs.ext2', ['-q', '-F', image], { stdio: 'pipe' });
+    execFileSync('mount', ['-o', 'loop', image, dir], { stdio: 'pipe' });
+    return {
+      kind: 'ext2 on a loop device',
+      unmount: () => {
+        execFileSync('umount', [dir]);
+        execFileSync('rm', ['-f', image]);
+      },
+    };
+  } catch (err) {
+    tried.push(`loop-mounted ext2: ${(err as { stderr?: Buffer }).stderr?.toString().trim() || String(err)}`);
+    execFileSync('rm', ['-f', image]);
+  }
+  throw new Error(`cannot mount a small filesystem at ${dir} (needs root); tried:\n  ${tried.join('\n  ')}`);
+}

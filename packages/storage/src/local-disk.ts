@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, readFile, rename, rm, stat, statfs, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { type Readable, Transform } from 'node:stream';
+import { PassThrough, type Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ArtifactStore, SignedUrl, StoredObject } from './port.js';
 import { type SignatureCheck, type SignedOp, sign, verify } from './signing.js';
@@ -93,16 +93,30 @@ export class LocalDiskStore implements ArtifactStore {
         else done(null, chunk);
       },
     });
+    // The body reaches the file through a PassThrough: a failed write (disk full, too large) must not destroy
+    // the request, so the caller can still read off what the client is sending and answer on a live connection.
+    const source = new PassThrough();
+    const forwardError = (err: Error) => source.destroy(err);
+    const forwardClose = () => {
+      if (!body.readableEnded) source.destroy(new Error('the upload was interrupted'));
+    };
+    body.once('error', forwardError);
+    body.once('close', forwardClose);
+    body.pipe(source);
     try {
-      await pipeline(body, counter, createWriteStream(temp, { flags: 'wx', mode: 0o600 }));
+      await pipeline(source, counter, createWriteStream(temp, { flags: 'wx', mode: 0o600 }));
       await writeFile(`${target}.meta`, JSON.stringify({ contentType }));
       await rename(temp, target);
       return size;
     } catch (err) {
+      body.unpipe(source);
       await rm(temp, { force: true });
       if ((err as NodeJS.ErrnoException).code === 'ENOSPC')
         throw new StorageFullError('no space left on the artifact disk');
       throw err;
+    } finally {
+      body.off('error', forwardError);
+      body.off('close', forwardClose);
     }
   }
 

@@ -1,3 +1,4 @@
+import type { IncomingMessage } from 'node:http';
 import {
   AppError,
   ForbiddenError,
@@ -53,6 +54,41 @@ function parseRange(
   return start > end || start >= size ? 'invalid' : { start, end };
 }
 
+/** How much of a refused upload's remaining body is read and dropped so the client gets to see the answer. */
+const DISCARD_MAX_BYTES = 64 * 1024 * 1024;
+const DISCARD_MAX_MS = 15_000;
+
+/**
+ * After a write failed part-way (disk full, over the limit): read and drop the rest of the body before
+ * answering. A client is still sending; closing on it resets the connection, and it never reads the 507/413
+ * (HTTP clients such as httpx read the answer only once the body is sent). Bounded: past the bytes or the
+ * time the connection is closed instead.
+ */
+function discardRest(req: IncomingMessage): Promise<void> {
+  if (req.readableEnded || req.destroyed) return Promise.resolve();
+  return new Promise((resolve) => {
+    let seen = 0;
+    const done = () => {
+      clearTimeout(timer);
+      req.off('data', onData);
+      resolve();
+    };
+    const giveUp = () => {
+      req.destroy();
+      done();
+    };
+    const onData = (chunk: Buffer) => {
+      seen += chunk.length;
+      if (seen > DISCARD_MAX_BYTES) giveUp();
+    };
+    const timer = setTimeout(giveUp, DISCARD_MAX_MS);
+    req.on('data', onData);
+    req.once('end', done);
+    req.once('close', done);
+    req.resume();
+  });
+}
+
 /** Signed upload/download URLs of the local disk store, served by the app (S3 serves its own). */
 /** The byte limit of one artifact kind: ROBOTRACE_MAX_UPLOAD_BYTES_<KIND>, else ROBOTRACE_MAX_UPLOAD_BYTES. */
 export function maxUploadBytes(s: Services, key: string): number {
@@ -99,6 +135,7 @@ export function registerLocalStorage(router: Router, s: Services, store: LocalDi
     try {
       size = await store.write(signed.key, ctx.req, max, signed.contentType);
     } catch (err) {
+      await discardRest(ctx.req);
       if (err instanceof UploadTooLargeError)
         throw new PayloadTooLargeError(`Upload exceeds the limit of ${max} bytes`, { limit: max });
       if (err instanceof StorageFullError)

@@ -25,7 +25,9 @@ describe('fault: the server is down', () => {
   it('log_episode raises within its timeout budget with a one-line message', async () => {
     const run = runPython('sdk_faults.py', ['down', '--files', files]);
     expect(await run.exited(60_000), run.stderr()).toBe(0);
-    const cases = Object.fromEntries(run.events.map((e) => [e.case, e]));
+    const cases: Record<string, Record<string, unknown>> = Object.fromEntries(
+      run.events.map((e) => [String(e.case), e]),
+    );
     expect(Object.keys(cases).sort()).toEqual(['hung', 'refused']);
     for (const c of Object.values(cases)) {
       expect(c, JSON.stringify(c)).toMatchObject({ ok: true, raised: 'TransportError', one_line: true });
