@@ -10,7 +10,7 @@ import {
   MAX_METADATA_BYTES,
 } from '@robotrace/contracts';
 import { artifact, episode } from '@robotrace/db';
-import { and, asc, desc, eq, gte, ilike, inArray, isNull, lte, or, type SQL, sql } from 'drizzle-orm';
+import { and, asc, eq, gte, ilike, inArray, isNull, lte, or, type SQL, sql } from 'drizzle-orm';
 import type { CoreDeps, ProjectScope, RequestContext } from './deps.js';
 import { type ArtifactRow, type EpisodeRow, portalUrl, toEpisode } from './episode-view.js';
 import { ConflictError, NotFoundError, PayloadTooLargeError, ValidationError } from './errors.js';
@@ -362,7 +362,9 @@ export async function listEpisodes(
     .select()
     .from(episode)
     .where(and(...where))
-    .orderBy(desc(episode.createdAt), desc(episode.id))
+    // NULLS LAST as in the indexes (drizzle-kit writes `.desc()` as DESC NULLS LAST): with the default NULLS
+    // FIRST, PostgreSQL cannot walk episode_project_*_created_idx and sorts every row of the project instead.
+    .orderBy(sql`${episode.createdAt} desc nulls last`, sql`${episode.id} desc nulls last`)
     .limit(query.limit + 1);
   const page = rows.slice(0, query.limit);
   const artifacts = await loadArtifacts(
