@@ -10,7 +10,7 @@ import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { episodeFilters } from '@robotrace/core';
 import { artifact, createDb, type Database, type DbHandle, episode } from '@robotrace/db';
-import { and, asc, desc, eq, inArray, type SQLWrapper, sql } from 'drizzle-orm';
+import { and, asc, eq, inArray, type SQLWrapper, sql } from 'drizzle-orm';
 import { episodesOfTraceCountQuery } from '../../apps/web/src/portal/queries.js';
 import { startPostgres, type TestPostgres } from '../../test/support/postgres.js';
 import { startServer, TEST_EMAIL, TEST_PASSWORD, type TestServer } from '../../test/support/server.js';
@@ -170,7 +170,7 @@ function pageQueries(db: Database, projectId: string): [string, SQLWrapper][] {
       .select()
       .from(episode)
       .where(episodeFilters(scope, filters))
-      .orderBy(desc(episode.createdAt), desc(episode.id))
+      .orderBy(sql`${episode.createdAt} desc nulls last`, sql`${episode.id} desc nulls last`) // as listEpisodes
       .limit(51);
   return [
     ['list (newest 50)', newest({})],
@@ -245,6 +245,7 @@ for (const kind of dbs) {
       pg = await startPostgres();
       env.DATABASE_URL = await pg.createDatabase('bench_portal');
       env.ROBOTRACE_SECRET = 'b'.repeat(64);
+      env.ROBOTRACE_MIGRATE_ON_START = '1';
     }
     // First start: migrations + the headless bootstrap (user, project `demo`); then seed with the server down.
     await (await startServer({ env, dataDir })).stop();
