@@ -20,6 +20,10 @@ export interface LoadResult {
   non2xx: number;
   errors: number;
   timeouts: number;
+  /** Responses per HTTP status (e.g. `{ "201": 950, "503": 50 }`), for shares of 429/503 past saturation. */
+  statusCodes: Record<string, number>;
+  /** Requests sent in all. */
+  total: number;
 }
 
 const autocannonBin = createRequire(import.meta.url).resolve('autocannon/autocannon.js');
@@ -38,11 +42,12 @@ export async function loadTest(o: LoadOptions): Promise<LoadResult> {
     child.on('exit', (code) => (code === 0 ? resolve(text) : reject(new Error(`autocannon exited ${code}`))));
   });
   const r = JSON.parse(out) as {
-    requests: { average: number };
+    requests: { average: number; total: number };
     latency: { p50: number; p99: number };
     non2xx: number;
     errors: number;
     timeouts: number;
+    statusCodeStats?: Record<string, { count: number }>;
   };
   return {
     rps: r.requests.average,
@@ -51,6 +56,10 @@ export async function loadTest(o: LoadOptions): Promise<LoadResult> {
     non2xx: r.non2xx,
     errors: r.errors,
     timeouts: r.timeouts,
+    statusCodes: Object.fromEntries(
+      Object.entries(r.statusCodeStats ?? {}).map(([code, stat]) => [code, stat.count]),
+    ),
+    total: r.requests.total,
   };
 }
 

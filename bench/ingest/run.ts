@@ -8,12 +8,16 @@ import { join } from 'node:path';
 import { startPostgres } from '../../test/support/postgres.js';
 import { startServer, TEST_API_KEY } from '../../test/support/server.js';
 import { type LoadResult, loadTest, writeSection } from '../lib.js';
+import type { FlowResult } from './flow.js';
 
 const quick = process.argv.includes('--quick');
 const dbArg = process.argv[process.argv.indexOf('--db') + 1];
 const dbs = dbArg === 'pglite' || dbArg === 'postgres' ? [dbArg] : ['pglite', 'postgres'];
 const duration = quick ? 5 : 20;
 const connections = 20;
+// Past saturation: far more connections than the server can serve at once (it answers 503 past its in-flight cap).
+const saturationConnections = 512;
+const flowUploadBytes = 1024 * 1024;
 const body = JSON.stringify({
   source: 'sim',
   name: 'bench-episode',
@@ -47,6 +51,32 @@ async function startBaseline(
   };
 }
 
+/** The SDK flow (create → 1 MB PUT → finalize) from a second process; see bench/ingest/flow.ts. */
+async function runFlow(baseUrl: string): Promise<FlowResult> {
+  const options = {
+    baseUrl,
+    apiKey: TEST_API_KEY,
+    concurrency: connections,
+    durationS: duration,
+    uploadBytes: flowUploadBytes,
+  };
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', 'bench/ingest/flow.ts', JSON.stringify(options)],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
+  let out = '';
+  child.stdout?.on('data', (b: Buffer) => (out += b.toString()));
+  const code = await new Promise<number | null>((r) => child.on('exit', r));
+  if (code !== 0) throw new Error(`flow load exited ${code}`);
+  return JSON.parse(out) as FlowResult;
+}
+
+const share = (r: LoadResult, code: string) =>
+  `${((100 * (r.statusCodes[code] ?? 0)) / Math.max(1, r.total)).toFixed(1)} %`;
+const extraRows: string[] = [];
 const rows: string[] = [];
 execFileSync(process.execPath, ['scripts/build.mjs', '--if-needed'], { stdio: 'inherit' });
 for (const db of dbs) {
@@ -77,6 +107,30 @@ for (const db of dbs) {
   await loadTest({ ...req(bare.url, '/ingest', false), duration: 2 });
   const o: LoadResult = await loadTest(req(ours.baseUrl, '/api/ingest/episode', true));
   const b: LoadResult = await loadTest(req(bare.url, '/ingest', false));
+  // Latency with headroom: open-loop at half of each side's measured max rate (autocannon -R).
+  const oHalf = await loadTest({
+    ...req(ours.baseUrl, '/api/ingest/episode', true),
+    rate: Math.max(1, Math.round(o.rps / 2)),
+  });
+  const bHalf = await loadTest({
+    ...req(bare.url, '/ingest', false),
+    rate: Math.max(1, Math.round(b.rps / 2)),
+  });
+  const oSat = await loadTest({
+    ...req(ours.baseUrl, '/api/ingest/episode', true),
+    connections: saturationConnections,
+  });
+  const bSat = await loadTest({ ...req(bare.url, '/ingest', false), connections: saturationConnections });
+  const flow = await runFlow(ours.baseUrl);
+  const failed =
+    Object.entries(flow.failures)
+      .map(([k, n]) => `${k}: ${n}`)
+      .join(', ') || 'none';
+  extraRows.push(
+    `| ${db} | create, p50 / p99 at half the max rate | ${oHalf.p50} / ${oHalf.p99} ms at ${Math.round(o.rps / 2)} req/s | ${bHalf.p50} / ${bHalf.p99} ms at ${Math.round(b.rps / 2)} req/s | — | p99 ≤ 50 ms ${oHalf.p99 <= 50 ? '✓' : `✗ (by ${oHalf.p99 - 50} ms)`} |`,
+    `| ${db} | create + 1 MB upload + finalize | ${flow.flowsPerS.toFixed(0)} flows/s, p50 / p99 ${flow.p50} / ${flow.p99} ms, failed: ${failed} | ${b.rps.toFixed(0)} creates/s | **${(flow.flowsPerS / b.rps).toFixed(2)}×** | ≥ 0.25× ${flow.flowsPerS / b.rps >= 0.25 ? '✓' : '✗'} |`,
+    `| ${db} | create past saturation (${saturationConnections} connections) | ${oSat.rps.toFixed(0)} req/s, p99 ${oSat.p99} ms; 429: ${share(oSat, '429')}, 503: ${share(oSat, '503')}, timeouts: ${oSat.timeouts}, errors: ${oSat.errors} | ${bSat.rps.toFixed(0)} req/s, p99 ${bSat.p99} ms, timeouts: ${bSat.timeouts} | ${(oSat.rps / Math.max(1, bSat.rps)).toFixed(2)}× | no timeouts ${oSat.timeouts === 0 ? '✓' : '✗'} |`,
+  );
   rows.push(
     `| ${db} | create episode | ${o.rps.toFixed(0)} | ${o.p50} / ${o.p99} | ${b.rps.toFixed(0)} | ${b.p50} / ${b.p99} | **${(o.rps / b.rps).toFixed(2)}×** | ${o.non2xx + o.errors} / ${b.non2xx + b.errors} |`,
   );
@@ -93,6 +147,12 @@ const table = [
   '| DB | operation | ours req/s | ours p50 / p99 ms | bare req/s | bare p50 / p99 ms | ratio | errors (ours / bare) |',
   '|---|---|---|---|---|---|---|---|',
   ...rows,
+  '',
+  `More cases, same servers: open-loop latency at half each side's max rate; the SDK flow (create with one slot → PUT ${flowUploadBytes / 1024 / 1024} MB to the signed local URL → finalize) from a second process with ${connections} workers, against the bare server's create rate; and ${saturationConnections} connections, past what either serves at once.`,
+  '',
+  '| DB | case | ours | bare | ratio | goal |',
+  '|---|---|---|---|---|---|',
+  ...extraRows,
 ].join('\n');
 process.stdout.write(`${table}\n`);
 writeSection('Ingest', table);

@@ -11,6 +11,8 @@ export interface TestServer {
   baseUrl: string;
   apiKey: string;
   dataDir: string;
+  /** The server process's pid (for benchmarks that read its memory from /proc). */
+  pid: () => number | undefined;
   /** Everything the server printed (stdout + stderr), for assertions about logs. */
   output: () => string;
   stop: () => Promise<void>;
@@ -52,6 +54,7 @@ export async function startServer(options: StartOptions = {}): Promise<TestServe
     baseUrl: '',
     apiKey: env.ROBOTRACE_INIT_API_KEY ?? TEST_API_KEY,
     dataDir,
+    pid: () => child?.pid,
     output: () => output,
     stop: async () => {
       await stopChild(child);
