@@ -18,16 +18,14 @@ environment (``ROBOTRACE_API_KEY``, ``ROBOTRACE_BASE_URL``) or ``~/.robotrace/cr
 
 from __future__ import annotations
 
-import os
+import inspect
 import threading
-from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable, TypeVar
 
 import httpx
 
 from ._otel import capture_trace_context, trace_block
 from ._payload import (
-    ARTIFACT_KINDS,
     ArtifactKind,
     EpisodeFinalStatus,
     EpisodeSource,
@@ -53,7 +51,13 @@ from .errors import (
 )
 
 if TYPE_CHECKING:
+    # typing_extensions only for type checkers (it ships with them): no runtime dependency, any Python.
+    from typing_extensions import Concatenate, ParamSpec
+
     from .aio import AsyncClient, AsyncEpisode
+
+    _P = ParamSpec("_P")
+_R = TypeVar("_R")
 
 __all__ = [
     "ENV_API_KEY",
@@ -113,27 +117,28 @@ def init(
     transport: httpx.BaseTransport | None = None,
 ) -> None:
     """Configure the default client (closing the previous one). Arguments as for ``Client``."""
-    global _default
-    client = Client(
-        api_key=api_key,
-        base_url=base_url,
-        timeout=timeout,
-        verbose=verbose,
-        transport=transport,
-        otel_respect_sampled=otel_respect_sampled,
-        link_span=link_span,
+    _replace_default(
+        Client(
+            api_key=api_key,
+            base_url=base_url,
+            timeout=timeout,
+            verbose=verbose,
+            transport=transport,
+            otel_respect_sampled=otel_respect_sampled,
+            link_span=link_span,
+        )
     )
-    with _lock:
-        previous, _default = _default, client
-    if previous is not None:
-        previous.close()
 
 
 def close() -> None:
     """Close the default client. Safe to call twice."""
+    _replace_default(None)
+
+
+def _replace_default(client: Client | None) -> None:
     global _default
     with _lock:
-        previous, _default = _default, None
+        previous, _default = _default, client
     if previous is not None:
         previous.close()
 
@@ -146,67 +151,21 @@ def _client() -> Client:
         return _default
 
 
-def start_episode(
-    *,
-    name: str | None = None,
-    source: EpisodeSource = "real",
-    robot: str | None = None,
-    policy_version: str | None = None,
-    env_version: str | None = None,
-    git_sha: str | None = None,
-    seed: int | None = None,
-    fps: float | None = None,
-    metadata: Mapping[str, Any] | None = None,
-    artifacts: Sequence[ArtifactKind] = ARTIFACT_KINDS,
-) -> Episode:
-    """See ``Client.start_episode``."""
-    return _client().start_episode(
-        name=name,
-        source=source,
-        robot=robot,
-        policy_version=policy_version,
-        env_version=env_version,
-        git_sha=git_sha,
-        seed=seed,
-        fps=fps,
-        metadata=metadata,
-        artifacts=artifacts,
+def _on_default_client(method: Callable[Concatenate[Client, _P], _R]) -> Callable[_P, _R]:
+    """The module-level twin of a ``Client`` method: the same keyword arguments, docstring and signature
+    (``help()``, ``inspect.signature``, type checkers), called on the default client."""
+
+    def on_default(*args: _P.args, **kwargs: _P.kwargs) -> _R:
+        return method(_client(), *args, **kwargs)
+
+    signature = inspect.signature(method)
+    on_default.__name__ = on_default.__qualname__ = method.__name__
+    on_default.__doc__ = method.__doc__
+    on_default.__signature__ = signature.replace(  # type: ignore[attr-defined]
+        parameters=list(signature.parameters.values())[1:]  # without self
     )
+    return on_default
 
 
-def log_episode(
-    *,
-    name: str | None = None,
-    source: EpisodeSource = "real",
-    robot: str | None = None,
-    policy_version: str | None = None,
-    env_version: str | None = None,
-    git_sha: str | None = None,
-    seed: int | None = None,
-    video: str | os.PathLike[str] | None = None,
-    sensors: str | os.PathLike[str] | None = None,
-    actions: str | os.PathLike[str] | None = None,
-    duration_s: float | None = None,
-    fps: float | None = None,
-    metadata: Mapping[str, Any] | None = None,
-    status: EpisodeFinalStatus = "ready",
-    failure_time_s: float | None = None,
-) -> Episode:
-    """See ``Client.log_episode``."""
-    return _client().log_episode(
-        name=name,
-        source=source,
-        robot=robot,
-        policy_version=policy_version,
-        env_version=env_version,
-        git_sha=git_sha,
-        seed=seed,
-        video=video,
-        sensors=sensors,
-        actions=actions,
-        duration_s=duration_s,
-        fps=fps,
-        metadata=metadata,
-        status=status,
-        failure_time_s=failure_time_s,
-    )
+start_episode = _on_default_client(Client.start_episode)
+log_episode = _on_default_client(Client.log_episode)

@@ -1,16 +1,16 @@
-"""What ``Client`` and ``AsyncClient`` share: settings, the create body with its trace block, the answer."""
+"""What ``Client`` and ``AsyncClient`` share: settings, every API call they make (``ApiCall``), the create
+body with its trace block, and what the answers mean. The two clients only send the calls and await or not."""
 
 from __future__ import annotations
 
 import os
 import sys
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 from . import _otel
-from ._http import dumps
-from ._payload import ARTIFACT_KINDS, ArtifactKind, check_files, create_body, finalize_body
+from ._http import ApiCall, dumps
+from ._payload import ARTIFACT_KINDS, ArtifactKind, UploadFile, check_files, create_body, finalize_body
 from ._settings import Connection, env_flag, quiet, resolve_connection
 from .episode import EpisodeState, UploadUrl
 from .errors import ArgumentError, ServerError
@@ -37,10 +37,11 @@ class ClientCore:
     def base_url(self) -> str:
         return self._conn.base_url
 
-    def _prepare_create(self, body: dict[str, Any]) -> tuple[bytes, dict[str, str] | None, Any]:
-        """(JSON to send, otel block sent, span to back-link); captures the span active now."""
+    def _create_call(self, body: dict[str, Any]) -> tuple[ApiCall, dict[str, str] | None, Any]:
+        """(the create call, otel block sent, span to back-link); captures the span active now."""
         span = self._attach_otel(body)
-        return encode(body), body.get("otel"), span
+        call = ApiCall("POST", "/api/ingest/episode", encode(body), idempotent_write=True)
+        return call, body.get("otel"), span
 
     def _attach_otel(self, body: dict[str, Any]) -> Any:
         metadata = body.get("metadata")
@@ -106,12 +107,20 @@ def log_episode_plan(
     duration_s: object,
     failure_time_s: object,
     create: Mapping[str, Any],
-) -> tuple[dict[ArtifactKind, tuple[Path, int]], dict[str, Any], dict[str, Any]]:
+) -> tuple[list[UploadFile], dict[str, Any], dict[str, Any]]:
     """(files, finalize body, create body) for log_episode, every argument checked before any request."""
     checked = check_files(files)
     final = finalize_body(status=status, duration_s=duration_s, failure_time_s=failure_time_s)
-    body = create_body(**create, artifacts=list(checked))
+    body = create_body(**create, artifacts=[file.kind for file in checked])
     return checked, final, body
+
+
+def finalize_call(episode_id: str, body: Mapping[str, Any]) -> ApiCall:
+    return ApiCall("POST", f"/api/ingest/episode/{episode_id}/finalize", encode(body), idempotent_write=True)
+
+
+def get_call(episode_id: str) -> ApiCall:
+    return ApiCall("GET", f"/api/episodes/{episode_id}")
 
 
 def encode(body: Mapping[str, Any]) -> bytes:

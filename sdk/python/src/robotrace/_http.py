@@ -2,8 +2,9 @@
 
 Both retry network errors, 408, 429 and 5xx, at most ``MAX_ATTEMPTS`` tries in all. A create or finalize
 carries one ``Idempotency-Key`` for all its tries, so a retry after a lost response cannot act twice.
-``HttpSession`` and ``AsyncHttpSession`` (in ``_http_async``) share every decision through ``SessionBase``;
-only the waiting and sending differ.
+``HttpSession`` and ``AsyncHttpSession`` (in ``_http_async``) share every decision through ``SessionBase``
+(the URL and headers of a call, whether a try's outcome is the answer, a wait or the error to raise); only
+the waiting and sending differ.
 """
 
 from __future__ import annotations
@@ -12,11 +13,12 @@ import json
 import time
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
-from typing import IO, Any, Callable
+from dataclasses import dataclass
+from typing import IO, Any, Callable, Union
 
 import httpx
 
+from ._payload import UploadFile
 from ._retry import RetryPolicy, is_retryable_status, parse_retry_after
 from ._version import __version__
 from .errors import ServerError, TransportError, error_from_response
@@ -28,6 +30,32 @@ UPLOAD_TIMEOUT = httpx.Timeout(300.0, connect=10.0)
 CHUNK_SIZE = 1024 * 1024
 CLIENT_HEADERS = {"User-Agent": USER_AGENT, "X-RoboTrace-SDK-Version": __version__}
 
+# What one try ended with: an answer, or the httpx error that stopped it.
+Outcome = Union[httpx.Response, httpx.HTTPError]
+
+
+@dataclass(frozen=True)
+class ApiCall:
+    """One JSON call to the API; ``idempotent_write`` gives all its tries one ``Idempotency-Key``."""
+
+    method: str
+    path: str
+    body: bytes | None = None
+    idempotent_write: bool = False
+
+    @property
+    def what(self) -> str:
+        return f"{self.method} {self.path}"
+
+
+def client_options(timeout: float | httpx.Timeout | None) -> dict[str, Any]:
+    """The ``httpx.Client`` / ``httpx.AsyncClient`` settings both sessions use."""
+    return {
+        "timeout": DEFAULT_TIMEOUT if timeout is None else timeout,
+        "follow_redirects": False,
+        "headers": CLIENT_HEADERS,
+    }
+
 
 class SessionBase:
     def __init__(self, *, api_key: str, base_url: str, policy: RetryPolicy | None) -> None:
@@ -36,39 +64,38 @@ class SessionBase:
         # Sent on API calls only: the key must never reach a signed upload URL (possibly another host).
         self._api_headers = {"Authorization": f"Bearer {api_key}", "Accept": "application/json"}
 
-    def _json_call(self, path: str, body: bytes | None, idempotent_write: bool) -> tuple[str, dict[str, str]]:
+    def _json_call(self, call: ApiCall) -> tuple[str, dict[str, str]]:
         headers = dict(self._api_headers)
-        if body is not None:
+        if call.body is not None:
             headers["Content-Type"] = "application/json"
-        if idempotent_write:
+        if call.idempotent_write:
             headers["Idempotency-Key"] = str(uuid.uuid4())
-        return self.base_url + path, headers
+        return self.base_url + call.path, headers
 
-    def _upload_target(self, url: str, size: int, content_type: str) -> tuple[str, dict[str, str]]:
+    def _upload_target(self, url: str, file: UploadFile) -> tuple[str, dict[str, str]]:
         if not url.startswith(("http://", "https://")):
             url = self.base_url + ("" if url.startswith("/") else "/") + url
-        return url, {"Content-Type": content_type, "Content-Length": str(size)}
+        return url, {"Content-Type": file.content_type, "Content-Length": str(file.size)}
 
-    def _wait_or_raise(
-        self,
-        attempt: int,
-        what: str,
-        *,
-        response: httpx.Response | None = None,
-        exc: httpx.TransportError | None = None,
-    ) -> float:
-        """After a failed try: the seconds to wait before the next one, or raise the error to give up with."""
+    def _after_try(self, attempt: int, what: str, outcome: Outcome) -> httpx.Response | float:
+        """After try number ``attempt``: the response when it is the answer, else the seconds to wait before
+        the next try; raises the error to give up with."""
+        if isinstance(outcome, httpx.Response):
+            if outcome.status_code < 400:
+                return outcome
+        elif not isinstance(outcome, httpx.TransportError):  # connect/read/write errors and timeouts retry
+            raise TransportError(f"{what} failed: {outcome!r}") from outcome
         last = attempt >= self.policy.max_attempts
-        if response is None:
+        if not isinstance(outcome, httpx.Response):
             if last:
-                raise TransportError(f"{what} failed after {attempt} tries: {exc!r}") from exc
+                raise TransportError(f"{what} failed after {attempt} tries: {outcome!r}") from outcome
             return self.policy.delay_s(attempt, None)
-        retry_after = parse_retry_after(response.headers.get("Retry-After"))
-        if is_retryable_status(response.status_code) and not last:
+        retry_after = parse_retry_after(outcome.headers.get("Retry-After"))
+        if is_retryable_status(outcome.status_code) and not last:
             return self.policy.delay_s(attempt, retry_after)
         raise error_from_response(
-            response.status_code,
-            _body(response),
+            outcome.status_code,
+            _body(outcome),
             retry_after=None if retry_after is None else int(retry_after),
             what=what,
         )
@@ -89,61 +116,48 @@ class HttpSession(SessionBase):
     ) -> None:
         super().__init__(api_key=api_key, base_url=base_url, policy=policy)
         self._sleep = sleep
-        self._client = httpx.Client(
-            timeout=DEFAULT_TIMEOUT if timeout is None else timeout,
-            transport=transport,
-            follow_redirects=False,
-            headers=CLIENT_HEADERS,
-        )
+        self._client = httpx.Client(transport=transport, **client_options(timeout))
 
     def close(self) -> None:
         self._client.close()
 
-    def request_json(
-        self, method: str, path: str, *, body: bytes | None = None, idempotent_write: bool = False
-    ) -> dict[str, Any]:
+    def request_json(self, call: ApiCall) -> dict[str, Any]:
         """Send a JSON call; return the JSON object answered, or raise the typed error after retries."""
-        url, headers = self._json_call(path, body, idempotent_write)
+        url, headers = self._json_call(call)
         response = self._with_retries(
-            lambda: self._client.request(method, url, content=body, headers=headers), f"{method} {path}"
+            lambda: self._client.request(call.method, url, content=call.body, headers=headers), call.what
         )
-        return json_object(response, f"{method} {path}")
+        return json_object(response, call.what)
 
-    def put_file(
-        self,
-        url: str,
-        path: Path,
-        *,
-        size: int,
-        content_type: str,
-        on_progress: Callable[[int], None] | None = None,
-    ) -> None:
+    def put_file(self, url: str, file: UploadFile, on_progress: Callable[[int], None] | None = None) -> None:
         """PUT a file to a signed URL, streamed from disk in chunks (never read whole into memory)."""
-        url, headers = self._upload_target(url, size, content_type)
+        url, headers = self._upload_target(url, file)
 
         def send() -> httpx.Response:
             # A fresh handle per try: a retry re-sends the file from its first byte.
-            with path.open("rb") as fh:
+            with file.path.open("rb") as fh:
                 return self._client.put(
                     url, content=_chunks(fh, on_progress), headers=headers, timeout=UPLOAD_TIMEOUT
                 )
 
-        self._with_retries(send, f"upload of {path.name}")
+        self._with_retries(send, upload_what(file))
 
     def _with_retries(self, send: Callable[[], httpx.Response], what: str) -> httpx.Response:
         attempt = 0
         while True:
             attempt += 1
             try:
-                response = send()
-            except httpx.TransportError as exc:  # connect/read/write errors and timeouts
-                self._sleep(self._wait_or_raise(attempt, what, exc=exc))
-                continue
+                outcome: Outcome = send()
             except httpx.HTTPError as exc:
-                raise TransportError(f"{what} failed: {exc!r}") from exc
-            if response.status_code < 400:
-                return response
-            self._sleep(self._wait_or_raise(attempt, what, response=response))
+                outcome = exc
+            step = self._after_try(attempt, what, outcome)
+            if isinstance(step, httpx.Response):
+                return step
+            self._sleep(step)
+
+
+def upload_what(file: UploadFile) -> str:
+    return f"upload of {file.path.name}"
 
 
 def _chunks(fh: IO[bytes], on_progress: Callable[[int], None] | None) -> Iterator[bytes]:

@@ -4,18 +4,26 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Awaitable
-from pathlib import Path
 from typing import IO, Any, Callable
 
 import httpx
 
-from ._http import CHUNK_SIZE, CLIENT_HEADERS, DEFAULT_TIMEOUT, UPLOAD_TIMEOUT, SessionBase, json_object
+from ._http import (
+    CHUNK_SIZE,
+    UPLOAD_TIMEOUT,
+    ApiCall,
+    Outcome,
+    SessionBase,
+    client_options,
+    json_object,
+    upload_what,
+)
+from ._payload import UploadFile
 from ._retry import RetryPolicy
-from .errors import TransportError
 
 
 class AsyncHttpSession(SessionBase):
-    """The asyncio twin of ``HttpSession``, on ``httpx.AsyncClient``."""
+    """The asyncio twin of ``HttpSession``, on ``httpx.AsyncClient``: the same calls, awaited."""
 
     def __init__(
         self,
@@ -29,58 +37,43 @@ class AsyncHttpSession(SessionBase):
     ) -> None:
         super().__init__(api_key=api_key, base_url=base_url, policy=policy)
         self._sleep = sleep
-        self._client = httpx.AsyncClient(
-            timeout=DEFAULT_TIMEOUT if timeout is None else timeout,
-            transport=transport,
-            follow_redirects=False,
-            headers=CLIENT_HEADERS,
-        )
+        self._client = httpx.AsyncClient(transport=transport, **client_options(timeout))
 
     async def aclose(self) -> None:
         await self._client.aclose()
 
-    async def request_json(
-        self, method: str, path: str, *, body: bytes | None = None, idempotent_write: bool = False
-    ) -> dict[str, Any]:
-        url, headers = self._json_call(path, body, idempotent_write)
+    async def request_json(self, call: ApiCall) -> dict[str, Any]:
+        url, headers = self._json_call(call)
         response = await self._with_retries(
-            lambda: self._client.request(method, url, content=body, headers=headers), f"{method} {path}"
+            lambda: self._client.request(call.method, url, content=call.body, headers=headers), call.what
         )
-        return json_object(response, f"{method} {path}")
+        return json_object(response, call.what)
 
     async def put_file(
-        self,
-        url: str,
-        path: Path,
-        *,
-        size: int,
-        content_type: str,
-        on_progress: Callable[[int], None] | None = None,
+        self, url: str, file: UploadFile, on_progress: Callable[[int], None] | None = None
     ) -> None:
-        url, headers = self._upload_target(url, size, content_type)
+        url, headers = self._upload_target(url, file)
 
         async def send() -> httpx.Response:
-            with path.open("rb") as fh:
+            with file.path.open("rb") as fh:
                 return await self._client.put(
                     url, content=_achunks(fh, on_progress), headers=headers, timeout=UPLOAD_TIMEOUT
                 )
 
-        await self._with_retries(send, f"upload of {path.name}")
+        await self._with_retries(send, upload_what(file))
 
     async def _with_retries(self, send: Callable[[], Awaitable[httpx.Response]], what: str) -> httpx.Response:
         attempt = 0
         while True:
             attempt += 1
             try:
-                response = await send()
-            except httpx.TransportError as exc:
-                await self._sleep(self._wait_or_raise(attempt, what, exc=exc))
-                continue
+                outcome: Outcome = await send()
             except httpx.HTTPError as exc:
-                raise TransportError(f"{what} failed: {exc!r}") from exc
-            if response.status_code < 400:
-                return response
-            await self._sleep(self._wait_or_raise(attempt, what, response=response))
+                outcome = exc
+            step = self._after_try(attempt, what, outcome)
+            if isinstance(step, httpx.Response):
+                return step
+            await self._sleep(step)
 
 
 async def _achunks(fh: IO[bytes], on_progress: Callable[[int], None] | None) -> AsyncIterator[bytes]:

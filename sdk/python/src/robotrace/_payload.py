@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
@@ -60,8 +61,32 @@ def check_file(kind: str, path: object) -> tuple[Path, int]:
     return file, stat.st_size
 
 
-def check_files(files: Mapping[ArtifactKind, object]) -> dict[ArtifactKind, tuple[Path, int]]:
-    checked: dict[ArtifactKind, tuple[Path, int]] = {}
+@dataclass(frozen=True)
+class UploadFile:
+    """A file checked for upload to one slot: what ``Content-Length`` and ``Content-Type`` will say."""
+
+    kind: ArtifactKind
+    path: Path
+    size: int
+
+    @property
+    def content_type(self) -> str:
+        return CONTENT_TYPES[self.kind]
+
+    @property
+    def label(self) -> str:
+        """What the progress bar shows."""
+        return f"{self.kind} {self.path.name}"
+
+
+def check_upload(kind: ArtifactKind, path: object) -> UploadFile:
+    file, size = check_file(kind, path)
+    return UploadFile(kind, file, size)
+
+
+def check_files(files: Mapping[ArtifactKind, object]) -> list[UploadFile]:
+    """The files passed to log_episode (None: not passed), each checked against its keyword."""
+    checked: list[UploadFile] = []
     for kind, path in files.items():
         if path is None:
             continue
@@ -71,7 +96,7 @@ def check_files(files: Mapping[ArtifactKind, object]) -> dict[ArtifactKind, tupl
                 f"{path!s} looks like a {guessed} file but was passed as {kind}=; pass it as {guessed}= "
                 f"or upload it with start_episode(...) and ep.upload({kind!r}, path)"
             )
-        checked[kind] = check_file(kind, path)
+        checked.append(check_upload(kind, path))
     return checked
 
 
@@ -133,22 +158,19 @@ def create_body(
     if len(set(uploads)) != len(uploads):
         raise ArgumentError(f"artifacts lists a kind twice: {uploads!r}")
 
-    body: dict[str, Any] = {"source": source, "request_uploads": uploads}
-    for key, value in (
-        ("name", name),
-        ("robot", robot),
-        ("policy_version", policy_version),
-        ("env_version", env_version),
-        ("git_sha", git_sha),
-        ("seed", seed),
-        ("fps", fps),
-    ):
-        if value is not None:
-            body[key] = value
-    meta = _metadata(metadata)
-    if meta is not None:
-        body["metadata"] = meta
-    return body
+    return _with_present(
+        {"source": source, "request_uploads": uploads},
+        (
+            ("name", name),
+            ("robot", robot),
+            ("policy_version", policy_version),
+            ("env_version", env_version),
+            ("git_sha", git_sha),
+            ("seed", seed),
+            ("fps", fps),
+        ),
+        metadata,
+    )
 
 
 def finalize_body(
@@ -171,13 +193,23 @@ def finalize_body(
         isinstance(bytes_total, bool) or not isinstance(bytes_total, int) or bytes_total < 0
     ):
         raise ArgumentError(f"bytes_total must be a non-negative integer; got {bytes_total!r}")
-    body: dict[str, Any] = {"status": status}
-    for key, value in (
-        ("duration_s", duration_s),
-        ("fps", fps),
-        ("bytes_total", bytes_total),
-        ("failure_time_s", failure_time_s),
-    ):
+    return _with_present(
+        {"status": status},
+        (
+            ("duration_s", duration_s),
+            ("fps", fps),
+            ("bytes_total", bytes_total),
+            ("failure_time_s", failure_time_s),
+        ),
+        metadata,
+    )
+
+
+def _with_present(
+    body: dict[str, Any], fields: Iterable[tuple[str, object]], metadata: object
+) -> dict[str, Any]:
+    """``body`` plus the fields that are not None, then the checked metadata (absent fields are omitted)."""
+    for key, value in fields:
         if value is not None:
             body[key] = value
     meta = _metadata(metadata)

@@ -13,24 +13,21 @@ coroutine that starts the episode is the one attached.
 
 from __future__ import annotations
 
-import logging
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from types import TracebackType
 from typing import Any, Literal, TypeVar
 
 import httpx
 
-from ._core import ClientCore, encode, log_episode_plan, upload_failure
+from ._core import ClientCore, finalize_call, get_call, log_episode_plan, upload_failure
 from ._http_async import AsyncHttpSession
-from ._payload import ARTIFACT_KINDS, ArtifactKind, EpisodeFinalStatus, EpisodeSource, create_body
+from ._payload import ARTIFACT_KINDS, ArtifactKind, EpisodeFinalStatus, EpisodeSource, UploadFile, create_body
 from ._progress import progress_for
-from .episode import MAX_REASON_CHARS, EpisodeState, failure_reason
+from .episode import EpisodeState, failure_metadata, failure_reason, log_not_failed
 from .errors import ConfigurationError
 
-logger = logging.getLogger("robotrace")
 _C = TypeVar("_C", bound="AsyncClient")
 
 __all__ = ["AsyncClient", "AsyncEpisode"]
@@ -43,12 +40,9 @@ class AsyncEpisode(EpisodeState):
     _client: AsyncClient | None = field(default=None, repr=False)
 
     async def upload(self, kind: ArtifactKind, path: str | os.PathLike[str]) -> int:
-        slot, file, size, content_type = self._upload_plan(kind, path)
-        await self._require_client()._put_artifact(
-            slot.url, file, size, content_type, label=f"{kind} {file.name}"
-        )
-        self._bytes_uploaded += size
-        return size
+        slot, file = self._upload_plan(kind, path)
+        await self._require_client()._put_artifact(slot.url, file)
+        return self._uploaded(file)
 
     async def upload_video(self, path: str | os.PathLike[str]) -> int:
         return await self.upload("video", path)
@@ -82,7 +76,7 @@ class AsyncEpisode(EpisodeState):
         self._settle(await self._require_client()._finalize_episode(self.id, body), status)
 
     async def fail(self, reason: str, **kwargs: Any) -> None:
-        await self.finalize(status="failed", metadata={"failure_reason": reason[:MAX_REASON_CHARS]}, **kwargs)
+        await self.finalize(status="failed", metadata=failure_metadata(reason), **kwargs)
 
     async def __aenter__(self) -> AsyncEpisode:
         return self
@@ -97,12 +91,15 @@ class AsyncEpisode(EpisodeState):
             return False
         if exc_type is None:
             await self.finalize(status="ready")
-            return False
-        try:
-            await self.fail(failure_reason(exc_type, exc))
-        except Exception:
-            logger.warning("robotrace: could not mark episode %s failed", self.id, exc_info=True)
+        else:
+            await self._fail_quietly(failure_reason(exc_type, exc))
         return False
+
+    async def _fail_quietly(self, reason: str) -> None:
+        try:
+            await self.fail(reason)
+        except Exception:
+            log_not_failed(self.id)
 
     def _require_client(self) -> AsyncClient:
         if self._client is None:
@@ -209,45 +206,27 @@ class AsyncClient(ClientCore):
             },
         )
         episode = await self._create(body)
-        for kind, (path, _size) in files.items():
+        for file in files:
             try:
-                await episode.upload(kind, path)
+                await episode.upload(file.kind, file.path)
             except BaseException as exc:
-                try:
-                    await episode.fail(upload_failure(kind, exc))
-                except Exception:
-                    logger.warning("robotrace: could not mark episode %s failed", episode.id, exc_info=True)
+                await episode._fail_quietly(upload_failure(file.kind, exc))
                 raise
-        if episode._bytes_uploaded:
-            final["bytes_total"] = episode._bytes_uploaded
-        episode._settle(await self._finalize_episode(episode.id, final), status)
+        episode._settle(await self._finalize_episode(episode.id, episode._log_final(final)), status)
         return episode
 
     async def get_episode(self, episode_id: str) -> dict[str, Any]:
-        return await self._session.request_json("GET", f"/api/episodes/{episode_id}")
+        return await self._session.request_json(get_call(episode_id))
 
     async def _create(self, body: dict[str, Any]) -> AsyncEpisode:
-        payload, otel, span = self._prepare_create(body)
-        answer = await self._session.request_json(
-            "POST", "/api/ingest/episode", body=payload, idempotent_write=True
-        )
+        call, otel, span = self._create_call(body)
+        answer = await self._session.request_json(call)
         episode = AsyncEpisode(**self._episode_fields(answer, otel), _client=self)
         self._announce(episode, span)
         return episode
 
-    async def _put_artifact(self, url: str, path: Path, size: int, content_type: str, *, label: str) -> None:
-        await self._session.put_file(
-            url,
-            path,
-            size=size,
-            content_type=content_type,
-            on_progress=progress_for(label, size, self._quiet),
-        )
+    async def _put_artifact(self, url: str, file: UploadFile) -> None:
+        await self._session.put_file(url, file, progress_for(file.label, file.size, self._quiet))
 
     async def _finalize_episode(self, episode_id: str, body: dict[str, Any]) -> dict[str, Any]:
-        return await self._session.request_json(
-            "POST",
-            f"/api/ingest/episode/{episode_id}/finalize",
-            body=encode(body),
-            idempotent_write=True,
-        )
+        return await self._session.request_json(finalize_call(episode_id, body))

@@ -2,22 +2,19 @@
 
 from __future__ import annotations
 
-import logging
 import os
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 from types import TracebackType
 from typing import Any, Literal, TypeVar
 
 import httpx
 
-from ._core import ClientCore, encode, log_episode_plan, upload_failure
+from ._core import ClientCore, finalize_call, get_call, log_episode_plan, upload_failure
 from ._http import HttpSession
-from ._payload import ARTIFACT_KINDS, ArtifactKind, EpisodeFinalStatus, EpisodeSource, create_body
+from ._payload import ARTIFACT_KINDS, ArtifactKind, EpisodeFinalStatus, EpisodeSource, UploadFile, create_body
 from ._progress import progress_for
 from .episode import Episode
 
-logger = logging.getLogger("robotrace")
 _C = TypeVar("_C", bound="Client")
 
 
@@ -136,48 +133,30 @@ class Client(ClientCore):
             },
         )
         episode = self._create(body)
-        for kind, (path, _size) in files.items():
+        for file in files:
             try:
-                episode.upload(kind, path)
+                episode.upload(file.kind, file.path)
             except BaseException as exc:
-                try:
-                    episode.fail(upload_failure(kind, exc))
-                except Exception:
-                    logger.warning("robotrace: could not mark episode %s failed", episode.id, exc_info=True)
+                episode._fail_quietly(upload_failure(file.kind, exc))
                 raise
-        if episode._bytes_uploaded:
-            final["bytes_total"] = episode._bytes_uploaded
-        episode._settle(self._finalize_episode(episode.id, final), status)
+        episode._settle(self._finalize_episode(episode.id, episode._log_final(final)), status)
         return episode
 
     def get_episode(self, episode_id: str) -> dict[str, Any]:
         """The stored episode as JSON (``GET /api/episodes/{id}``)."""
-        return self._session.request_json("GET", f"/api/episodes/{episode_id}")
+        return self._session.request_json(get_call(episode_id))
 
     # Internals used by Episode.
 
     def _create(self, body: dict[str, Any]) -> Episode:
-        payload, otel, span = self._prepare_create(body)
-        answer = self._session.request_json(
-            "POST", "/api/ingest/episode", body=payload, idempotent_write=True
-        )
+        call, otel, span = self._create_call(body)
+        answer = self._session.request_json(call)
         episode = Episode(**self._episode_fields(answer, otel), _client=self)
         self._announce(episode, span)
         return episode
 
-    def _put_artifact(self, url: str, path: Path, size: int, content_type: str, *, label: str) -> None:
-        self._session.put_file(
-            url,
-            path,
-            size=size,
-            content_type=content_type,
-            on_progress=progress_for(label, size, self._quiet),
-        )
+    def _put_artifact(self, url: str, file: UploadFile) -> None:
+        self._session.put_file(url, file, progress_for(file.label, file.size, self._quiet))
 
     def _finalize_episode(self, episode_id: str, body: dict[str, Any]) -> dict[str, Any]:
-        return self._session.request_json(
-            "POST",
-            f"/api/ingest/episode/{episode_id}/finalize",
-            body=encode(body),
-            idempotent_write=True,
-        )
+        return self._session.request_json(finalize_call(episode_id, body))

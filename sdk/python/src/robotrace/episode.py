@@ -6,16 +6,15 @@ import logging
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Literal
 
 from ._payload import (
-    CONTENT_TYPES,
     ArtifactKind,
     EpisodeFinalStatus,
-    check_file,
+    UploadFile,
     check_kind,
+    check_upload,
     finalize_body,
     kind_from_extension,
 )
@@ -66,8 +65,8 @@ class EpisodeState:
     def finalized(self) -> bool:
         return self._finalized
 
-    def _upload_plan(self, kind: object, path: object) -> tuple[UploadUrl, Path, int, str]:
-        """(slot, file, size, content type) for an upload, checked before any byte is sent."""
+    def _upload_plan(self, kind: object, path: object) -> tuple[UploadUrl, UploadFile]:
+        """(slot, file) for an upload, checked before any byte is sent."""
         checked = check_kind(kind)
         slot = self.upload_urls.get(checked)
         if slot is None:
@@ -75,8 +74,11 @@ class EpisodeState:
                 f"episode {self.id} has no upload URL for {checked!r}: list it in "
                 f"start_episode(artifacts=[...]) (storage: {self.storage})"
             )
-        file, size = check_file(checked, path)
-        return slot, file, size, CONTENT_TYPES[checked]
+        return slot, check_upload(checked, path)
+
+    def _uploaded(self, file: UploadFile) -> int:
+        self._bytes_uploaded += file.size
+        return file.size
 
     def _finalize_body(
         self,
@@ -97,6 +99,12 @@ class EpisodeState:
             metadata=metadata,
         )
 
+    def _log_final(self, final: dict[str, Any]) -> dict[str, Any]:
+        """log_episode's finalize body: the one checked up front, plus the bytes uploaded if any were."""
+        if self._bytes_uploaded:
+            final["bytes_total"] = self._bytes_uploaded
+        return final
+
     def _settle(self, answer: Mapping[str, Any], status: str) -> None:
         answered = answer.get("status")
         self.status = answered if isinstance(answered, str) else status
@@ -106,6 +114,15 @@ class EpisodeState:
 def failure_reason(exc_type: type[BaseException], exc: BaseException | None) -> str:
     text = str(exc) if exc is not None else ""
     return (f"{exc_type.__name__}: {text}" if text else exc_type.__name__)[:MAX_REASON_CHARS]
+
+
+def failure_metadata(reason: str) -> dict[str, str]:
+    return {"failure_reason": reason[:MAX_REASON_CHARS]}
+
+
+def log_not_failed(episode_id: str) -> None:
+    """A failed finalize while another error propagates: logged, never raised over the caller's error."""
+    logger.warning("robotrace: could not mark episode %s failed", episode_id, exc_info=True)
 
 
 @dataclass(eq=False)
@@ -120,10 +137,9 @@ class Episode(EpisodeState):
 
     def upload(self, kind: ArtifactKind, path: str | os.PathLike[str]) -> int:
         """Stream one file to its signed URL; returns the bytes uploaded."""
-        slot, file, size, content_type = self._upload_plan(kind, path)
-        self._require_client()._put_artifact(slot.url, file, size, content_type, label=f"{kind} {file.name}")
-        self._bytes_uploaded += size
-        return size
+        slot, file = self._upload_plan(kind, path)
+        self._require_client()._put_artifact(slot.url, file)
+        return self._uploaded(file)
 
     def upload_video(self, path: str | os.PathLike[str]) -> int:
         return self.upload("video", path)
@@ -159,7 +175,7 @@ class Episode(EpisodeState):
 
     def fail(self, reason: str, **kwargs: Any) -> None:
         """Finalize ``failed`` with ``metadata.failure_reason``."""
-        self.finalize(status="failed", metadata={"failure_reason": reason[:MAX_REASON_CHARS]}, **kwargs)
+        self.finalize(status="failed", metadata=failure_metadata(reason), **kwargs)
 
     def __enter__(self) -> Episode:
         return self
@@ -174,13 +190,16 @@ class Episode(EpisodeState):
             return False
         if exc_type is None:
             self.finalize(status="ready")
-            return False
-        try:
-            self.fail(failure_reason(exc_type, exc))
-        except Exception:
-            # Never hide the user's exception behind ours; theirs is the one that explains the run.
-            logger.warning("robotrace: could not mark episode %s failed", self.id, exc_info=True)
+        else:
+            self._fail_quietly(failure_reason(exc_type, exc))
         return False
+
+    def _fail_quietly(self, reason: str) -> None:
+        """Finalize failed while an error propagates, never hiding that error (it explains the run)."""
+        try:
+            self.fail(reason)
+        except Exception:
+            log_not_failed(self.id)
 
     def _require_client(self) -> Client:
         if self._client is None:
