@@ -10,9 +10,9 @@ from typing import Any
 
 from . import _otel
 from ._http import ApiCall, dumps
-from ._payload import ARTIFACT_KINDS, ArtifactKind, UploadFile, check_files, create_body, finalize_body
+from ._payload import ArtifactKind, UploadFile, check_files, create_body, finalize_body
 from ._settings import Connection, env_flag, quiet, resolve_connection
-from .episode import EpisodeState, UploadUrl
+from .episode import EpisodeState, UploadUrl, upload_url_from
 from .errors import ArgumentError, ServerError
 
 
@@ -65,15 +65,9 @@ class ClientCore:
             )
         slots: dict[ArtifactKind, UploadUrl] = {}
         for raw in answer.get("upload_urls") or []:
-            kind = raw.get("kind") if isinstance(raw, dict) else None
-            if kind in ARTIFACT_KINDS and isinstance(raw.get("url"), str):
-                public = raw.get("public_url")
-                slots[kind] = UploadUrl(
-                    kind=kind,
-                    url=raw["url"],
-                    expires_at=str(raw.get("expires_at", "")),
-                    public_url=public if isinstance(public, str) else None,
-                )
+            slot = upload_url_from(raw)
+            if slot is not None:
+                slots[slot.kind] = slot
         portal_url = answer.get("portal_url")
         warnings = answer.get("warnings")
         return {
@@ -117,6 +111,11 @@ def log_episode_plan(
 
 def finalize_call(episode_id: str, body: Mapping[str, Any]) -> ApiCall:
     return ApiCall("POST", f"/api/ingest/episode/{episode_id}/finalize", encode(body), idempotent_write=True)
+
+
+def upload_url_call(episode_id: str, kind: ArtifactKind) -> ApiCall:
+    # Not an Idempotency-Key'd write: asking twice only signs twice.
+    return ApiCall("POST", f"/api/ingest/episode/{episode_id}/upload-url", encode({"kind": kind}))
 
 
 def get_call(episode_id: str) -> ApiCall:

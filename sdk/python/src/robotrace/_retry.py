@@ -1,4 +1,5 @@
-"""When to retry and how long to wait: pure functions, so the policy is testable without a clock."""
+"""When to retry and how long to wait, and when a signed URL needs renewing: pure functions, so the policy
+is testable without a clock."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ from typing import Callable
 MAX_ATTEMPTS = 4
 # Retry-After is honoured, but a misconfigured server must not park a robot for an hour.
 MAX_RETRY_AFTER_S = 30.0
+# A signed URL this close to its expiry is renewed before sending (the server checks it when the PUT arrives).
+URL_EXPIRY_MARGIN_S = 5.0
 
 
 @dataclass(frozen=True)
@@ -53,3 +56,22 @@ def parse_retry_after(value: str | None, now: datetime | None = None) -> float |
     if when.tzinfo is None:
         when = when.replace(tzinfo=timezone.utc)
     return max(0.0, (when - (now or datetime.now(timezone.utc))).total_seconds())
+
+
+def url_expiring(expires_at: str, now: datetime | None = None, margin_s: float = URL_EXPIRY_MARGIN_S) -> bool:
+    """Whether a signed URL's ``expires_at`` (ISO 8601) has passed, or passes within ``margin_s``, by our
+    clock. False when it cannot be read: the server then decides, and a refusal is handled after sending."""
+    text = expires_at.strip()
+    if text[-1:] in ("Z", "z"):  # datetime.fromisoformat reads "Z" only from Python 3.11
+        text = text[:-1] + "+00:00"
+    try:
+        when = datetime.fromisoformat(text)
+    except ValueError:
+        return False
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=timezone.utc)
+    return (when - (now or utcnow())).total_seconds() < margin_s
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)

@@ -21,12 +21,12 @@ from typing import Any, Literal, TypeVar
 
 import httpx
 
-from ._core import ClientCore, finalize_call, get_call, log_episode_plan, upload_failure
+from ._core import ClientCore, finalize_call, get_call, log_episode_plan, upload_failure, upload_url_call
 from ._http_async import AsyncHttpSession
 from ._payload import ARTIFACT_KINDS, ArtifactKind, EpisodeFinalStatus, EpisodeSource, UploadFile, create_body
 from ._progress import progress_for
-from .episode import EpisodeState, failure_metadata, failure_reason, log_not_failed
-from .errors import ConfigurationError
+from .episode import EpisodeState, UrlRenewal, failure_metadata, failure_reason, log_not_failed
+from .errors import ConfigurationError, URLExpiredError
 
 _C = TypeVar("_C", bound="AsyncClient")
 
@@ -41,8 +41,17 @@ class AsyncEpisode(EpisodeState):
 
     async def upload(self, kind: ArtifactKind, path: str | os.PathLike[str]) -> int:
         slot, file = self._upload_plan(kind, path)
-        await self._require_client()._put_artifact(slot.url, file)
-        return self._uploaded(file)
+        client = self._require_client()
+        renewal = UrlRenewal(slot)
+        while True:
+            if renewal.ask_now():
+                slot = self._renewed(slot, await client._ask_upload_url(self.id, slot.kind))
+            try:
+                await client._put_artifact(slot.url, file)
+            except URLExpiredError as exc:
+                renewal.refused(exc)
+            else:
+                return self._uploaded(file)
 
     async def upload_video(self, path: str | os.PathLike[str]) -> int:
         return await self.upload("video", path)
@@ -230,3 +239,6 @@ class AsyncClient(ClientCore):
 
     async def _finalize_episode(self, episode_id: str, body: dict[str, Any]) -> dict[str, Any]:
         return await self._session.request_json(finalize_call(episode_id, body))
+
+    async def _ask_upload_url(self, episode_id: str, kind: ArtifactKind) -> dict[str, Any]:
+        return await self._session.request_json(upload_url_call(episode_id, kind))

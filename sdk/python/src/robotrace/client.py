@@ -9,7 +9,7 @@ from typing import Any, Literal, TypeVar
 
 import httpx
 
-from ._core import ClientCore, finalize_call, get_call, log_episode_plan, upload_failure
+from ._core import ClientCore, finalize_call, get_call, log_episode_plan, upload_failure, upload_url_call
 from ._http import HttpSession
 from ._payload import ARTIFACT_KINDS, ArtifactKind, EpisodeFinalStatus, EpisodeSource, UploadFile, create_body
 from ._progress import progress_for
@@ -160,3 +160,7 @@ class Client(ClientCore):
 
     def _finalize_episode(self, episode_id: str, body: dict[str, Any]) -> dict[str, Any]:
         return self._session.request_json(finalize_call(episode_id, body))
+
+    def _ask_upload_url(self, episode_id: str, kind: ArtifactKind) -> dict[str, Any]:
+        """A fresh signed URL for one slot of a recording episode."""
+        return self._session.request_json(upload_url_call(episode_id, kind))

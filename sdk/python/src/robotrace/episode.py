@@ -5,11 +5,12 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Literal
 
 from ._payload import (
+    ARTIFACT_KINDS,
     ArtifactKind,
     EpisodeFinalStatus,
     UploadFile,
@@ -18,7 +19,8 @@ from ._payload import (
     finalize_body,
     kind_from_extension,
 )
-from .errors import ConfigurationError
+from ._retry import url_expiring
+from .errors import ConfigurationError, ServerError, URLExpiredError, url_expired_again
 
 if TYPE_CHECKING:
     from .client import Client
@@ -33,12 +35,49 @@ MAX_REASON_CHARS = 2000
 
 @dataclass
 class UploadUrl:
-    """One signed PUT URL from the create response."""
+    """One signed PUT URL from the create response (or a fresh one asked for when it expired)."""
 
     kind: ArtifactKind
     url: str
     expires_at: str
     public_url: str | None = None
+
+
+def upload_url_from(raw: object) -> UploadUrl | None:
+    """The ``UploadUrl`` in one answered slot; None when it names no known kind or has no URL."""
+    if not isinstance(raw, Mapping):
+        return None
+    kind, url, public = raw.get("kind"), raw.get("url"), raw.get("public_url")
+    if kind not in ARTIFACT_KINDS or not isinstance(url, str):
+        return None
+    return UploadUrl(
+        kind=kind,
+        url=url,
+        expires_at=str(raw.get("expires_at", "")),
+        public_url=public if isinstance(public, str) else None,
+    )
+
+
+class UrlRenewal:
+    """One upload's single fresh signed URL (``POST /api/ingest/episode/{id}/upload-url``): asked for before
+    sending when the slot's ``expires_at`` has passed by our clock, else after the server refuses the URL as
+    expired (the whole file is then sent again). The decisions only; the episode's upload asks and sends."""
+
+    def __init__(self, slot: UploadUrl) -> None:
+        self._ask = url_expiring(slot.expires_at)
+        self._asked = False
+
+    def ask_now(self) -> bool:
+        """Whether to ask for a fresh URL before the next send."""
+        ask, self._ask = self._ask, False
+        self._asked = self._asked or ask
+        return ask
+
+    def refused(self, exc: URLExpiredError) -> None:
+        """The server refused the URL as expired: ask next, or give up when this upload already asked."""
+        if self._asked:
+            raise url_expired_again(exc) from exc
+        self._ask = True
 
 
 @dataclass(eq=False)
@@ -75,6 +114,20 @@ class EpisodeState:
                 f"start_episode(artifacts=[...]) (storage: {self.storage})"
             )
         return slot, check_upload(checked, path)
+
+    def _renewed(self, slot: UploadUrl, answer: Mapping[str, Any]) -> UploadUrl:
+        """Keep the fresh URL answered for ``slot`` (its ``public_url`` stays when the answer has none)."""
+        fresh = upload_url_from({"kind": slot.kind, **answer})
+        if fresh is None or fresh.kind != slot.kind:
+            raise ServerError(
+                f"the fresh {slot.kind} upload URL answer has no url",
+                status_code=200,
+                response_body=dict(answer),
+            )
+        if fresh.public_url is None:
+            fresh = replace(fresh, public_url=slot.public_url)
+        self.upload_urls[slot.kind] = fresh
+        return fresh
 
     def _uploaded(self, file: UploadFile) -> int:
         self._bytes_uploaded += file.size
@@ -136,10 +189,23 @@ class Episode(EpisodeState):
     _client: Client | None = field(default=None, repr=False)
 
     def upload(self, kind: ArtifactKind, path: str | os.PathLike[str]) -> int:
-        """Stream one file to its signed URL; returns the bytes uploaded."""
+        """Stream one file to its signed URL; returns the bytes uploaded.
+
+        An expired URL is replaced once: before sending when its ``expires_at`` has passed, or after the
+        server refuses it as expired. ``URLExpiredError`` when the fresh URL is refused too.
+        """
         slot, file = self._upload_plan(kind, path)
-        self._require_client()._put_artifact(slot.url, file)
-        return self._uploaded(file)
+        client = self._require_client()
+        renewal = UrlRenewal(slot)
+        while True:
+            if renewal.ask_now():
+                slot = self._renewed(slot, client._ask_upload_url(self.id, slot.kind))
+            try:
+                client._put_artifact(slot.url, file)
+            except URLExpiredError as exc:
+                renewal.refused(exc)
+            else:
+                return self._uploaded(file)
 
     def upload_video(self, path: str | os.PathLike[str]) -> int:
         return self.upload("video", path)

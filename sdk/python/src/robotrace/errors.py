@@ -9,7 +9,7 @@
     └── APIError                    the server answered with an error status
         ├── ValidationError  400    AuthError         401    NotFoundError  404
         ├── ConflictError    409    RateLimitError    429    ServerError    5xx
-        └── URLExpiredError  403    a signed upload URL expired (code ``url_expired``)
+        └── URLExpiredError  403    a signed upload URL expired, and so did the fresh one (``url_expired``)
 
 Every ``APIError`` carries the server's ``message``, ``code``, ``details`` and ``request_id`` from the error
 body ``{"error": msg, "code", "details", "request_id"}``.
@@ -113,9 +113,11 @@ class ServerError(APIError):
 
 
 class URLExpiredError(APIError):
-    """A signed upload URL expired before the upload (403, code ``url_expired``).
+    """403, code ``url_expired``: the server refused a signed upload URL as expired.
 
-    The server has no endpoint to re-sign an upload yet, so the SDK asks for nothing new: start a new episode.
+    An upload asks for a fresh URL once (``POST /api/ingest/episode/{id}/upload-url``) and sends the file
+    again, so this is raised only when the fresh URL was refused too, e.g. because the upload could not start
+    within the server's ``ROBOTRACE_UPLOAD_URL_TTL_S``.
     """
 
 
@@ -147,14 +149,22 @@ def error_from_response(
     if status_code == 429:
         return RateLimitError(message, retry_after=retry_after, **common)
     if status_code == 403 and code == "url_expired":
-        return URLExpiredError(
-            f"{message}: the signed upload URL expired. Start a new episode to upload this file "
-            "(the server cannot re-sign an upload URL yet).",
-            **common,
-        )
+        return URLExpiredError(message, **common)
     if status_code >= 500:
         return ServerError(message, **common)
     return _BY_STATUS.get(status_code, APIError)(message, **common)
+
+
+def url_expired_again(refused: URLExpiredError) -> URLExpiredError:
+    """The error to give up with when the fresh upload URL an upload asked for was refused as expired too."""
+    return URLExpiredError(
+        f"{refused.message}; refused again with the fresh upload URL the SDK asked for once",
+        status_code=refused.status_code,
+        response_body=refused.response_body,
+        code=refused.code,
+        details=refused.details,
+        request_id=refused.request_id,
+    )
 
 
 def _str_or_none(value: object) -> str | None:

@@ -1,7 +1,8 @@
 """An in-process stand-in for the RoboTrace ingest API, for unit tests through ``httpx.MockTransport``.
 
 It answers like WIRE_CONTRACT.md says and records every request. ``fail_next`` queues error answers for a
-route ("create", "upload", "finalize", "get"), so retry and error paths are exercised without a network.
+route ("create", "upload", "upload_url", "finalize", "get"), so retry and error paths are exercised without a
+network.
 """
 
 from __future__ import annotations
@@ -64,6 +65,9 @@ class FakeServer:
             _, episode_id, kind = path.strip("/").split("/")
             self.uploads[(episode_id, kind)] = body
             return httpx.Response(200)
+        if route == "upload_url":
+            episode_id, kind = path.split("/")[4], json.loads(body)["kind"]
+            return httpx.Response(200, json=_slot(episode_id, kind, renewed=True))
         if route == "finalize":
             episode_id = path.split("/")[4]
             episode = self.episodes[episode_id]
@@ -85,18 +89,19 @@ class FakeServer:
                 "episode_id": episode_id,
                 "status": "recording",
                 "storage": "local",
-                "upload_urls": [
-                    {
-                        "kind": kind,
-                        "url": f"{BASE_URL}/upload/{episode_id}/{kind}",
-                        "expires_at": "2030-01-01T00:00:00Z",
-                    }
-                    for kind in body.get("request_uploads", [])
-                ],
+                "upload_urls": [_slot(episode_id, kind) for kind in body.get("request_uploads", [])],
                 "portal_url": f"{BASE_URL}/portal/episodes/{episode_id}",
                 "warnings": [],
             },
         )
+
+
+def _slot(episode_id: str, kind: str, *, renewed: bool = False) -> dict[str, str]:
+    return {
+        "kind": kind,
+        "url": f"{BASE_URL}/upload/{episode_id}/{kind}" + ("?renewed=1" if renewed else ""),
+        "expires_at": "2030-01-01T00:00:00Z",
+    }
 
 
 class _Transport(httpx.BaseTransport):
@@ -124,6 +129,8 @@ def _route(method: str, path: str) -> str:
         return "create"
     if method == "POST" and re.fullmatch(r"/api/ingest/episode/[^/]+/finalize", path):
         return "finalize"
+    if method == "POST" and re.fullmatch(r"/api/ingest/episode/[^/]+/upload-url", path):
+        return "upload_url"
     if method == "PUT" and path.startswith("/upload/"):
         return "upload"
     if method == "GET" and path.startswith("/api/episodes/"):

@@ -116,17 +116,21 @@ def test_upload_retry_resends_the_whole_file(
     assert server.uploads[(ep.id, "video")] == video.read_bytes()
 
 
-def test_expired_upload_url_fails_the_episode_with_a_clear_error(
+def test_expired_upload_url_is_renewed_once_then_fails_the_episode_with_a_clear_error(
     server: FakeServer, sleep: SleepRecorder, tmp_path: Path
 ) -> None:
     video = tmp_path / "run.mp4"
     video.write_bytes(b"frame")
-    server.fail_next("upload", error(403, "signed URL expired", "url_expired"))
+    expired = error(403, "signed URL expired", "url_expired")
+    server.fail_next("upload", expired, expired)
     with client_for(server, sleep) as client, pytest.raises(rt.URLExpiredError) as caught:
         client.log_episode(video=video)
-    assert "Start a new episode" in str(caught.value)
+    assert "refused again with the fresh upload URL" in str(caught.value)
+    assert "new episode" not in str(caught.value)
     assert caught.value.code == "url_expired"
-    assert len(server.routes("upload")) == 1  # nothing new is asked for: no re-sign endpoint exists
+    assert [r.json() for r in server.routes("upload_url")] == [{"kind": "video"}]
+    assert len(server.routes("upload")) == 2  # the first URL, then the fresh one; never a third
+    assert sleep.waits == []  # a refusal is an answer, not a transient failure
     final = server.routes("finalize")[0].json()
     assert final["status"] == "failed"
     assert final["metadata"]["failure_reason"].startswith("upload of video failed: signed URL expired")
