@@ -13,6 +13,7 @@ from .support.robotrace_server import RunningServer, start_server
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 VECTORS = REPO_ROOT / "spec" / "trace-context-vectors.json"
+UPLOAD_URL_TTL_S = 10
 
 
 @pytest.fixture(autouse=True)
@@ -32,8 +33,12 @@ def _isolated_env(
 
 @pytest.fixture(scope="session")
 def robotrace_server() -> Iterator[RunningServer]:
-    """The server built from this repo, on a fresh data dir, for the whole test session."""
-    server = start_server()
+    """The server built from this repo, on a fresh data dir, for the whole test session.
+
+    Its signed upload URLs live 10 s (the least it allows), so the URL-renewal test waits ~11 s instead of
+    15 min; any other test slower than that between create and upload renews its URL the same way.
+    """
+    server = start_server(env={"ROBOTRACE_UPLOAD_URL_TTL_S": str(UPLOAD_URL_TTL_S)})
     try:
         yield server
     finally:

@@ -43,7 +43,8 @@ class RunningServer:
         shutil.rmtree(self.data_dir, ignore_errors=True)
 
 
-def start_server(timeout_s: float = 90.0) -> RunningServer:
+def start_server(timeout_s: float = 90.0, env: dict[str, str] | None = None) -> RunningServer:
+    """``env``: extra server settings (e.g. ``ROBOTRACE_UPLOAD_URL_TTL_S``)."""
     node = shutil.which("node")
     if node is None:
         raise RuntimeError("the integration tests need `node` on PATH to run the RoboTrace server")
@@ -60,6 +61,7 @@ def start_server(timeout_s: float = 90.0) -> RunningServer:
         "ROBOTRACE_INIT_PASSWORD": "correct-horse-battery-staple",
         "ROBOTRACE_INIT_PROJECT": "demo",
         "ROBOTRACE_INIT_API_KEY": API_KEY,
+        **(env or {}),
     }
     process = subprocess.Popen(
         [node, "apps/web/dist/main.js"],
