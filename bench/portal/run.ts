@@ -82,6 +82,12 @@ const PAGES: PageSpec[] = [
     path: (i) => `/portal/traces/${traceIdOf(traced[i % traced.length] ?? 10)}`,
   },
   {
+    name: 'filtered list, robot matching nothing (worst case)',
+    goalMs: null,
+    share: 0.1,
+    path: () => '/portal/episodes?robot=robot-none',
+  },
+  {
     name: 'name search (substring, not indexed)',
     goalMs: null,
     share: 0.1,
@@ -212,6 +218,7 @@ function pageQueries(db: Database, projectId: string): [string, SQLWrapper][] {
         .orderBy(asc(episode.createdAt), asc(episode.id))
         .limit(500),
     ],
+    ['filtered list, robot matching nothing (worst case)', newest({ robot: 'robot-none' })],
     ['name search (substring, not indexed)', newest({ q: `stack-blocks-${details[0] ?? 1}` })],
   ];
 }

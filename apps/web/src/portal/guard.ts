@@ -40,7 +40,14 @@ export class Redirect extends Error {
 
 /** The Better Auth session of this request (cookie), checked against the database; null when signed out. */
 export async function sessionUser(ctx: HttpContext, s: Services): Promise<PortalUser | null> {
-  const session = await s.auth.api.getSession({ headers: fromNodeHeaders(ctx.req.headers) });
+  const { headers, response: session } = await s.auth.api.getSession({
+    headers: fromNodeHeaders(ctx.req.headers),
+    returnHeaders: true,
+  });
+  // Better Auth extends an active session (and clears a dead one) through Set-Cookie: pass it on, or the
+  // browser's cookie would still expire on the original date.
+  const cookies = headers.getSetCookie();
+  if (cookies.length > 0 && !ctx.res.headersSent) ctx.res.setHeader('set-cookie', cookies);
   if (!session) return null;
   return { id: session.user.id, email: session.user.email, name: session.user.name };
 }
