@@ -106,8 +106,10 @@ export function createApp(s: Services, ext: AppExtensions = {}) {
       }
       const match = router.match(req.method ?? 'GET', url.pathname);
       if (match === null) throw new AppError(404, 'not_found', `No route for ${req.method} ${url.pathname}`);
-      if (match === 'method')
-        throw new AppError(405, 'validation_error', `Method ${req.method} is not allowed here`);
+      if ('allowed' in match)
+        throw new AppError(405, 'validation_error', `Method ${req.method} is not allowed here`, undefined, {
+          allow: match.allowed.join(', '),
+        });
       ctx.params = match.params;
       const bounded = url.pathname.startsWith('/api/') && !url.pathname.startsWith('/api/storage/');
       await (bounded
@@ -122,10 +124,13 @@ export function createApp(s: Services, ext: AppExtensions = {}) {
         s.log.warn('database unavailable', { request_id: requestId, error: (err as Error).message });
         sendError(ctx, new UnavailableError('The database is not reachable right now; retry shortly', 2));
       } else {
+        const cause = (err as Error)?.cause;
         s.log.error('unhandled error', {
           request_id: requestId,
           path: redactUrl(req.url ?? ''),
           error: (err as Error)?.stack ?? String(err),
+          // The database's own message (drizzle wraps it as the cause of "Failed query: …").
+          ...(cause ? { cause: String((cause as Error).message ?? cause) } : {}),
         });
         sendError(ctx, new AppError(500, 'internal_error', `Internal error (request ${requestId})`));
       }

@@ -16,7 +16,10 @@ async function main(): Promise<void> {
   const services = await createServices(env, log);
   await bootstrap(services.dbh.db, env, log);
   const portal = createPortal(services);
-  const server = createServer(createApp(services, portal));
+  // Node's default 16 KiB for the request line and headers is less than a valid list query can take (`q` and
+  // `trace_id` are up to 2,000 characters each, up to 9 bytes per character once percent-encoded): past it,
+  // Node answers 431 before the API can. 64 KiB holds every request the contract allows.
+  const server = createServer({ maxHeaderSize: 64 * 1024 }, createApp(services, portal));
   // Large uploads may take longer than Node's default 5-minute request timeout; idle sockets still time out.
   server.requestTimeout = 0;
   server.headersTimeout = 30_000;

@@ -39,6 +39,10 @@ export const UploadUrl = z
   .meta({ id: 'UploadUrl' });
 export type UploadUrl = z.infer<typeof UploadUrl>;
 
+/** Ours: `POST /api/ingest/episode/{id}/upload-url` asks a fresh signed URL for one slot (the first expired). */
+export const UploadUrlRequest = z.object({ kind: ArtifactKind }).meta({ id: 'UploadUrlRequest' });
+export type UploadUrlRequest = z.infer<typeof UploadUrlRequest>;
+
 export const CreateEpisodeResponse = z
   .object({
     episode_id: z.string(),
@@ -105,8 +109,8 @@ export type FinalizeEpisodeResponse = z.infer<typeof FinalizeEpisodeResponse>;
 
 export const ListEpisodesQuery = z
   .object({
-    trace_id: z.string().optional(),
-    span_id: z.string().optional(),
+    trace_id: z.string().max(2000).optional(),
+    span_id: z.string().max(200).optional(),
     q: z.string().max(2000).optional(),
     status: EpisodeStatus.optional(),
     source: EpisodeSource.optional(),
@@ -115,7 +119,13 @@ export const ListEpisodesQuery = z
     created_after: z.iso.datetime({ offset: true }).optional(),
     created_before: z.iso.datetime({ offset: true }).optional(),
     limit: z.coerce.number().int().min(1).max(200).default(50),
-    cursor: z.string().max(200).optional(),
+    cursor: z
+      .string()
+      .max(200)
+      .optional()
+      .describe(
+        'Opaque: the `next_cursor` of the previous page, exactly as returned (anything else is a 400)',
+      ),
   })
   .meta({ id: 'ListEpisodesQuery' });
 export type ListEpisodesQuery = z.infer<typeof ListEpisodesQuery>;

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { ErrorBody } from './common.js';
 import {
+  Artifact,
   CreateEpisodeRequest,
   CreateEpisodeResponse,
   Episode,
@@ -9,7 +10,10 @@ import {
   HealthResponse,
   ListEpisodesQuery,
   ListEpisodesResponse,
+  UploadUrl,
+  UploadUrlRequest,
 } from './episodes.js';
+import { OtelBlock } from './otel.js';
 
 type JsonObject = Record<string, unknown>;
 
@@ -18,6 +22,15 @@ const json = (id: string) => ({ 'application/json': { schema: ref(id) } });
 const errors = (...statuses: number[]) =>
   Object.fromEntries(statuses.map((s) => [String(s), { description: 'Error', content: json('Error') }]));
 const bearer = [{ apiKey: [] }];
+/**
+ * Where a created episode's id leads (OpenAPI links, followed by clients and by the fuzzer's stateful phase).
+ * Not to an artifact or an upload URL: those name a slot too, and a slot the create did not request is a 404.
+ */
+const episodeId = { episode_id: '$response.body#/episode_id' };
+const episodeLinks = {
+  getEpisode: { operationId: 'getEpisode', parameters: episodeId },
+  finalizeEpisode: { operationId: 'finalizeEpisode', parameters: episodeId },
+};
 const episodeIdParam = {
   name: 'episode_id',
   in: 'path',
@@ -26,13 +39,19 @@ const episodeIdParam = {
 };
 
 function componentSchemas(): JsonObject {
+  // Every schema with an id that the documents reference: one left out would land in a `__shared` $defs
+  // block under a `#/components/schemas/__shared#/…` reference that no OpenAPI tool resolves.
   const schemas = [
     ErrorBody,
     CreateEpisodeRequest,
     CreateEpisodeResponse,
+    UploadUrl,
+    UploadUrlRequest,
     FinalizeEpisodeRequest,
     FinalizeEpisodeResponse,
+    Artifact,
     Episode,
+    OtelBlock,
     ListEpisodesResponse,
     HealthResponse,
   ];
@@ -46,7 +65,20 @@ function componentSchemas(): JsonObject {
     io: 'input',
     unrepresentable: 'any',
   }) as { schemas: Record<string, JsonObject> };
-  for (const schema of Object.values(out.schemas)) delete schema.$schema;
+  for (const schema of Object.values(out.schemas)) {
+    // A component is named by its key; `$id` with a fragment is not a valid JSON Schema identifier.
+    delete schema.$schema;
+    delete schema.$id;
+  }
+  if ('__shared' in out.schemas) throw new Error('openapi: a referenced schema with an id is not registered');
+  // What the core enforces beyond the Zod object (finalizeEpisode): failure_time_s only with status "failed".
+  // (status is "failed") or (failure_time_s is null or absent)
+  Object.assign(out.schemas.FinalizeEpisodeRequest ?? {}, {
+    anyOf: [
+      { properties: { status: { const: 'failed' } } },
+      { properties: { failure_time_s: { type: 'null' } } },
+    ],
+  });
   return out.schemas;
 }
 
@@ -86,7 +118,7 @@ export function buildOpenApiDocument(serverUrl?: string): JsonObject {
           security: bearer,
           requestBody: { required: true, content: json('CreateEpisodeRequest') },
           responses: {
-            '201': { description: 'Created', content: json('CreateEpisodeResponse') },
+            '201': { description: 'Created', content: json('CreateEpisodeResponse'), links: episodeLinks },
             ...errors(400, 401, 409, 413, 429, 503),
           },
         },
@@ -99,6 +131,20 @@ export function buildOpenApiDocument(serverUrl?: string): JsonObject {
           requestBody: { required: true, content: json('FinalizeEpisodeRequest') },
           responses: {
             '200': { description: 'Finalized', content: json('FinalizeEpisodeResponse') },
+            ...errors(400, 401, 404, 409, 413, 429, 503),
+          },
+        },
+      },
+      '/api/ingest/episode/{episode_id}/upload-url': {
+        post: {
+          operationId: 'refreshUploadUrl',
+          description:
+            'A fresh signed upload URL for one slot of a recording episode (the first one expired).',
+          security: bearer,
+          parameters: [episodeIdParam],
+          requestBody: { required: true, content: json('UploadUrlRequest') },
+          responses: {
+            '200': { description: 'A signed upload URL', content: json('UploadUrl') },
             ...errors(400, 401, 404, 409, 413, 429, 503),
           },
         },

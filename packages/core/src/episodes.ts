@@ -17,6 +17,7 @@ import { ConflictError, NotFoundError, PayloadTooLargeError, ValidationError } f
 import { isUuid } from './ids.js';
 import { parseTraceLookup } from './lookup.js';
 import { prepared } from './prepared.js';
+import { storableJson, unstorableWarning } from './storable.js';
 import { resolveEpisodeOtel } from './trace-context.js';
 import { oversizeError, statWithinLimit } from './upload-limit.js';
 
@@ -72,20 +73,32 @@ export async function createEpisode(
   body: CreateEpisodeRequest,
   ctx: RequestContext,
 ): Promise<CreateEpisodeResponse> {
-  const { block, warnings, metadata } = resolveEpisodeOtel(body.otel, body.metadata);
+  const text = storableJson({
+    name: body.name,
+    robot: body.robot,
+    policy_version: body.policy_version,
+    env_version: body.env_version,
+    git_sha: body.git_sha,
+    metadata: body.metadata,
+  });
+  const fields = text.value;
+  const resolved = resolveEpisodeOtel(body.otel, fields.metadata);
+  const { block, metadata } = resolved;
+  const warnings =
+    text.replaced > 0 ? [...resolved.warnings, unstorableWarning(text.replaced)] : resolved.warnings;
   checkMetadataSize(metadata);
   const id = randomUUID();
   const kinds = [...new Set(body.request_uploads ?? [])];
   const row: typeof episode.$inferInsert = {
     id,
     projectId: scope.projectId,
-    name: body.name ?? null,
+    name: fields.name ?? null,
     source: body.source,
     status: 'recording',
-    robot: body.robot ?? null,
-    policyVersion: body.policy_version ?? null,
-    envVersion: body.env_version ?? null,
-    gitSha: body.git_sha ?? null,
+    robot: fields.robot ?? null,
+    policyVersion: fields.policy_version ?? null,
+    envVersion: fields.env_version ?? null,
+    gitSha: fields.git_sha ?? null,
     seed: body.seed ?? null,
     fps: body.fps ?? null,
     metadata,
@@ -194,7 +207,7 @@ export async function finalizeEpisode(
   const found = checked.map((c) => c.obj);
   const now = deps.clock.now();
 
-  const { otel: _ignored, ...incoming } = body.metadata ?? {};
+  const { otel: _ignored, ...incoming } = storableJson(body.metadata ?? {}).value;
   const metadata = { ...current.metadata, ...incoming };
   if (current.metadata.otel !== undefined) metadata.otel = current.metadata.otel;
   checkMetadataSize(metadata);
@@ -319,7 +332,9 @@ function decodeCursor(raw: string): Cursor {
 const escapeLike = (s: string) => s.replace(/[\\%_]/g, (c) => `\\${c}`);
 
 /** The WHERE clause of a list: project scope first, then filters; `q` may be a trace reference. */
-export function episodeFilters(scope: ProjectScope, q: Omit<ListEpisodesQuery, 'limit' | 'cursor'>): SQL {
+export function episodeFilters(scope: ProjectScope, query: Omit<ListEpisodesQuery, 'limit' | 'cursor'>): SQL {
+  // A filter PostgreSQL cannot compare (a NUL) matches what its stored replacement would.
+  const q = storableJson(query).value;
   const where: (SQL | undefined)[] = [eq(episode.projectId, scope.projectId)];
   const traceRef = q.q ? parseTraceLookup(q.q) : null;
   const traceId = q.trace_id ? (parseTraceLookup(q.trace_id)?.trace_id ?? q.trace_id) : traceRef?.trace_id;

@@ -8,5 +8,6 @@ export * from './ids.js';
 export * from './lookup.js';
 export * from './projects.js';
 export * from './rate-limit.js';
+export * from './storable.js';
 export * from './trace-context.js';
 export * from './trace-links.js';

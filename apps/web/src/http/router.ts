@@ -33,17 +33,18 @@ export class Router {
     return this;
   }
 
-  /** The handler for a request, or 'method' when the path exists under another method. */
+  /** The handler for a request; `{ allowed }` (for the 405's Allow header) when the path exists under other methods. */
   match(
     method: string,
     pathname: string,
-  ): { handler: Handler; params: Record<string, string> } | 'method' | null {
-    let pathMatched = false;
+  ): { handler: Handler; params: Record<string, string> } | { allowed: string[] } | null {
+    const allowed = new Set<string>();
     for (const route of this.routes) {
       const m = route.pattern.exec(pathname);
       if (!m) continue;
       if (route.method !== method && !(method === 'HEAD' && route.method === 'GET')) {
-        pathMatched = true;
+        allowed.add(route.method);
+        if (route.method === 'GET') allowed.add('HEAD');
         continue;
       }
       const params: Record<string, string> = {};
@@ -56,6 +57,6 @@ export class Router {
       });
       return { handler: route.handler, params };
     }
-    return pathMatched ? 'method' : null;
+    return allowed.size > 0 ? { allowed: [...allowed] } : null;
   }
 }

@@ -1,4 +1,4 @@
-import { ArtifactKind, CreateEpisodeRequest, FinalizeEpisodeRequest } from '@robotrace/contracts';
+import { CreateEpisodeRequest, FinalizeEpisodeRequest, UploadUrlRequest } from '@robotrace/contracts';
 import {
   type CoreDeps,
   createEpisode,
@@ -7,15 +7,12 @@ import {
   type ProjectScope,
   refreshUploadUrl,
 } from '@robotrace/core';
-import { z } from 'zod';
 import { parseJson, parseWith, readText } from '../http/body.js';
 import type { HttpContext } from '../http/context.js';
 import { sendJson } from '../http/respond.js';
 import type { Router } from '../http/router.js';
 import { apiScope } from '../scope.js';
 import type { Services } from '../services.js';
-
-const UploadUrlRequest = z.object({ kind: ArtifactKind });
 
 /**
  * Runs a create/finalize once per Idempotency-Key (when the client sends one; ours always do), replaying the
