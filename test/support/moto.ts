@@ -1,4 +1,5 @@
-import { execFileSync, spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import { promisify } from 'node:util';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { freePort } from './postgres.js';
 
@@ -19,10 +20,9 @@ export interface TestS3 {
  * Note: moto does not verify request signatures, so signature checks are covered by the S3Store unit tests.
  */
 export async function startMoto(): Promise<TestS3> {
-  const python = execFileSync('bash', ['scripts/setup-moto.sh'], { encoding: 'utf8' })
-    .trim()
-    .split('\n')
-    .at(-1);
+  // Async, not execFileSync: a first install takes a minute or two, and a blocked test worker misses vitest's RPC.
+  const { stdout } = await promisify(execFile)('bash', ['scripts/setup-moto.sh'], { encoding: 'utf8' });
+  const python = stdout.trim().split('\n').at(-1);
   if (!python) throw new Error('scripts/setup-moto.sh printed no python path');
   const port = await freePort();
   const child = spawn(python, ['-m', 'moto.server', '-H', '127.0.0.1', '-p', String(port)], {

@@ -26,10 +26,11 @@ const ACTIONS_LIMIT = 1000;
 let pg: TestPostgres;
 let s3: TestS3;
 
+// On a fresh machine the first run installs moto from PyPI (scripts/setup-moto.sh, a minute or two).
 beforeAll(async () => {
   [pg, s3] = await Promise.all([startPostgres(), startMoto()]);
   await s3.createBucket(BUCKET);
-});
+}, 300_000);
 afterAll(async () => {
   await Promise.all([pg?.stop(), s3?.stop()]);
 });
