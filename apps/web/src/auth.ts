@@ -38,7 +38,13 @@ export function createAuth(o: AuthOptions) {
       },
     },
     trustedOrigins: o.trustedOrigins,
-    advanced: { cookiePrefix: 'robotrace', useSecureCookies: o.baseUrl.startsWith('https://') },
+    advanced: {
+      cookiePrefix: 'robotrace',
+      useSecureCookies: o.baseUrl.startsWith('https://'),
+      // Better Auth turns its origin (CSRF) check off by itself when NODE_ENV=test or TEST is set; an
+      // environment variable must never switch off CSRF protection, so it is on explicitly.
+      disableOriginCheck: false,
+    },
     telemetry: { enabled: false },
   });
 }
