@@ -15,6 +15,18 @@ async function main(): Promise<void> {
   const log = createLogger(env.ROBOTRACE_LOG_LEVEL);
   const services = await createServices(env, log);
   await bootstrap(services.dbh.db, env, log);
+  // Temp files of uploads cut off by a crash (kill -9, power loss). The embedded data dir is locked to this
+  // process, so all of them are stale at start; a disk shared by several instances keeps the last hour's.
+  const sweepPartials = (olderThanMs: number) =>
+    services.localStore
+      ?.removeStalePartials(olderThanMs)
+      .then((n) => {
+        if (n > 0) log.info('removed temp files of interrupted uploads', { files: n });
+      })
+      .catch((err: unknown) =>
+        log.warn('sweeping upload temp files failed', { error: (err as Error).message }),
+      );
+  await sweepPartials(services.dbh.kind === 'pglite' ? -1 : 3_600_000);
   const portal = createPortal(services);
   // Node's default 16 KiB for the request line and headers is less than a valid list query can take (`q` and
   // `trace_id` are up to 2,000 characters each, up to 9 bytes per character once percent-encoded): past it,
@@ -45,6 +57,7 @@ async function main(): Promise<void> {
     pruneIdempotencyKeys(services.core).catch((err: unknown) =>
       log.warn('pruning idempotency keys failed', { error: (err as Error).message }),
     );
+    void sweepPartials(3_600_000);
   }, 3_600_000);
   prune.unref();
   let stopping = false;

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, readFile, rename, rm, stat, statfs, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, stat, statfs, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { PassThrough, type Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -84,7 +84,9 @@ export class LocalDiskStore implements ArtifactStore {
   async write(key: string, body: Readable, maxBytes: number, contentType: string): Promise<number> {
     const target = this.pathOf(key);
     await mkdir(dirname(target), { recursive: true });
-    const temp = `${target}.${randomBytes(6).toString('hex')}.part`;
+    // Temp files live in one directory (`.tmp` cannot be a key segment) so a sweep never walks the artifacts.
+    await mkdir(this.tempDir, { recursive: true });
+    const temp = join(this.tempDir, `${randomBytes(9).toString('hex')}.part`);
     let size = 0;
     const counter = new Transform({
       transform(chunk: Buffer, _enc, done) {
@@ -144,6 +146,37 @@ export class LocalDiskStore implements ArtifactStore {
   async delete(key: string): Promise<void> {
     await rm(this.pathOf(key), { force: true });
     await rm(`${this.pathOf(key)}.meta`, { force: true });
+  }
+
+  private get tempDir(): string {
+    return join(this.root, '.tmp');
+  }
+
+  /**
+   * Removes temp files untouched for `olderThanMs`: what a killed process left mid-upload. Never visible as
+   * artifacts (only the rename makes one), they only take disk space. An upload in progress writes
+   * continuously, so its temp file is never that old. Returns how many were removed.
+   */
+  async removeStalePartials(olderThanMs: number, nowMs = Date.now()): Promise<number> {
+    let names: string[];
+    try {
+      names = await readdir(this.tempDir);
+    } catch {
+      return 0; // no upload yet
+    }
+    let removed = 0;
+    for (const name of names) {
+      const path = join(this.tempDir, name);
+      try {
+        if ((await stat(path)).mtimeMs < nowMs - olderThanMs) {
+          await rm(path, { force: true });
+          removed++;
+        }
+      } catch {
+        // renamed or removed meanwhile
+      }
+    }
+    return removed;
   }
 
   async ping(): Promise<void> {

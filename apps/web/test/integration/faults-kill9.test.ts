@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -64,6 +64,7 @@ describe('fault: kill -9 of the server under SDK load (embedded PGlite)', () => 
     killServer(server.dataDir);
     const beforeKill = done().length;
     await server.restart();
+    const swept = /removed temp files of interrupted uploads files=(\d+)/.exec(server.output())?.[1];
     expect(await load.exited(150_000)).toBe(0);
 
     const results = done();
@@ -72,6 +73,7 @@ describe('fault: kill -9 of the server under SDK load (embedded PGlite)', () => 
     expect(beforeKill).toBeLessThan(CALLS);
     const raised = results.filter((r) => !r.ok);
     expect(raised.map((r) => `${r.name}: ${r.error}`)).toEqual([]);
+    console.info(`kill -9 after ${beforeKill}/${CALLS} calls; temp files swept at restart: ${swept ?? 0}`);
 
     const episodes = await allEpisodes(server.baseUrl, server.apiKey, prefix);
     const byName = new Map<string, typeof episodes>();
@@ -90,6 +92,9 @@ describe('fault: kill -9 of the server under SDK load (embedded PGlite)', () => 
     }
     expect(episodes).toHaveLength(CALLS);
     expect(episodes.filter((e) => e.status === 'recording')).toEqual([]);
+
+    // The temp files of the uploads the kill cut off were swept at the restart; none is left behind.
+    expect(readdirSync(join(server.dataDir, 'artifacts', '.tmp'))).toEqual([]);
 
     // The stored bytes are the files' bytes (a sample: downloading all 400 adds nothing but time).
     for (const r of results.slice(0, 10)) {
