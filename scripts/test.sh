@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # `npm test`: every test of the project — typecheck, lint, unit, integration (PGlite + PostgreSQL),
-# end to end (started app, real browser, real SDKs), Python SDK. Installs what npm does not, idempotently.
+# end to end (started app, real browser, real SDKs), Python SDK, API fuzzing (schemathesis). Installs what npm does not, idempotently.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
@@ -29,9 +29,8 @@ step lint npx biome check .
 step unit npx vitest run --project unit
 step integration npx vitest run --project integration --no-file-parallelism
 step e2e npx vitest run --project e2e --no-file-parallelism
-if [ -f scripts/test-python.sh ]; then
-  step python bash scripts/test-python.sh
-fi
+step python bash scripts/test-python.sh
+step fuzz bash scripts/fuzz.sh
 
 echo
 passed=$((steps - ${#failed[@]}))
