@@ -36,7 +36,8 @@ node scripts/build.mjs --if-needed
 
 DATA="$(mktemp -d "${TMPDIR:-/tmp}/robotrace-fuzz-XXXXXX")"
 mkdir -p "$REPORT"
-SERVER_LOG="$REPORT/server.log"
+# This run's own log (a shared path could show another server's URL); copied to the report dir at exit.
+SERVER_LOG="$DATA/server.log"
 : >"$SERVER_LOG"
 API_KEY="rt_fuzz_$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')"
 server_pid=""
@@ -45,6 +46,7 @@ cleanup() {
     kill "$server_pid" 2>/dev/null || true
     wait "$server_pid" 2>/dev/null || true
   fi
+  cp "$SERVER_LOG" "$REPORT/server.log" 2>/dev/null || true
   rm -rf "$DATA"
 }
 trap cleanup EXIT
