@@ -6,6 +6,7 @@ import type { ProjectScope } from './deps.js';
 import { AuthError, ConflictError, NotFoundError, ValidationError } from './errors.js';
 import { isUuid } from './ids.js';
 import { prepared } from './prepared.js';
+import { storableText } from './storable.js';
 
 export const PROJECT_NAME = /^[A-Za-z0-9][A-Za-z0-9 ._-]{0,62}$/;
 
@@ -56,7 +57,8 @@ export async function createApiKey(
   const row = {
     id: randomUUID(),
     projectId: scope.projectId,
-    name,
+    // A NUL in a portal form field would make the insert fail (PostgreSQL text): store U+FFFD instead.
+    name: storableText(name).value,
     prefix: apiKeyPrefix(key),
     hash: hashApiKey(key),
   };

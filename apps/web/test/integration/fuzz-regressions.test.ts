@@ -3,7 +3,8 @@ import type { CreateEpisodeResponse, Episode, ListEpisodesResponse } from '@robo
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { api } from '../../../../test/support/api.js';
 import { startPostgres, type TestPostgres } from '../../../../test/support/postgres.js';
-import { startServer, type TestServer } from '../../../../test/support/server.js';
+import { startServer, TEST_EMAIL, TEST_PASSWORD, type TestServer } from '../../../../test/support/server.js';
+import { createKeyInPortal, signIn } from '../support/portal-http.js';
 
 /**
  * What scripts/fuzz.sh (schemathesis against /api/openapi.json) found, each pinned here so it stays fixed
@@ -83,6 +84,13 @@ describe.each(['pglite', 'postgres'] as const)('fuzz regressions on %s', (kind) 
     const over = await client.get(`/api/episodes?q=${encodeURIComponent(`${long}ア`)}`);
     expect(over.status).toBe(400);
     expect(over.body).toMatchObject({ code: 'validation_error' });
+  });
+
+  it('creates a portal API key whose name holds a NUL instead of failing with a 500', async () => {
+    const user = await signIn(server.baseUrl, TEST_EMAIL, TEST_PASSWORD);
+    const { key } = await createKeyInPortal(server.baseUrl, user, 'ci\u0000runner');
+    expect((await api(server.baseUrl, key).get('/api/episodes?limit=1')).status).toBe(200);
+    expect(server.output()).not.toMatch(/portal error|unhandled error/);
   });
 
   it('names the allowed methods in a 405 (RFC 9110 `Allow`)', async () => {

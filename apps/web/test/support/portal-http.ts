@@ -85,7 +85,8 @@ export async function createKeyInPortal(
   const page = await portal(base, user, '/portal/api-keys', { name });
   if (page.status !== 201) throw new Error(`creating key ${name} answered ${page.status}`);
   const key = /data-new-key>(rt_[A-Za-z0-9_]+)</.exec(page.html)?.[1];
-  const row = page.html.split('<tr').find((r) => r.includes(`<td>${name}</td>`));
+  // The key's row: the one showing its display prefix (`rt_` + 7 characters).
+  const row = key && page.html.split('<tr').find((r) => r.includes(`<code>${key.slice(0, 10)}`));
   const id = row && /action="\/portal\/api-keys\/([0-9a-f-]{36})\/revoke"/.exec(row)?.[1];
   if (!key || !id) throw new Error(`no key or id for ${name} on the API keys page`);
   return { key, id };
