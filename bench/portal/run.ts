@@ -246,12 +246,13 @@ const INTRO = [
   'Each run keeps its own block below, so a quick run never replaces the full one.',
   '',
   'Reading: every issue-5 goal (detail p99 ≤ 200 ms, list p99 ≤ 300 ms, trace lookup p99 ≤ 50 ms) holds at 1,000,000',
-  'rows on both databases, with index scans only (plans below). Lists walk `episode_project_created_idx` /',
+  'rows on both databases; every goal page runs on index scans (plans below). Lists walk `episode_project_created_idx` /',
   '`…_status_created_idx` / `…_policy_idx` newest-first and stop after 51 rows; the trace page and trace search use',
   '`…_trace_idx` / `…_span_idx`. Two shapes are not index-backed yet and are shown as worst cases, without a goal: a',
   'robot filter that matches little or nothing walks the whole project (no index on robot), and the substring name',
   'search (`ILIKE %…%`) reads every row of the project. Indexes that would fix them: `(project_id, robot, created_at',
-  'DESC)` like the policy one, and a trigram (pg_trgm GIN) index on name, or a prefix-only name search.',
+  'DESC)` like the policy one, and a trigram (pg_trgm GIN) index on name, or a prefix-only name search. The machine',
+  'is shared (2 cores, load average around 5 during these runs), so the tails are noisy; the medians are steadier.',
 ].join('\n');
 
 /** Replaces this run's block (full or smaller) in the Portal section, keeping the other one. */
