@@ -151,6 +151,8 @@ export const episode = pgTable(
       .where(sql`${t.traceId} is not null`),
     index('episode_project_span_idx').on(t.projectId, t.spanId).where(sql`${t.spanId} is not null`),
     index('episode_project_policy_idx').on(t.projectId, t.policyVersion, t.createdAt.desc()),
+    // The portal's robot filter (bench/portal: 415 ms at 1M rows without it when nothing matches).
+    index('episode_project_robot_idx').on(t.projectId, t.robot, t.createdAt.desc()),
   ],
 );
 

@@ -1,0 +1,1 @@
+CREATE INDEX "episode_project_robot_idx" ON "episode" USING btree ("project_id","robot","created_at" DESC NULLS LAST);
