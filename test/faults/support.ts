@@ -9,6 +9,12 @@ import { api } from '../support/api.js';
 export const ROOT = new URL('../..', import.meta.url).pathname;
 export const SDK_PYTHON = join(ROOT, '.cache/venv-sdk/bin/python');
 
+/**
+ * Budget of a beforeAll that may create the venvs: the integration step runs before the Python one in
+ * `npm test`, so on a fresh machine the fault tests are the first to need `.cache/venv-sdk` (pip installs).
+ */
+export const VENV_SETUP_MS = 600_000;
+
 /** Creates `.cache/venv-sdk` (our SDK, editable) when missing or stale; a no-op when it is up to date. */
 export function ensureSdkVenv(): void {
   execFileSync('bash', [join(ROOT, 'scripts/setup-python.sh')], { stdio: 'inherit' });

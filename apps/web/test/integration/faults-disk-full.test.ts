@@ -4,7 +4,13 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import type { CreateEpisodeResponse, Episode } from '@robotrace/contracts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { allEpisodes, ensureSdkVenv, mountTinyFs, runPython } from '../../../../test/faults/support.js';
+import {
+  allEpisodes,
+  ensureSdkVenv,
+  mountTinyFs,
+  runPython,
+  VENV_SETUP_MS,
+} from '../../../../test/faults/support.js';
 import { api } from '../../../../test/support/api.js';
 import { startServer, type TestServer } from '../../../../test/support/server.js';
 
@@ -37,7 +43,7 @@ describe('fault: disk full for local storage', () => {
     ({ unmount } = mountTinyFs(artifacts, DISK_MIB));
     files = mkdtempSync(join(tmpdir(), 'robotrace-faults-'));
     server = await startServer({ dataDir });
-  });
+  }, VENV_SETUP_MS);
   afterAll(async () => {
     await server?.stop();
     unmount?.();

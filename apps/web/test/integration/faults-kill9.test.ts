@@ -3,7 +3,13 @@ import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { allEpisodes, ensureSdkVenv, killServer, runPython } from '../../../../test/faults/support.js';
+import {
+  allEpisodes,
+  ensureSdkVenv,
+  killServer,
+  runPython,
+  VENV_SETUP_MS,
+} from '../../../../test/faults/support.js';
 import { freePort } from '../../../../test/support/postgres.js';
 import { startServer, type TestServer } from '../../../../test/support/server.js';
 
@@ -38,7 +44,7 @@ describe('fault: kill -9 of the server under SDK load (embedded PGlite)', () => 
     writeFileSync(join(files, 'sensors.bin'), SENSORS);
     // A fixed port: the SDK's base URL and the signed upload URLs must stay valid across the restart.
     server = await startServer({ env: { PORT: String(await freePort()) } });
-  });
+  }, VENV_SETUP_MS);
   afterAll(async () => {
     await server?.stop();
     if (files) rmSync(files, { recursive: true, force: true });

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ensureSdkVenv, runPython } from '../../../../test/faults/support.js';
+import { ensureSdkVenv, runPython, VENV_SETUP_MS } from '../../../../test/faults/support.js';
 import { startServer, type TestServer } from '../../../../test/support/server.js';
 
 /**
@@ -16,7 +16,7 @@ beforeAll(() => {
   ensureSdkVenv();
   files = mkdtempSync(join(tmpdir(), 'robotrace-faults-'));
   writeFileSync(join(files, 'video.mp4'), randomBytes(4096));
-});
+}, VENV_SETUP_MS);
 afterAll(() => {
   if (files) rmSync(files, { recursive: true, force: true });
 });
