@@ -73,6 +73,14 @@ export function writeSection(title: string, content: string, file = 'docs/BENCHM
     writeFileSync(file, `${doc.trimEnd()}\n\n${section}`);
     return;
   }
-  const next = doc.indexOf('\n## ', start + heading.length);
-  writeFileSync(file, `${doc.slice(0, start)}${section}${next === -1 ? '' : doc.slice(next)}`);
+  let next = doc.indexOf('\n## ', start + heading.length);
+  // A `<!-- name:start -->` marker right above the next heading belongs to that section (sdk-ts writes by markers).
+  if (next !== -1) {
+    const marker = /\n<!-- [\w-]+:start -->\s*$/.exec(doc.slice(start, next));
+    if (marker) next = start + marker.index;
+  }
+  writeFileSync(
+    file,
+    `${doc.slice(0, start)}${section}${next === -1 ? '' : `\n${doc.slice(next).replace(/^\n+/, '')}`}`,
+  );
 }

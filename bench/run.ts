@@ -15,8 +15,9 @@ interface Bench {
   args: string[];
 }
 
-/** Each benchmark's own switch for writing its docs section (those that write only when asked). */
-const WRITE_FLAGS: Record<string, string[]> = {
+/** Each benchmark's own switches: writing its docs section (those that write only when asked), profiling. */
+const EXTRA_FLAGS: Record<string, string[]> = {
+  ingest: ['--profile'],
   portal: ['--write'],
   'sdk-ts': ['--write-docs'],
   'sdk-python': ['--write-docs'],
@@ -25,7 +26,7 @@ const WRITE_FLAGS: Record<string, string[]> = {
 function discover(): Bench[] {
   const found: Bench[] = [];
   for (const name of readdirSync('bench').sort()) {
-    const extra = [...(quick ? ['--quick'] : []), ...(WRITE_FLAGS[name] ?? [])];
+    const extra = [...(quick ? ['--quick'] : []), ...(EXTRA_FLAGS[name] ?? [])];
     if (existsSync(join('bench', name, 'run.ts')))
       found.push({
         name,
