@@ -33,7 +33,7 @@ step() {
 export PYTHONDONTWRITEBYTECODE=1
 # One ruff configuration (sdk/python/pyproject.toml) for all Python in the repo; the SDK's own run happens
 # from its directory so its per-directory settings (src, tests/**) resolve as written.
-OTHERS=("$ROOT/test/official_sdk" "$ROOT/bench/sdk-python")
+OTHERS=("$ROOT/test/official_sdk" "$ROOT/bench/sdk-python" "$ROOT/test/faults")
 ruff_all() {
   (cd "$SDK" && "$VENV/ruff" "$@" .) && "$VENV/ruff" "$@" --config "$SDK/pyproject.toml" "${OTHERS[@]}"
 }
