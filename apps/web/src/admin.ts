@@ -1,7 +1,7 @@
-import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { AppError, createApiKey, createProject, findProjectByName } from '@robotrace/core';
-import { createDb, DataDirLockedError } from '@robotrace/db';
+import { DataDirLockedError } from '@robotrace/db';
+import { openDatabase } from './database.js';
 import { ConfigError, loadEnv } from './env.js';
 
 const USAGE = `usage:
@@ -23,9 +23,7 @@ async function main(argv: string[]): Promise<void> {
   if (command !== 'create-project' && command !== 'create-key')
     throw new ConfigError(`unknown command "${command}"\n${USAGE}`);
   const env = loadEnv();
-  const dbh = env.DATABASE_URL
-    ? await createDb({ kind: 'postgres', url: env.DATABASE_URL })
-    : await createDb({ kind: 'pglite', dataDir: resolve(env.ROBOTRACE_DATA_DIR) });
+  const dbh = await openDatabase(env);
   try {
     await dbh.migrate();
     if (command === 'create-project') {

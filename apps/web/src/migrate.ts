@@ -1,13 +1,11 @@
-import { resolve } from 'node:path';
-import { createDb, DataDirLockedError } from '@robotrace/db';
+import { DataDirLockedError } from '@robotrace/db';
+import { openDatabase } from './database.js';
 import { ConfigError, loadEnv } from './env.js';
 
 /** `npm run db:migrate`: applies the migration set to DATABASE_URL (or the embedded DB) and exits. */
 async function main(): Promise<void> {
   const env = loadEnv();
-  const dbh = env.DATABASE_URL
-    ? await createDb({ kind: 'postgres', url: env.DATABASE_URL })
-    : await createDb({ kind: 'pglite', dataDir: resolve(env.ROBOTRACE_DATA_DIR) });
+  const dbh = await openDatabase(env);
   try {
     await dbh.migrate();
     process.stdout.write(`migrations applied (${dbh.kind})\n`);

@@ -1,8 +1,9 @@
 import { join, resolve } from 'node:path';
 import { type CoreDeps, systemClock } from '@robotrace/core';
-import { createDb, type DbHandle, pendingMigrations } from '@robotrace/db';
+import { type DbHandle, pendingMigrations } from '@robotrace/db';
 import { type ArtifactStore, LocalDiskStore, S3Store } from '@robotrace/storage';
 import { type Auth, createAuth } from './auth.js';
+import { openDatabase } from './database.js';
 import { ConfigError, type Env } from './env.js';
 import type { Logger } from './log.js';
 import { resolveSecret } from './secret.js';
@@ -24,9 +25,7 @@ export interface Services {
 export async function createServices(env: Env, log: Logger): Promise<Services> {
   const dataDir = resolve(env.ROBOTRACE_DATA_DIR);
   const secret = resolveSecret(env.ROBOTRACE_SECRET, dataDir);
-  const dbh = env.DATABASE_URL
-    ? await createDb({ kind: 'postgres', url: env.DATABASE_URL, poolMax: env.ROBOTRACE_DB_POOL_MAX })
-    : await createDb({ kind: 'pglite', dataDir });
+  const dbh = await openDatabase(env);
   await prepareSchema(env, dbh);
   const { store, localStore } = await createStore(env, dataDir, secret);
   const core: CoreDeps = {
