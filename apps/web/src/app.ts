@@ -1,7 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { AppError, UnavailableError } from '@robotrace/core';
 import { toNodeHandler } from 'better-auth/node';
-import { baseUrlOf, type HttpContext, requestIdOf } from './http/context.js';
+import { CLIENT_IP_HEADER } from './auth.js';
+import { baseUrlOf, clientIpOf, type HttpContext, requestIdOf } from './http/context.js';
 import { sendError } from './http/respond.js';
 import { Router } from './http/router.js';
 import { redactUrl } from './log.js';
@@ -99,6 +100,8 @@ export function createApp(s: Services, ext: AppExtensions = {}) {
     }
     inflight++;
     res.once('close', () => inflight--);
+    // Better Auth keys its sign-in limit on this header; a client-sent value is always replaced.
+    req.headers[CLIENT_IP_HEADER] = clientIpOf(req, s.env.ROBOTRACE_TRUST_PROXY);
     try {
       if (url.pathname.startsWith('/api/auth/')) {
         await authHandler(req, res);

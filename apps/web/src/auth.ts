@@ -11,7 +11,12 @@ export interface AuthOptions {
   /** ROBOTRACE_ALLOW_SIGNUP: later sign-ups; the very first account (the owner) can always sign up. */
   allowSignup: boolean;
   trustedOrigins: (request?: Request) => string[] | Promise<string[]>;
+  /** Sign-in and sign-up attempts per client IP per minute (0 = no limit). */
+  signInPerMinute: number;
 }
+
+/** The header app.ts sets from the socket (or the trusted proxy), replacing any value a client sent. */
+export const CLIENT_IP_HEADER = 'x-robotrace-client-ip';
 
 /** Portal accounts: Better Auth email + password, its tables in our schema (packages/db). */
 export function createAuth(o: AuthOptions) {
@@ -38,7 +43,23 @@ export function createAuth(o: AuthOptions) {
       },
     },
     trustedOrigins: o.trustedOrigins,
+    // Better Auth limits sign-in only when NODE_ENV=production, which `npm start` does not set: on explicitly,
+    // per client IP, in memory (a per-instance limit; brute force needs many instances' worth of guesses).
+    rateLimit:
+      o.signInPerMinute > 0
+        ? {
+            enabled: true,
+            storage: 'memory',
+            window: 60,
+            max: 600,
+            customRules: {
+              '/sign-in/email': { window: 60, max: o.signInPerMinute },
+              '/sign-up/email': { window: 60, max: o.signInPerMinute },
+            },
+          }
+        : { enabled: false },
     advanced: {
+      ipAddress: { ipAddressHeaders: [CLIENT_IP_HEADER] },
       cookiePrefix: 'robotrace',
       useSecureCookies: o.baseUrl.startsWith('https://'),
       // Better Auth turns its origin (CSRF) check off by itself when NODE_ENV=test or TEST is set; an

@@ -66,6 +66,7 @@ const EnvSchema = z.object({
   ROBOTRACE_DOWNLOAD_URL_TTL_S: int(10, 7 * 24 * 3600).default(300),
   ROBOTRACE_LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
   ROBOTRACE_ALLOW_SIGNUP: bool.default(false),
+  ROBOTRACE_SIGNIN_ATTEMPTS_PER_MINUTE: int(0, 100_000).default(10),
   ROBOTRACE_INIT_EMAIL: optionalText.pipe(z.email('must be an email address').optional()),
   ROBOTRACE_INIT_PASSWORD: optionalText.pipe(z.string().min(8, 'must be at least 8 characters').optional()),
   ROBOTRACE_INIT_PROJECT: optionalText.pipe(

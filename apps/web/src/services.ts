@@ -50,6 +50,7 @@ export async function createServices(env: Env, log: Logger): Promise<Services> {
     secret,
     baseUrl: publicUrl,
     allowSignup: env.ROBOTRACE_ALLOW_SIGNUP,
+    signInPerMinute: env.ROBOTRACE_SIGNIN_ATTEMPTS_PER_MINUTE,
     trustedOrigins: (request) => {
       const origins = [publicUrl];
       const host = request?.headers.get('host');

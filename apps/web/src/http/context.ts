@@ -40,3 +40,14 @@ export function baseUrlOf(
   const host = forwardedHost || req.headers.host || '';
   return `${proto}://${SAFE_HOST.test(host) ? host : opts.fallbackHost}`;
 }
+
+/** The caller's address: the socket's, or the first X-Forwarded-For hop when a trusted proxy sets it. */
+export function clientIpOf(req: IncomingMessage, trustProxy: boolean): string {
+  if (trustProxy) {
+    const first = String(req.headers['x-forwarded-for'] ?? '')
+      .split(',')[0]
+      ?.trim();
+    if (first) return first;
+  }
+  return req.socket.remoteAddress ?? 'unknown';
+}
