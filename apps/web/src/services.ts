@@ -1,5 +1,5 @@
 import { join, resolve } from 'node:path';
-import { type CoreDeps, systemClock } from '@robotrace/core';
+import { type CoreDeps, cacheApiKeysFor, systemClock } from '@robotrace/core';
 import { type DbHandle, pendingMigrations } from '@robotrace/db';
 import { type ArtifactStore, LocalDiskStore, S3Store } from '@robotrace/storage';
 import { type Auth, createAuth } from './auth.js';
@@ -26,6 +26,8 @@ export async function createServices(env: Env, log: Logger): Promise<Services> {
   const dataDir = resolve(env.ROBOTRACE_DATA_DIR);
   const secret = resolveSecret(env.ROBOTRACE_SECRET, dataDir);
   const dbh = await openDatabase(env);
+  // The embedded DB has one owner (this process), so key lookups can be cached with exact invalidation.
+  if (dbh.kind === 'pglite') cacheApiKeysFor(dbh.db);
   await prepareSchema(env, dbh);
   const { store, localStore } = await createStore(env, dataDir, secret);
   const core: CoreDeps = {

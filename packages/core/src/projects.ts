@@ -84,6 +84,20 @@ const HOW_TO_GET_A_KEY =
 const LAST_USED_RESOLUTION_MS = 60_000;
 
 /** Resolves a Bearer key to its project. Revocation takes effect on the very next request (no cache). */
+type KeyRow = Awaited<ReturnType<ReturnType<typeof prepared>['keyByHash']['execute']>>[number];
+
+/**
+ * Key lookups cached in memory, only for a database this process owns alone (embedded PGlite: the data-dir lock
+ * guarantees it), where every revocation goes through `revokeApiKey` below and clears the cache at once. With a
+ * shared PostgreSQL no cache is used: another instance may revoke, and revocation applies on the next request.
+ */
+const keyCaches = new Map<Database, Map<string, KeyRow>>();
+const KEY_CACHE_MAX = 10_000;
+
+export function cacheApiKeysFor(db: Database): void {
+  keyCaches.set(db, new Map());
+}
+
 export async function authenticateApiKey(
   db: Database,
   raw: string | undefined,
@@ -92,7 +106,15 @@ export async function authenticateApiKey(
   if (!raw) throw new AuthError(`Missing API key: ${HOW_TO_GET_A_KEY}`);
   if (!isWellFormedApiKey(raw)) throw new AuthError(`Malformed API key: ${HOW_TO_GET_A_KEY}`);
   const hash = hashApiKey(raw);
-  const [row] = await prepared(db).keyByHash.execute({ hash });
+  const cache = keyCaches.get(db);
+  let row = cache?.get(hash);
+  if (!row) {
+    [row] = await prepared(db).keyByHash.execute({ hash });
+    if (row && cache) {
+      if (cache.size >= KEY_CACHE_MAX) cache.clear();
+      cache.set(hash, row);
+    }
+  }
   if (!row || !hashesEqual(row.hash, hash))
     throw new AuthError(`Invalid or revoked API key: ${HOW_TO_GET_A_KEY}`);
   // last_used_at at one-minute resolution: one write per key per minute, not one per request.
@@ -102,6 +124,7 @@ export async function authenticateApiKey(
       .update(apiKey)
       .set({ lastUsedAt: now })
       .where(and(eq(apiKey.id, row.id), or(isNull(apiKey.lastUsedAt), lt(apiKey.lastUsedAt, stale))));
+    row.lastUsedAt = now;
   }
   return { projectId: row.projectId, keyId: row.id };
 }
@@ -137,6 +160,7 @@ export async function revokeApiKey(db: Database, scope: ProjectScope, id: string
     .set({ revokedAt: now })
     .where(and(eq(apiKey.id, id), eq(apiKey.projectId, scope.projectId), isNull(apiKey.revokedAt)))
     .returning({ id: apiKey.id });
+  for (const cache of keyCaches.values()) cache.clear();
   if (rows.length === 0) throw new NotFoundError('API key not found');
 }
 
