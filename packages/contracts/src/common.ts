@@ -11,13 +11,6 @@ export type ArtifactKind = z.infer<typeof ArtifactKind>;
 export const EpisodeStatus = z.enum(['recording', 'ready', 'failed']);
 export type EpisodeStatus = z.infer<typeof EpisodeStatus>;
 
-/** Content type of the PUT body per slot (the official SDK sends exactly these). */
-export const ARTIFACT_CONTENT_TYPES: Record<ArtifactKind, readonly string[]> = {
-  video: ['video/mp4', 'video/webm', 'video/quicktime', 'application/octet-stream'],
-  sensors: ['application/octet-stream'],
-  actions: ['application/octet-stream'],
-};
-
 /** Stable machine-readable error codes; `error` stays a human string for the official SDK. */
 export const ErrorCode = z.enum([
   'validation_error',

@@ -1,5 +1,3 @@
-import type { Readable } from 'node:stream';
-
 export interface SignedUrl {
   url: string;
   expiresAt: Date;
@@ -28,10 +26,4 @@ export interface ArtifactStore {
   stat(key: string): Promise<StoredObject | null>;
   delete(key: string): Promise<void>;
   ping(): Promise<void>;
-}
-
-/** Body of a signed local upload: the bytes, and what the signature allowed. */
-export interface UploadBody {
-  stream: Readable;
-  contentLength: number | null;
 }

@@ -1,15 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadEnv } from '../../src/env.js';
+import { loadEnv } from '../../src/env.js';
+import { configErrorOf } from './config-errors.js';
 
-const fails = (env: NodeJS.ProcessEnv) => {
-  try {
-    loadEnv(env);
-  } catch (err) {
-    expect(err).toBeInstanceOf(ConfigError);
-    return (err as Error).message;
-  }
-  throw new Error('expected a ConfigError');
-};
+const fails = configErrorOf;
 
 describe('S3 storage configuration', () => {
   it('needs a bucket with ROBOTRACE_STORAGE=s3, said in one line naming the variable', () => {

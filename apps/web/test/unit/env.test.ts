@@ -1,15 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadEnv, runtimeEnv } from '../../src/env.js';
+import { loadEnv, runtimeEnv } from '../../src/env.js';
+import { configErrorOf } from './config-errors.js';
 
-const fails = (env: NodeJS.ProcessEnv) => {
-  try {
-    loadEnv(env);
-  } catch (err) {
-    expect(err).toBeInstanceOf(ConfigError);
-    return (err as Error).message;
-  }
-  throw new Error('expected a ConfigError');
-};
+const fails = configErrorOf;
 
 describe('configuration', () => {
   it('has working defaults for the embedded start', () => {
