@@ -40,10 +40,17 @@ ruff_all() {
 step "ruff check" ruff_all check
 step "ruff format --check" ruff_all format --check
 step "mypy --strict" bash -c "cd '$SDK' && '$VENV/mypy' --strict"
+# Under `npm test` (ROBOTRACE_TEST_REPORTS set by scripts/test.sh) each pytest run leaves a JUnit report there,
+# which the closing "N passed, N failed" line counts.
+JUNIT_SDK=() JUNIT_OFFICIAL=()
+if [[ -n "${ROBOTRACE_TEST_REPORTS:-}" ]]; then
+  JUNIT_SDK=("--junitxml=$ROBOTRACE_TEST_REPORTS/python-sdk.xml")
+  JUNIT_OFFICIAL=("--junitxml=$ROBOTRACE_TEST_REPORTS/python-official.xml")
+fi
 step "pytest sdk/python (unit, integration, packaging${SDK_TEST_PYTHON:+ on $("$SDK_TEST_PYTHON" -V 2>&1)})" \
-  "$VENV/python" -m pytest -q -p no:cacheprovider "$SDK/tests"
+  "$VENV/python" -m pytest -q -p no:cacheprovider "${JUNIT_SDK[@]}" "$SDK/tests"
 step "pytest test/official_sdk (robotrace-dev 0.3.0 from PyPI)" \
-  "$OFFICIAL/python" -m pytest -q -p no:cacheprovider "$ROOT/test/official_sdk"
+  "$OFFICIAL/python" -m pytest -q -p no:cacheprovider "${JUNIT_OFFICIAL[@]}" "$ROOT/test/official_sdk"
 
 if ((${#failed[@]})); then
   printf '[test-python] FAILED: %s\n' "${failed[@]}"
