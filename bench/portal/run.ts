@@ -9,10 +9,9 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { episodeFilters } from '@robotrace/core';
+import { episodeFilters, episodesOfTraceCountQuery } from '@robotrace/core';
 import { artifact, createDb, type Database, type DbHandle, episode } from '@robotrace/db';
 import { and, asc, eq, inArray, type SQLWrapper, sql } from 'drizzle-orm';
-import { episodesOfTraceCountQuery } from '../../apps/web/src/portal/queries.js';
 import { startPostgres, type TestPostgres } from '../../test/support/postgres.js';
 import { startServer, TEST_EMAIL, TEST_PASSWORD, type TestServer } from '../../test/support/server.js';
 import { writeSection } from '../lib.js';
@@ -208,7 +207,7 @@ function pageQueries(db: Database, projectId: string): [string, SQLWrapper][] {
     ],
     [
       'episode detail: episodes in its trace (capped count)',
-      episodesOfTraceCountQuery(db, scope, traceId, 1000),
+      episodesOfTraceCountQuery({ db }, scope, traceId, 1000),
     ],
     [
       'trace page',

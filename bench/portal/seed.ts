@@ -31,9 +31,10 @@ export async function seed(
   rows: number,
   log: (msg: string) => void,
 ): Promise<{ projectId: string; otherProjectId: string }> {
-  const project = await findProjectByName(db, projectName);
+  const project = await findProjectByName({ db }, projectName);
   if (!project) throw new Error(`project ${projectName} not found`);
-  const other = (await findProjectByName(db, 'bench-other')) ?? (await createProject(db, 'bench-other'));
+  const other =
+    (await findProjectByName({ db }, 'bench-other')) ?? (await createProject({ db }, 'bench-other'));
   const batch = 50_000;
   const started = Date.now();
   for (let from = 1; from <= rows; from += batch) {

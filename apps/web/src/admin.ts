@@ -28,13 +28,13 @@ async function main(argv: string[]): Promise<void> {
     await dbh.migrate();
     if (command === 'create-project') {
       if (!arg) throw new ConfigError(`create-project needs a name\n${USAGE}`);
-      const p = await createProject(dbh.db, arg);
+      const p = await createProject(dbh, arg);
       process.stdout.write(`created project "${p.name}" (${p.id})\n`);
     } else {
       if (!values.project) throw new ConfigError(`create-key needs --project <name>\n${USAGE}`);
-      const p = await findProjectByName(dbh.db, values.project);
+      const p = await findProjectByName(dbh, values.project);
       if (!p) throw new ConfigError(`no project named "${values.project}" (create it with create-project)`);
-      const k = await createApiKey(dbh.db, { projectId: p.id }, values.name ?? 'admin');
+      const k = await createApiKey(dbh, { projectId: p.id }, values.name ?? 'admin');
       process.stdout.write(
         `API key for project "${p.name}" (shown once, store it now):\n\n  ROBOTRACE_API_KEY=${k.key}\n\n`,
       );

@@ -46,8 +46,8 @@ export async function bootstrap(db: Database, env: Env, log: Logger): Promise<vo
       ? await ensureUser(db, env.ROBOTRACE_INIT_EMAIL, env.ROBOTRACE_INIT_PASSWORD)
       : undefined;
   const project =
-    (await findProjectByName(db, env.ROBOTRACE_INIT_PROJECT)) ??
-    (await createProject(db, env.ROBOTRACE_INIT_PROJECT, userId));
+    (await findProjectByName({ db }, env.ROBOTRACE_INIT_PROJECT)) ??
+    (await createProject({ db }, env.ROBOTRACE_INIT_PROJECT, userId));
   if (userId) {
     const [member] = await db
       .select()
@@ -57,10 +57,10 @@ export async function bootstrap(db: Database, env: Env, log: Logger): Promise<vo
   }
   const key = env.ROBOTRACE_INIT_API_KEY;
   if (key) {
-    const owner = await apiKeyExists(db, key);
+    const owner = await apiKeyExists({ db }, key);
     if (owner && owner.projectId !== project.id)
       throw new Error('ROBOTRACE_INIT_API_KEY already belongs to another project');
-    if (!owner) await createApiKey(db, { projectId: project.id }, 'bootstrap', key);
+    if (!owner) await createApiKey({ db }, { projectId: project.id }, 'bootstrap', key);
   }
   log.info('headless bootstrap applied', { project: project.name, user: env.ROBOTRACE_INIT_EMAIL ?? null });
 }

@@ -12,8 +12,7 @@ export function bearerToken(ctx: HttpContext): string | undefined {
  * scoped by what this returns.
  */
 export async function apiScope(ctx: HttpContext, s: Services): Promise<ProjectScope> {
-  const now = s.core.clock.now();
-  const key = await authenticateApiKey(s.core.db, bearerToken(ctx), now);
+  const key = await authenticateApiKey(s.core, bearerToken(ctx));
   const buckets: BucketSpec[] = [];
   if (s.env.ROBOTRACE_RATE_LIMIT_PER_MINUTE > 0)
     buckets.push({ bucket: `key:${key.keyId}`, perMinute: s.env.ROBOTRACE_RATE_LIMIT_PER_MINUTE });
@@ -22,6 +21,6 @@ export async function apiScope(ctx: HttpContext, s: Services): Promise<ProjectSc
       bucket: `project:${key.projectId}`,
       perMinute: s.env.ROBOTRACE_PROJECT_RATE_LIMIT_PER_MINUTE,
     });
-  if (buckets.length > 0) await takeTokens(s.core.db, buckets, now);
+  if (buckets.length > 0) await takeTokens(s.core, buckets);
   return { projectId: key.projectId };
 }

@@ -27,7 +27,7 @@ export async function createServices(env: Env, log: Logger): Promise<Services> {
   const secret = resolveSecret(env.ROBOTRACE_SECRET, dataDir);
   const dbh = await openDatabase(env);
   // The embedded DB has one owner (this process), so key lookups can be cached with exact invalidation.
-  if (dbh.kind === 'pglite') cacheApiKeysFor(dbh.db);
+  if (dbh.kind === 'pglite') cacheApiKeysFor(dbh);
   await prepareSchema(env, dbh);
   const { store, localStore } = await createStore(env, dataDir, secret);
   const core: CoreDeps = {

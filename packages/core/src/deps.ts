@@ -25,6 +25,11 @@ export interface CoreDeps {
   limits: CoreLimits;
 }
 
+/** What a function needs that only reads or writes rows (no storage, no time). */
+export type DbDeps = Pick<CoreDeps, 'db'>;
+/** What a function needs that also stamps or compares times. */
+export type DbClockDeps = Pick<CoreDeps, 'db' | 'clock'>;
+
 /** Every tenant-owned query takes this: the project the caller's key or session belongs to. */
 export interface ProjectScope {
   projectId: string;

@@ -10,4 +10,6 @@ export * from './projects.js';
 export * from './rate-limit.js';
 export * from './storable.js';
 export * from './trace-context.js';
+export * from './trace-count.js';
 export * from './trace-links.js';
+export * from './users.js';

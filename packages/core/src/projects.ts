@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { apiKey, type Database, project, projectMember } from '@robotrace/db';
 import { and, desc, eq, isNull, lt, or } from 'drizzle-orm';
 import { apiKeyPrefix, generateApiKey, hashApiKey, hashesEqual, isWellFormedApiKey } from './api-keys.js';
-import type { ProjectScope } from './deps.js';
+import type { DbClockDeps, DbDeps, ProjectScope } from './deps.js';
 import { AuthError, ConflictError, NotFoundError, ValidationError } from './errors.js';
 import { isUuid } from './ids.js';
 import { prepared } from './prepared.js';
@@ -15,22 +15,23 @@ export interface ProjectRow {
   name: string;
 }
 
-export async function findProjectByName(db: Database, name: string): Promise<ProjectRow | null> {
-  const [row] = await db
+export async function findProjectByName(deps: DbDeps, name: string): Promise<ProjectRow | null> {
+  const [row] = await deps.db
     .select({ id: project.id, name: project.name })
     .from(project)
     .where(eq(project.name, name));
   return row ?? null;
 }
 
-export async function createProject(db: Database, name: string, ownerUserId?: string): Promise<ProjectRow> {
+export async function createProject(deps: DbDeps, name: string, ownerUserId?: string): Promise<ProjectRow> {
   if (!PROJECT_NAME.test(name))
     throw new ValidationError(
       `Invalid project name "${name}": use 1–63 letters, digits, spaces, '.', '_' or '-'`,
     );
-  if (await findProjectByName(db, name)) throw new ConflictError(`A project named "${name}" already exists`);
+  if (await findProjectByName(deps, name))
+    throw new ConflictError(`A project named "${name}" already exists`);
   const row = { id: randomUUID(), name };
-  await db.transaction(async (tx) => {
+  await deps.db.transaction(async (tx) => {
     await tx.insert(project).values(row);
     if (ownerUserId)
       await tx.insert(projectMember).values({ projectId: row.id, userId: ownerUserId, role: 'owner' });
@@ -47,7 +48,7 @@ export interface CreatedKey {
 
 /** Stores only the hash; the full key is returned once, here. `key` may be injected by an operator. */
 export async function createApiKey(
-  db: Database,
+  deps: DbDeps,
   scope: ProjectScope,
   name: string,
   key: string = generateApiKey(),
@@ -62,13 +63,13 @@ export async function createApiKey(
     prefix: apiKeyPrefix(key),
     hash: hashApiKey(key),
   };
-  await db.insert(apiKey).values(row);
+  await deps.db.insert(apiKey).values(row);
   return { id: row.id, key, prefix: row.prefix, name };
 }
 
 /** True when this exact key is already stored (for the idempotent headless bootstrap). */
-export async function apiKeyExists(db: Database, key: string): Promise<{ projectId: string } | null> {
-  const [row] = await db
+export async function apiKeyExists(deps: DbDeps, key: string): Promise<{ projectId: string } | null> {
+  const [row] = await deps.db
     .select({ projectId: apiKey.projectId })
     .from(apiKey)
     .where(eq(apiKey.hash, hashApiKey(key)));
@@ -94,15 +95,15 @@ type KeyRow = Awaited<ReturnType<ReturnType<typeof prepared>['keyByHash']['execu
 const keyCaches = new Map<Database, Map<string, KeyRow>>();
 const KEY_CACHE_MAX = 10_000;
 
-export function cacheApiKeysFor(db: Database): void {
-  keyCaches.set(db, new Map());
+export function cacheApiKeysFor(deps: DbDeps): void {
+  keyCaches.set(deps.db, new Map());
 }
 
 export async function authenticateApiKey(
-  db: Database,
+  deps: DbClockDeps,
   raw: string | undefined,
-  now: Date,
 ): Promise<AuthenticatedKey> {
+  const { db } = deps;
   if (!raw) throw new AuthError(`Missing API key: ${HOW_TO_GET_A_KEY}`);
   if (!isWellFormedApiKey(raw)) throw new AuthError(`Malformed API key: ${HOW_TO_GET_A_KEY}`);
   const hash = hashApiKey(raw);
@@ -118,6 +119,7 @@ export async function authenticateApiKey(
   if (!row || !hashesEqual(row.hash, hash))
     throw new AuthError(`Invalid or revoked API key: ${HOW_TO_GET_A_KEY}`);
   // last_used_at at one-minute resolution: one write per key per minute, not one per request.
+  const now = deps.clock.now();
   const stale = new Date(now.getTime() - LAST_USED_RESOLUTION_MS);
   if (!row.lastUsedAt || row.lastUsedAt < stale) {
     await db
@@ -138,8 +140,8 @@ export interface ApiKeySummary {
   revokedAt: Date | null;
 }
 
-export async function listApiKeys(db: Database, scope: ProjectScope): Promise<ApiKeySummary[]> {
-  return db
+export async function listApiKeys(deps: DbDeps, scope: ProjectScope): Promise<ApiKeySummary[]> {
+  return deps.db
     .select({
       id: apiKey.id,
       name: apiKey.name,
@@ -153,11 +155,11 @@ export async function listApiKeys(db: Database, scope: ProjectScope): Promise<Ap
     .orderBy(desc(apiKey.createdAt));
 }
 
-export async function revokeApiKey(db: Database, scope: ProjectScope, id: string, now: Date): Promise<void> {
+export async function revokeApiKey(deps: DbClockDeps, scope: ProjectScope, id: string): Promise<void> {
   if (!isUuid(id)) throw new NotFoundError('API key not found');
-  const rows = await db
+  const rows = await deps.db
     .update(apiKey)
-    .set({ revokedAt: now })
+    .set({ revokedAt: deps.clock.now() })
     .where(and(eq(apiKey.id, id), eq(apiKey.projectId, scope.projectId), isNull(apiKey.revokedAt)))
     .returning({ id: apiKey.id });
   for (const cache of keyCaches.values()) cache.clear();
@@ -165,8 +167,8 @@ export async function revokeApiKey(db: Database, scope: ProjectScope, id: string
 }
 
 /** The projects a portal user belongs to, oldest first (the first is their default). */
-export async function projectsOfUser(db: Database, userId: string): Promise<ProjectRow[]> {
-  return db
+export async function projectsOfUser(deps: DbDeps, userId: string): Promise<ProjectRow[]> {
+  return deps.db
     .select({ id: project.id, name: project.name })
     .from(projectMember)
     .innerJoin(project, eq(project.id, projectMember.projectId))

@@ -1,5 +1,6 @@
-import { type Database, rateLimit } from '@robotrace/db';
+import { rateLimit } from '@robotrace/db';
 import { sql } from 'drizzle-orm';
+import type { DbClockDeps } from './deps.js';
 import { RateLimitError } from './errors.js';
 
 export interface BucketSpec {
@@ -13,12 +14,13 @@ export interface BucketSpec {
  * Token buckets kept in the database, so every instance enforces the same limit. One statement per bucket
  * refills by elapsed time, takes a token when one is there, and reports whether it did.
  */
-export async function takeTokens(db: Database, specs: BucketSpec[], now: Date): Promise<void> {
+export async function takeTokens(deps: DbClockDeps, specs: BucketSpec[]): Promise<void> {
+  const now = deps.clock.now();
   for (const spec of specs) {
     const capacity = spec.perMinute;
     const perMs = spec.perMinute / 60_000;
     const refilled = sql`least(${capacity}::double precision, ${rateLimit.tokens} + greatest(0, extract(epoch from (${now.toISOString()}::timestamptz - ${rateLimit.updatedAt})) * 1000) * ${perMs}::double precision)`;
-    const [row] = await db
+    const [row] = await deps.db
       .insert(rateLimit)
       .values({ bucket: spec.bucket, tokens: capacity - 1, lastAllowed: true, updatedAt: now })
       .onConflictDoUpdate({

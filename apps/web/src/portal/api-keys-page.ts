@@ -55,7 +55,7 @@ async function render(
   viewer: Viewer,
   extra: { created?: { key: string; name: string }; error?: string; status?: number } = {},
 ): Promise<void> {
-  const keys = await listApiKeys(kit.s.core.db, viewer.scope);
+  const keys = await listApiKeys(kit.s.core, viewer.scope);
   sendPage(ctx, kit.assets, {
     title: 'API keys',
     status: extra.status ?? 200,
@@ -103,7 +103,7 @@ export function registerApiKeysPage(router: Router, kit: PortalKit): void {
           error: `Give the key a name of 1–${NAME_MAX} characters.`,
           status: 400,
         });
-      const created = await createApiKey(kit.s.core.db, viewer.scope, name);
+      const created = await createApiKey(kit.s.core, viewer.scope, name);
       kit.s.log.info('api key created in the portal', { prefix: created.prefix, user: viewer.user.email });
       // Rendered in this response (never redirected with the key in a URL, never stored in a cookie).
       await render(ctx, kit, viewer, { created: { key: created.key, name }, status: 201 });
@@ -116,7 +116,7 @@ export function registerApiKeysPage(router: Router, kit: PortalKit): void {
     portalPage(kit, async (ctx) => {
       checkSameOrigin(ctx, kit.s);
       const viewer = await requireViewer(ctx, kit.s);
-      await revokeApiKey(kit.s.core.db, viewer.scope, ctx.params.id ?? '', kit.s.core.clock.now());
+      await revokeApiKey(kit.s.core, viewer.scope, ctx.params.id ?? '');
       kit.s.log.info('api key revoked in the portal', { key_id: ctx.params.id, user: viewer.user.email });
       throw new Redirect('/portal/api-keys');
     }),

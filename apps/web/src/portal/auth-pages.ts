@@ -1,4 +1,5 @@
 import {
+  anyUserExists,
   ConflictError,
   createProject,
   findProjectByName,
@@ -18,7 +19,6 @@ import {
 } from './guard.js';
 import { type Html, html } from './html.js';
 import { messagePage, sendPage } from './layout.js';
-import { anyUserExists } from './queries.js';
 
 /** Headers of the browser's request that Better Auth needs to see (cookies, origin checks, rate limits). */
 const FORWARDED = ['cookie', 'host', 'origin', 'referer', 'user-agent', 'x-forwarded-for', 'x-real-ip'];
@@ -145,7 +145,7 @@ function setupPage(ctx: HttpContext, kit: PortalKit, o: { error?: string; name?:
 /** Why a project name cannot be used, or null. */
 async function projectNameProblem(kit: PortalKit, name: string): Promise<string | null> {
   if (!PROJECT_NAME.test(name)) return 'Project names are 1–63 letters, digits, spaces, “.”, “_” or “-”.';
-  if (await findProjectByName(kit.s.core.db, name)) return `A project named “${name}” already exists.`;
+  if (await findProjectByName(kit.s.core, name)) return `A project named “${name}” already exists.`;
   return null;
 }
 
@@ -173,7 +173,7 @@ export function registerAuthPages(router: Router, kit: PortalKit): void {
     portalPage(kit, async (ctx) => {
       const next = safeNext(ctx.url.searchParams.get('next'));
       if (await sessionUser(ctx, s)) throw new Redirect(next, 302);
-      if (!(await anyUserExists(s.core.db))) throw new Redirect('/signup', 302);
+      if (!(await anyUserExists(s.core))) throw new Redirect('/signup', 302);
       loginPage(ctx, kit, { next });
     }),
   );
@@ -206,7 +206,7 @@ export function registerAuthPages(router: Router, kit: PortalKit): void {
     '/signup',
     portalPage(kit, async (ctx) => {
       if (await sessionUser(ctx, s)) throw new Redirect('/portal/episodes', 302);
-      const first = !(await anyUserExists(s.core.db));
+      const first = !(await anyUserExists(s.core));
       if (!first && !s.env.ROBOTRACE_ALLOW_SIGNUP)
         return messagePage(ctx, kit.assets, {
           status: 403,
@@ -231,7 +231,7 @@ export function registerAuthPages(router: Router, kit: PortalKit): void {
         project: form.get('project')?.trim() ?? '',
       };
       const password = form.get('password') ?? '';
-      const first = !(await anyUserExists(s.core.db));
+      const first = !(await anyUserExists(s.core));
       const fail = (error: string, status = 400) => signupPage(ctx, kit, { first, values, error, status });
       if (!values.name || !values.email || !password) return fail('Fill in every field.');
       if (password.length < 8) return fail('The password needs at least 8 characters.');
@@ -248,7 +248,7 @@ export function registerAuthPages(router: Router, kit: PortalKit): void {
       const userId = answer.user?.id;
       if (userId) {
         try {
-          await createProject(s.core.db, values.project, userId);
+          await createProject(s.core, values.project, userId);
         } catch (err) {
           // Lost a race for the name: the account exists; the setup page asks for another name.
           if (!(err instanceof ConflictError)) throw err;
@@ -275,7 +275,7 @@ export function registerAuthPages(router: Router, kit: PortalKit): void {
     portalPage(kit, async (ctx) => {
       const user = await sessionUser(ctx, s);
       if (!user) throw new Redirect('/login');
-      if ((await projectsOfUser(s.core.db, user.id)).length > 0) throw new Redirect('/portal/episodes', 302);
+      if ((await projectsOfUser(s.core, user.id)).length > 0) throw new Redirect('/portal/episodes', 302);
       setupPage(ctx, kit, {});
     }),
   );
@@ -288,10 +288,10 @@ export function registerAuthPages(router: Router, kit: PortalKit): void {
       const user = await sessionUser(ctx, s);
       if (!user) throw new Redirect('/login');
       const name = (await readForm(ctx)).get('project')?.trim() ?? '';
-      if ((await projectsOfUser(s.core.db, user.id)).length > 0) throw new Redirect('/portal/episodes');
+      if ((await projectsOfUser(s.core, user.id)).length > 0) throw new Redirect('/portal/episodes');
       const problem = await projectNameProblem(kit, name);
       if (problem) return setupPage(ctx, kit, { error: problem, name, status: 400 });
-      await createProject(s.core.db, name, user.id);
+      await createProject(s.core, name, user.id);
       throw new Redirect('/portal/episodes');
     }),
   );

@@ -1,5 +1,5 @@
 import type { Episode } from '@robotrace/contracts';
-import { episodeWindow, getEpisode, traceLinksFor } from '@robotrace/core';
+import { countEpisodesOfTrace, episodeWindow, getEpisode, traceLinksFor } from '@robotrace/core';
 import type { Router } from '../http/router.js';
 import {
   bytes,
@@ -16,7 +16,6 @@ import { type Html, html } from './html.js';
 import { sendPage } from './layout.js';
 import { metadataView } from './metadata-view.js';
 import type { PortalConfig } from './portal-config.js';
-import { countEpisodesOfTrace } from './queries.js';
 import { tracingCard } from './tracing-card.js';
 
 const TRACE_COUNT_CAP = 1000;
@@ -134,7 +133,7 @@ export function registerEpisodePage(router: Router, kit: PortalKit, config: Port
         ? traceLinksFor(config.traceLinks, { episodeId: e.id, otel: e.otel, window: episodeWindow(e) })
         : [];
       const inTrace = e.otel
-        ? await countEpisodesOfTrace(kit.s.core.db, viewer.scope, e.otel.trace_id, TRACE_COUNT_CAP)
+        ? await countEpisodesOfTrace(kit.s.core, viewer.scope, e.otel.trace_id, TRACE_COUNT_CAP)
         : 0;
       const snippet = reproduceSnippet(e);
       const title = e.name ?? 'Unnamed episode';

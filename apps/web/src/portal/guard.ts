@@ -73,7 +73,7 @@ function loginRedirect(ctx: HttpContext): Redirect {
 export async function requireViewer(ctx: HttpContext, s: Services): Promise<Viewer> {
   const user = await sessionUser(ctx, s);
   if (!user) throw loginRedirect(ctx);
-  const [project] = await projectsOfUser(s.core.db, user.id);
+  const [project] = await projectsOfUser(s.core, user.id);
   if (!project) throw new Redirect('/portal/setup');
   return { user, project, scope: { projectId: project.id } };
 }

@@ -46,7 +46,7 @@ export function createPortal(s: Services): AppExtensions {
       const user = await sessionUser(ctx, s);
       if (!user)
         throw new AuthError('Sign in to the portal, or pass an API key as `Authorization: Bearer rt_…`');
-      const [project] = await projectsOfUser(s.core.db, user.id);
+      const [project] = await projectsOfUser(s.core, user.id);
       if (!project) throw new NotFoundError('Episode not found');
       return { projectId: project.id };
     },
