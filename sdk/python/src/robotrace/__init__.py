@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any, Callable, TypeVar
 
 import httpx
 
+from . import types
 from ._otel import capture_trace_context, trace_block
 from ._payload import (
     ArtifactKind,
@@ -49,6 +50,7 @@ from .errors import (
     URLExpiredError,
     ValidationError,
 )
+from .types import Battery, EpisodeOutcome, Imu, JointState, Pose3D, Twist
 
 if TYPE_CHECKING:
     # typing_extensions only for type checkers (it ships with them): no runtime dependency, any Python.
@@ -68,17 +70,23 @@ __all__ = [
     "AsyncClient",
     "AsyncEpisode",
     "AuthError",
+    "Battery",
     "Client",
     "ConfigurationError",
     "ConflictError",
     "Episode",
     "EpisodeFinalStatus",
+    "EpisodeOutcome",
     "EpisodeSource",
+    "Imu",
+    "JointState",
     "NotFoundError",
+    "Pose3D",
     "RateLimitError",
     "RobotraceError",
     "ServerError",
     "TransportError",
+    "Twist",
     "URLExpiredError",
     "UploadUrl",
     "ValidationError",
@@ -90,6 +98,7 @@ __all__ = [
     "log_episode",
     "start_episode",
     "trace_block",
+    "types",
 ]
 
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+from ._types import encode_metadata
 from .errors import ArgumentError
 
 ArtifactKind = Literal["video", "sensors", "actions"]
@@ -122,7 +123,7 @@ def _metadata(value: object) -> dict[str, Any] | None:
     for key in value:
         if not isinstance(key, str):
             raise ArgumentError(f"metadata keys must be strings; got {key!r}")
-    return dict(value)
+    return encode_metadata(value)  # typed values (robotrace.types) become tagged objects
 
 
 def create_body(
