@@ -22,15 +22,13 @@ from typing import Any, Literal, TypeVar
 import httpx
 
 from ._core import ClientCore, finalize_call, get_call, log_episode_plan, upload_failure, upload_url_call
+from ._episode import EpisodeState, UrlRenewal, failure_metadata, failure_reason, log_not_failed
+from ._errors import ConfigurationError, URLExpiredError
 from ._http_async import AsyncHttpSession
 from ._payload import ARTIFACT_KINDS, ArtifactKind, EpisodeFinalStatus, EpisodeSource, UploadFile, create_body
 from ._progress import progress_for
-from .episode import EpisodeState, UrlRenewal, failure_metadata, failure_reason, log_not_failed
-from .errors import ConfigurationError, URLExpiredError
 
 _C = TypeVar("_C", bound="AsyncClient")
-
-__all__ = ["AsyncClient", "AsyncEpisode"]
 
 
 @dataclass(eq=False)

@@ -10,10 +10,10 @@ from typing import Any, Literal, TypeVar
 import httpx
 
 from ._core import ClientCore, finalize_call, get_call, log_episode_plan, upload_failure, upload_url_call
+from ._episode import Episode
 from ._http import HttpSession
 from ._payload import ARTIFACT_KINDS, ArtifactKind, EpisodeFinalStatus, EpisodeSource, UploadFile, create_body
 from ._progress import progress_for
-from .episode import Episode
 
 _C = TypeVar("_C", bound="Client")
 

@@ -9,11 +9,11 @@ from collections.abc import Mapping
 from typing import Any
 
 from . import _otel
+from ._episode import EpisodeState, UploadUrl, upload_url_from
+from ._errors import ArgumentError, ServerError
 from ._http import ApiCall, dumps
 from ._payload import ArtifactKind, UploadFile, check_files, create_body, finalize_body
 from ._settings import Connection, env_flag, quiet, resolve_connection
-from .episode import EpisodeState, UploadUrl, upload_url_from
-from .errors import ArgumentError, ServerError
 
 
 class ClientCore:

@@ -1,4 +1,5 @@
-"""The ``Episode`` handle returned by ``start_episode`` / ``log_episode``."""
+"""The ``Episode`` handle returned by ``start_episode`` / ``log_episode``, and the state and upload-URL
+renewal it shares with ``AsyncEpisode``."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from dataclasses import dataclass, field, replace
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Literal
 
+from ._errors import ConfigurationError, ServerError, URLExpiredError, url_expired_again
 from ._payload import (
     ARTIFACT_KINDS,
     ArtifactKind,
@@ -17,15 +19,12 @@ from ._payload import (
     check_kind,
     check_upload,
     finalize_body,
-    kind_from_extension,
 )
 from ._retry import url_expiring
-from .errors import ConfigurationError, ServerError, URLExpiredError, url_expired_again
 
 if TYPE_CHECKING:
-    from .client import Client
+    from ._client import Client
 
-__all__ = ["ArtifactKind", "Episode", "EpisodeFinalStatus", "UploadUrl", "kind_from_extension"]
 
 logger = logging.getLogger("robotrace")
 

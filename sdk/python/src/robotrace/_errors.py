@@ -1,13 +1,15 @@
-"""The exception tree: the same names and constructor shape as the official ``robotrace-dev`` SDK.
+"""The exception tree: the same names and constructor shape as the official ``robotrace-dev`` SDK, and the
+same tree as the TypeScript SDK (spec/SDK_BEHAVIOUR.md; spec/sdk-behaviour-vectors.json maps statuses).
 
 ::
 
     RobotraceError
     ├── ConfigurationError          missing key/base URL, bad argument, unreadable file
     │   └── ArgumentError           (also a ValueError) an argument was rejected before any request
-    ├── TransportError              network error or timeout after the last retry
+    ├── TransportError              network error after the last retry
+    │   └── TimeoutError            (also the built-in TimeoutError) no answer / no upload progress in time
     └── APIError                    the server answered with an error status
-        ├── ValidationError  400    AuthError         401    NotFoundError  404
+        ├── ValidationError  400 413 422   AuthError  401   NotFoundError  404
         ├── ConflictError    409    RateLimitError    429    ServerError    5xx
         └── URLExpiredError  403    a signed upload URL expired, and so did the fresh one (``url_expired``)
 
@@ -17,6 +19,7 @@ body ``{"error": msg, "code", "details", "request_id"}``.
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Mapping
 from typing import Any
 
@@ -35,6 +38,10 @@ class ArgumentError(ConfigurationError, ValueError):
 
 class TransportError(RobotraceError):
     """The request never got an answer (connection, DNS, TLS, timeout), even after retries."""
+
+
+class TimeoutError(TransportError, builtins.TimeoutError):
+    """No answer within the timeout (an upload: no bytes moved for the idle timeout), even after retries."""
 
 
 class APIError(RobotraceError):
@@ -68,7 +75,7 @@ class APIError(RobotraceError):
 
 
 class ValidationError(APIError):
-    """400: the server rejected the payload; ``details`` names the field."""
+    """400, 413, 422: the server rejected the request's content; ``details`` names the field."""
 
 
 class AuthError(APIError):
@@ -123,6 +130,8 @@ class URLExpiredError(APIError):
 
 _BY_STATUS: Mapping[int, type[APIError]] = {
     400: ValidationError,
+    413: ValidationError,
+    422: ValidationError,
     401: AuthError,
     404: NotFoundError,
     409: ConflictError,

@@ -18,10 +18,10 @@ from typing import IO, Any, Callable, Union
 
 import httpx
 
+from ._errors import ServerError, TransportError, error_from_response
 from ._payload import UploadFile
 from ._retry import RetryPolicy, is_retryable_status, parse_retry_after
 from ._version import __version__
-from .errors import ServerError, TransportError, error_from_response
 
 USER_AGENT = f"robotrace-python/{__version__}"
 DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=10.0)

@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+from ._errors import ArgumentError
 from ._types import encode_metadata
-from .errors import ArgumentError
 
 ArtifactKind = Literal["video", "sensors", "actions"]
 EpisodeSource = Literal["real", "sim", "replay"]

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ._credentials import read_profile
-from .errors import ConfigurationError
+from ._errors import ConfigurationError
 
 ENV_API_KEY = "ROBOTRACE_API_KEY"
 ENV_BASE_URL = "ROBOTRACE_BASE_URL"
