@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { parseTraceLookup } from '../../src/lookup.js';
 import { isValidTracestate, normalizeOtelBlock, resolveEpisodeOtel } from '../../src/trace-context.js';
 import { vectors } from './vectors.js';
 
@@ -17,22 +16,6 @@ describe('ingest vectors (TRACE_CONTEXT.md §2)', () => {
         if (k !== 'otel') expect(result.metadata[k]).toEqual(v);
     });
   }
-});
-
-describe('lookup vectors (TRACE_CONTEXT.md §4)', () => {
-  for (const c of vectors.lookup.cases) {
-    it(JSON.stringify(c.input), () => expect(parseTraceLookup(c.input)).toEqual(c.expect));
-  }
-  it('accepts a dashed UUID form and an embedded traceparent in a URL', () => {
-    expect(parseTraceLookup('4bf92f35-77b3-4da6-a3ce-929d0e0e4736')).toEqual({
-      trace_id: '4bf92f3577b34da6a3ce929d0e0e4736',
-    });
-    expect(
-      parseTraceLookup(
-        'https://x.example.com/replay?tp=00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01',
-      ),
-    ).toEqual({ trace_id: '4bf92f3577b34da6a3ce929d0e0e4736' });
-  });
 });
 
 describe('tracestate rules', () => {
