@@ -1,0 +1,200 @@
+import { type NormalizedSpan, normalizeTrace, TraceFormatError } from './normalize.js';
+
+/**
+ * The team's trace backend, read through its query API (RoboTrace never receives or exports spans). Only the
+ * configured origin is ever fetched: the trace id is checked as 32 hex digits before it enters a URL, redirects
+ * are not followed, the body is read up to a byte limit, and the whole fetch is bounded by a timeout. Request
+ * headers (API tokens) come from the configuration and are never logged or returned.
+ */
+
+export type TraceSourceKind = 'jaeger' | 'tempo' | 'otlp-json';
+
+export interface TraceSourceConfig {
+  kind: TraceSourceKind;
+  /** Jaeger / Tempo: the base URL; otlp-json: a URL template with {trace_id} (and optional time placeholders). */
+  url: string;
+  headers: Record<string, string>;
+  timeoutMs: number;
+  /** Largest answer read into memory; a larger one is "unavailable" with that reason. */
+  maxBytes: number;
+  /** Spans kept per trace (the first by start time); more set `truncated`. */
+  maxSpans: number;
+  /** How long a found trace is cached; a not-found or unavailable answer is cached only `missTtlMs`. */
+  ttlMs: number;
+  missTtlMs: number;
+}
+
+export const TRACE_SOURCE_DEFAULTS = {
+  timeoutMs: 2_000,
+  maxBytes: 64 * 1024 * 1024,
+  maxSpans: 10_000,
+  ttlMs: 60_000,
+  // Exporters batch (5 s by default in the OTel SDKs): a trace looked up right after the episode may not be there yet.
+  missTtlMs: 5_000,
+} as const;
+
+/** `jaeger:<base URL>` | `tempo:<base URL>` | `otlp-json:<URL template>` → kind + URL, or a one-line reason. */
+export function parseTraceSource(value: string): { kind: TraceSourceKind; url: string } | { error: string } {
+  const m = /^(jaeger|tempo|otlp-json):(.+)$/.exec(value.trim());
+  if (!m)
+    return {
+      error: 'must be jaeger:<base URL>, tempo:<base URL> or otlp-json:<URL template with {trace_id}>',
+    };
+  const kind = m[1] as TraceSourceKind;
+  const url = (m[2] ?? '').trim();
+  let parsed: URL;
+  try {
+    parsed = new URL(url.replaceAll(/\{[a-z_]+\}/g, 'x'));
+  } catch {
+    return { error: `"${url}" is not a URL` };
+  }
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:')
+    return { error: 'only http:// and https:// URLs are allowed' };
+  if (parsed.username || parsed.password)
+    return { error: 'put credentials in ROBOTRACE_TRACE_SOURCE_HEADERS, not in the URL' };
+  if (kind === 'otlp-json' && !url.includes('{trace_id}'))
+    return { error: 'an otlp-json URL template needs {trace_id}' };
+  if (kind !== 'otlp-json' && /\{[a-z_]+\}/.test(url))
+    return { error: `a ${kind} base URL takes no placeholders` };
+  return { kind, url: kind === 'otlp-json' ? url : url.replace(/\/+$/, '') };
+}
+
+/** The window to search, epoch seconds (Tempo's start/end; the otlp-json time placeholders). */
+export interface TraceWindow {
+  startS: number;
+  endS: number;
+}
+
+export type TraceLookupResult =
+  | { status: 'found'; spans: NormalizedSpan[]; truncated: boolean; total_spans: number }
+  | { status: 'not_found'; reason: string }
+  | { status: 'unavailable'; reason: string };
+
+const TRACE_ID = /^[0-9a-f]{32}$/;
+
+class Unavailable extends Error {}
+
+type FetchLike = (url: string, init: RequestInit) => Promise<Response>;
+
+/** The body as text, at most `max` bytes; past that the read stops and the fetch is abandoned. */
+async function boundedText(res: Response, max: number): Promise<string> {
+  const declared = Number(res.headers.get('content-length') ?? Number.NaN);
+  if (Number.isFinite(declared) && declared > max)
+    throw new Unavailable(`the answer is larger than ${max} bytes`);
+  if (!res.body) return '';
+  const reader = res.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > max) {
+      await reader.cancel().catch(() => {});
+      throw new Unavailable(`the answer is larger than ${max} bytes`);
+    }
+    chunks.push(value);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+export class TraceSource {
+  private readonly cache = new Map<string, { at: number; result: TraceLookupResult }>();
+  private static readonly CACHE_ENTRIES = 500;
+
+  constructor(
+    readonly config: TraceSourceConfig,
+    private readonly fetchImpl: FetchLike = fetch,
+    private readonly nowMs: () => number = Date.now,
+  ) {}
+
+  /** What the backend has for this trace, cached (found: ttlMs; not found / unavailable: missTtlMs). */
+  async lookup(traceId: string, window: TraceWindow): Promise<TraceLookupResult & { cached: boolean }> {
+    const id = traceId.toLowerCase();
+    if (!TRACE_ID.test(id)) return { status: 'not_found', reason: 'not a W3C trace id', cached: false };
+    const hit = this.cache.get(id);
+    const now = this.nowMs();
+    if (hit) {
+      const ttl = hit.result.status === 'found' ? this.config.ttlMs : this.config.missTtlMs;
+      if (now - hit.at < ttl) return { ...hit.result, cached: true };
+      this.cache.delete(id);
+    }
+    const result = await this.fetchOnce(id, window);
+    if (this.cache.size >= TraceSource.CACHE_ENTRIES)
+      this.cache.delete(this.cache.keys().next().value as string);
+    this.cache.set(id, { at: now, result });
+    return { ...result, cached: false };
+  }
+
+  private async fetchOnce(id: string, window: TraceWindow): Promise<TraceLookupResult> {
+    const signal = AbortSignal.timeout(this.config.timeoutMs);
+    try {
+      for (const url of this.urlsFor(id, window)) {
+        const res = await this.fetchImpl(url, {
+          headers: { accept: 'application/json', ...this.config.headers },
+          redirect: 'manual',
+          signal,
+        });
+        if (res.status === 404) {
+          await res.body?.cancel().catch(() => {});
+          continue; // Jaeger: an older query service has no /api/v3; try the classic API next.
+        }
+        if (res.status >= 300 && res.status < 400)
+          throw new Unavailable(`the backend answered a redirect (${res.status}), which is not followed`);
+        if (!res.ok) {
+          await res.body?.cancel().catch(() => {});
+          throw new Unavailable(`the backend answered HTTP ${res.status}`);
+        }
+        const text = await boundedText(res, this.config.maxBytes);
+        let body: unknown;
+        try {
+          body = JSON.parse(text);
+        } catch {
+          throw new Unavailable('the backend answered something that is not JSON');
+        }
+        const trace = normalizeTrace(body, id, this.config.maxSpans);
+        if (trace.total_spans === 0)
+          return { status: 'not_found', reason: 'the backend has no spans for this trace' };
+        return { status: 'found', ...trace };
+      }
+      return {
+        status: 'not_found',
+        reason: 'the backend does not have this trace (sampled out, expired, or not exported yet)',
+      };
+    } catch (err) {
+      if (err instanceof Unavailable || err instanceof TraceFormatError)
+        return { status: 'unavailable', reason: err.message };
+      const e = err as { name?: string; cause?: { code?: string; message?: string }; message?: string };
+      if (e.name === 'TimeoutError' || e.name === 'AbortError')
+        return {
+          status: 'unavailable',
+          reason: `the backend did not answer within ${this.config.timeoutMs} ms`,
+        };
+      const code = e.cause?.code ?? '';
+      return { status: 'unavailable', reason: `cannot reach the backend${code ? ` (${code})` : ''}` };
+    }
+  }
+
+  /** The URLs tried in order for one trace; only ever the configured origin. */
+  private urlsFor(id: string, w: TraceWindow): string[] {
+    const { kind, url } = this.config;
+    if (kind === 'jaeger') return [`${url}/api/v3/traces/${id}`, `${url}/api/traces/${id}`];
+    const start = Math.floor(w.startS);
+    const end = Math.ceil(w.endS);
+    if (kind === 'tempo') return [`${url}/api/v2/traces/${id}?start=${start}&end=${end}`];
+    const values: Record<string, string> = {
+      trace_id: id,
+      start_unix_s: String(start),
+      end_unix_s: String(end),
+      start_unix_ms: String(start * 1000),
+      end_unix_ms: String(end * 1000),
+      start_iso: new Date(start * 1000).toISOString(),
+      end_iso: new Date(end * 1000).toISOString(),
+    };
+    return [
+      url.replaceAll(/\{([a-z_]+)\}/g, (all, name: string) =>
+        name in values ? encodeURIComponent(values[name] as string) : all,
+      ),
+    ];
+  }
+}
