@@ -172,6 +172,32 @@ export const artifact = pgTable(
   (t) => [primaryKey({ columns: [t.episodeId, t.kind] })],
 );
 
+/**
+ * Replay: what was found in one uploaded sensors/actions file — its tracks (name, columns, dtype, samples, time
+ * range, where each array's bytes are) and per-file warnings. The file itself stays in the artifact store.
+ */
+export const trackIndex = pgTable(
+  'track_index',
+  {
+    episodeId: uuid('episode_id')
+      .notNull()
+      .references(() => episode.id, { onDelete: 'cascade' }),
+    artifactKind: text('artifact_kind').notNull(),
+    projectId: uuid('project_id')
+      .notNull()
+      .references(() => project.id, { onDelete: 'cascade' }),
+    format: text('format').notNull(),
+    sizeBytes: bigint('size_bytes', { mode: 'number' }).notNull(),
+    indexedAt: tz('indexed_at').notNull(),
+    warnings: jsonb('warnings').$type<string[]>().notNull().default([]),
+    tracks: jsonb('tracks').$type<unknown[]>().notNull().default([]),
+  },
+  (t) => [
+    primaryKey({ columns: [t.episodeId, t.artifactKind] }),
+    index('track_index_project_episode_idx').on(t.projectId, t.episodeId),
+  ],
+);
+
 /** Stored responses of Idempotency-Key'd requests (kept ≥ 24 h). */
 export const idempotencyKey = pgTable(
   'idempotency_key',
@@ -208,6 +234,7 @@ export const schema = {
   apiKey,
   episode,
   artifact,
+  trackIndex,
   idempotencyKey,
   rateLimit,
 };
