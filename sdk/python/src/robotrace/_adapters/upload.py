@@ -1,0 +1,48 @@
+"""Uploading what an adapter wrote, through the SDK's own client: one episode, its files, its finalize."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from .._client import Client
+from .._episode import Episode
+from .._payload import EpisodeFinalStatus
+from .artifacts import EncodedArtifact
+
+
+def merged_metadata(adapter_metadata: Mapping[str, Any], user: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The adapter's keys, then the caller's (which win on a clash)."""
+    merged = dict(adapter_metadata)
+    if user:
+        merged.update(user)
+    return merged
+
+
+def upload_artifacts(
+    *,
+    client: Client | None,
+    create: Mapping[str, Any],
+    files: Sequence[EncodedArtifact | None],
+    status: EpisodeFinalStatus,
+    duration_s: float | None,
+    fps: float | None,
+) -> Episode:
+    """Create the episode with a slot per file, upload each, finalize with ``status``.
+
+    An upload that fails finalizes the episode ``failed`` with the reason (the episode's context manager,
+    as log_episode does) and the error propagates: no episode is left ``recording``.
+    """
+    present = [file for file in files if file is not None]
+    if client is None:
+        import robotrace  # noqa: PLC0415 - the default client lives at the top level, loaded by now
+
+        start = robotrace.start_episode
+    else:
+        start = client.start_episode
+    episode: Episode = start(**create, artifacts=[file.slot for file in present])
+    with episode:
+        for file in present:
+            episode.upload(file.slot, file.path)
+        episode.finalize(status=status, duration_s=duration_s, fps=fps)
+    return episode

@@ -1,0 +1,59 @@
+"""Runs the official robotrace-dev 0.3.0 adapters in their own venv (.cache/venv-official), for the "same
+output as the official adapter" tests.
+
+That venv holds the official SDK alone; its adapters also need numpy and gymnasium, installed once with
+``pip install --target`` into .cache/official-adapter-libs (the pins of requirements-dev.txt, so both SDKs
+step the same gymnasium) and put on PYTHONPATH for the run. Our SDK is never on that path.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+from pathlib import Path
+from typing import Any
+
+REPO_ROOT = Path(__file__).resolve().parents[4]
+OFFICIAL_PYTHON = REPO_ROOT / ".cache" / "venv-official" / "bin" / "python"
+LIBS = REPO_ROOT / ".cache" / "official-adapter-libs"
+SCRIPT = Path(__file__).with_name("adapters_official_rollout.py")
+_WANTED = ("numpy", "gymnasium")
+
+
+def _pins() -> list[str]:
+    text = (REPO_ROOT / "sdk" / "python" / "requirements-dev.txt").read_text()
+    pins = [line.strip() for line in text.splitlines() if re.match(rf"^({'|'.join(_WANTED)})==", line)]
+    assert len(pins) == len(_WANTED), f"requirements-dev.txt should pin {_WANTED}; found {pins}"
+    return pins
+
+
+def _ensure_libs() -> None:
+    if not OFFICIAL_PYTHON.exists():
+        raise RuntimeError(f"{OFFICIAL_PYTHON} is missing: run scripts/setup-python.sh")
+    pins = _pins()
+    stamp = LIBS / ".stamp"
+    if stamp.exists() and stamp.read_text() == "\n".join(pins):
+        return
+    pip = [str(OFFICIAL_PYTHON), "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
+    subprocess.run([*pip, "--upgrade", "--target", str(LIBS), *pins], check=True)
+    stamp.write_text("\n".join(pins))
+
+
+def official_cartpole_rollout(output_dir: Path, *, seed: int, max_steps: int) -> dict[str, Any]:
+    """The official ``encode_rollout`` of CartPole-v1 with the fixed policy of adapters_official_rollout.py;
+    returns the metadata it computed (the files are in ``output_dir``)."""
+    _ensure_libs()
+    env = {**os.environ, "PYTHONPATH": str(LIBS), "PYTHONNOUSERSITE": "1"}
+    done = subprocess.run(
+        [str(OFFICIAL_PYTHON), str(SCRIPT), str(output_dir), str(seed), str(max_steps)],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, f"the official adapter failed:\n{done.stdout}\n{done.stderr}"
+    answer: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    assert answer["robotrace_version"] == "0.3.0", answer
+    return answer
