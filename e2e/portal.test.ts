@@ -174,7 +174,7 @@ describe('portal', () => {
         otel: { traceparent: TRACEPARENT },
       },
       { status: 'ready', duration_s: 3 },
-      demoVideo({ seconds: 1 }),
+      demoVideo(),
     );
     ids.place = await logEpisode(
       base(),

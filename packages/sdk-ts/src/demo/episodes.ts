@@ -1,18 +1,26 @@
 import { randomBytes } from 'node:crypto';
 import type { LogEpisodeOptions } from '../client.js';
-import type { DemoVideoOptions } from './video.js';
+import { DEMO_JOINTS, type DemoArm } from './tracks.js';
+import { DEMO_CLIPS, type DemoClipName } from './video.js';
 
-/** One sample episode: SDK options without the video path, plus how to draw its video. */
+/**
+ * One sample episode: SDK options without the file paths, the fixture clip it shows, and (for rollouts) the arm
+ * whose sensor and action tracks it logs, sampled from the same motion as the clip.
+ */
 export interface DemoEpisode {
-  options: Omit<LogEpisodeOptions, 'video'>;
-  video: DemoVideoOptions;
+  options: Omit<LogEpisodeOptions, 'video' | 'sensors' | 'actions'>;
+  clip: DemoClipName;
+  arm?: DemoArm;
 }
+
+/** The failure moment is the clip's: the cube slips, or the e-stop freezes the arm, right then. */
+const failureAt = (clip: 'slip' | 'estop') => DEMO_CLIPS[clip].mishap.atS;
 
 const hex = (bytes: number) => randomBytes(bytes).toString('hex');
 
 const jointState = (positions: number[]) => ({
   __type: 'robotrace.JointState',
-  names: ['shoulder', 'elbow', 'wrist_1', 'wrist_2', 'wrist_3', 'gripper'],
+  names: [...DEMO_JOINTS.ur5e],
   positions,
 });
 
@@ -43,7 +51,7 @@ export function demoEpisodes(now = new Date()): { traceId: string; episodes: Dem
           ? {
               status: 'failed',
               failureReason: 'cube slipped from the gripper during transport',
-              failureTimeS: 1.95,
+              failureTimeS: failureAt('slip'),
             }
           : {}),
         metadata: {
@@ -52,19 +60,12 @@ export function demoEpisodes(now = new Date()): { traceId: string; episodes: Dem
           suite: `nightly-eval-${day}`,
           success: !failed,
           reward: failed ? 0.35 : 0.9 + seed / 100,
-          final_joint_state: jointState([0.1 * seed, -1.2, 1.4, -0.2, 1.57, failed ? 0.0 : 0.04]),
+          final_joint_state: jointState([0.1 * seed, -1.2, 1.4, -1.77, -1.57, 0.05 * seed]),
           otel: otel(hex(8)),
         },
       },
-      video: {
-        cube: [
-          [220, 60, 50],
-          [60, 120, 220],
-          [235, 180, 40],
-          [150, 80, 200],
-        ][seed - 1] as [number, number, number],
-        drop: failed,
-      },
+      clip: failed ? 'slip' : 'place',
+      arm: 'ur5e',
     };
   });
 
@@ -84,7 +85,7 @@ export function demoEpisodes(now = new Date()): { traceId: string; episodes: Dem
         otel: otel(rootSpan),
       },
     },
-    video: { cube: [220, 60, 50] },
+    clip: 'place',
   };
 
   const real: DemoEpisode[] = [
@@ -99,7 +100,8 @@ export function demoEpisodes(now = new Date()): { traceId: string; episodes: Dem
         durationS: 3,
         metadata: { demo: true, task: 'pick-cube', operator: 'sam', site: 'lab-2', success: true },
       },
-      video: { cube: [40, 160, 90] },
+      clip: 'place',
+      arm: 'ur5e',
     },
     {
       options: {
@@ -111,10 +113,11 @@ export function demoEpisodes(now = new Date()): { traceId: string; episodes: Dem
         durationS: 3,
         status: 'failed',
         failureReason: 'emergency stop pressed by the operator',
-        failureTimeS: 2.2,
+        failureTimeS: failureAt('estop'),
         metadata: { demo: true, task: 'pick-cube', operator: 'ana', site: 'lab-1', success: false },
       },
-      video: { cube: [200, 90, 40], drop: true },
+      clip: 'estop',
+      arm: 'franka',
     },
     {
       options: {
@@ -126,7 +129,8 @@ export function demoEpisodes(now = new Date()): { traceId: string; episodes: Dem
         durationS: 3,
         metadata: { demo: true, task: 'pick-cube', replay_of: 'pick-cube eval seed=3' },
       },
-      video: { cube: [235, 180, 40], drop: true },
+      clip: 'slip',
+      arm: 'ur5e',
     },
   ];
 

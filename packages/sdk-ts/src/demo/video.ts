@@ -1,27 +1,26 @@
-import { encodeH264 } from './h264.js';
-import { muxMp4 } from './mp4.js';
-import { renderScene } from './scene.js';
+import { readFileSync } from 'node:fs';
+import type { Mishap } from './motion.js';
 
-export interface DemoVideoOptions {
-  cube?: [number, number, number];
-  drop?: boolean;
-  seconds?: number;
-  fps?: number;
+/** One fixture clip shipped with the package (fixtures/demo/, made by fixtures/demo/make-clips.ts with ffmpeg). */
+export interface DemoClip {
+  file: string;
+  mishap: Mishap;
+  /** The cube's colour in the picture (only the clip maker reads it). */
+  cube: string;
 }
 
-export const DEMO_WIDTH = 160;
-export const DEMO_HEIGHT = 96;
+export const DEMO_CLIPS = {
+  place: { file: 'pick-place.mp4', mishap: { kind: 'none' }, cube: '0x3b82f6' },
+  slip: { file: 'pick-slip.mp4', mishap: { kind: 'slip', atS: 1.95 }, cube: '0xeab308' },
+  estop: { file: 'pick-estop.mp4', mishap: { kind: 'estop', atS: 2.2 }, cube: '0xf97316' },
+} as const satisfies Record<string, DemoClip>;
 
-/** A short, valid H.264 MP4 of a pick-and-place rollout, generated in memory (no ffmpeg needed). */
-export function demoVideo(options: DemoVideoOptions = {}): Uint8Array {
-  const fps = options.fps ?? 15;
-  const frames = Math.max(2, Math.round((options.seconds ?? 3) * fps));
-  const yuv = renderScene({
-    width: DEMO_WIDTH,
-    height: DEMO_HEIGHT,
-    frames,
-    cube: options.cube ?? [220, 60, 50],
-    drop: options.drop ?? false,
-  });
-  return muxMp4(encodeH264(DEMO_WIDTH, DEMO_HEIGHT, yuv), DEMO_WIDTH, DEMO_HEIGHT, fps);
+export type DemoClipName = keyof typeof DEMO_CLIPS;
+
+// src/demo/ and dist/demo/ are both two levels below the package root, so one relative URL serves both.
+export const DEMO_CLIP_DIR = new URL('../../fixtures/demo/', import.meta.url);
+
+/** The bytes of a short H.264 MP4 (fast start) of a pick-and-place rollout. */
+export function demoVideo(clip: DemoClipName = 'place'): Uint8Array {
+  return readFileSync(new URL(DEMO_CLIPS[clip].file, DEMO_CLIP_DIR));
 }

@@ -50,7 +50,7 @@ beforeAll(async () => {
     join(project, 'package.json'),
     JSON.stringify({ name: 'consumer', private: true, type: 'module' }),
   );
-  writeFileSync(join(project, 'run.mp4'), demoVideo({ seconds: 1 }));
+  writeFileSync(join(project, 'run.mp4'), demoVideo());
   await npm(project, 'install', tarball);
   cliHome = mkdtempSync(join(tmpdir(), 'robotrace-cli-home-'));
 }, 240_000);
@@ -70,14 +70,18 @@ async function robotrace(...args: string[]): Promise<{ code: number; stdout: str
 afterAll(() => server?.stop());
 
 describe('the packed @robotrace/sdk', () => {
-  it('ships dist with declarations, the CLI and the README, and nothing else', () => {
+  it('ships dist with declarations, the CLI, the demo clips and the README, and nothing else', () => {
     expect(packedFiles).toContain('dist/index.js');
     expect(packedFiles).toContain('dist/index.d.ts');
     expect(packedFiles).toContain('dist/cli/main.js');
+    expect(packedFiles).toContain('fixtures/demo/pick-place.mp4');
     expect(packedFiles).toContain('README.md');
-    expect(packedFiles.every((f) => f.startsWith('dist/') || f === 'README.md' || f === 'package.json')).toBe(
-      true,
-    );
+    const shipped = (f: string) =>
+      f.startsWith('dist/') ||
+      /^fixtures\/demo\/[\w-]+\.mp4$/.test(f) ||
+      f === 'README.md' ||
+      f === 'package.json';
+    expect(packedFiles.filter((f) => !shipped(f))).toEqual([]);
   });
 
   it('installs without @opentelemetry/api and logs an episode without a trace block', async () => {
@@ -179,7 +183,7 @@ describe('the installed robotrace CLI, end to end', () => {
     expect(JSON.parse(whoami.stdout)).toMatchObject({ base_url: server.baseUrl, authenticated: true });
 
     const video = join(cliHome, 'run.mp4');
-    writeFileSync(video, demoVideo({ seconds: 1 }));
+    writeFileSync(video, demoVideo());
     const traceparent = `00-${T}-${S}-01`;
     const logged = await robotrace(
       'log',

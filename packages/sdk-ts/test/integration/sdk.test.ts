@@ -17,7 +17,7 @@ const SAMPLED = { trace_id: T, span_id: S, trace_flags: 1, trace_state: '' };
 const dir = mkdtempSync(join(tmpdir(), 'robotrace-sdk-it-'));
 const video = join(dir, 'rollout.mp4');
 const sensors = join(dir, 'imu.npy');
-writeFileSync(video, demoVideo({ seconds: 1 }));
+writeFileSync(video, demoVideo());
 writeFileSync(sensors, Buffer.from(Array.from({ length: 70_000 }, (_, i) => (i * 7) % 256)));
 
 let server: TestServer;

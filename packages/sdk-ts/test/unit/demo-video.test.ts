@@ -1,6 +1,9 @@
+import { readdirSync, statSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { demoEpisodes } from '../../src/demo/episodes.js';
-import { DEMO_HEIGHT, DEMO_WIDTH, demoVideo } from '../../src/demo/video.js';
+import { CLIP_FPS, CLIP_SECONDS, SCENE } from '../../src/demo/motion.js';
+import { DEMO_CLIP_DIR, DEMO_CLIPS, type DemoClipName, demoVideo } from '../../src/demo/video.js';
 
 interface Box {
   type: string;
@@ -37,52 +40,54 @@ function find(data: Uint8Array, path: string[]): Box {
   return found as Box;
 }
 
-describe('demo video', () => {
-  const mp4 = demoVideo({ seconds: 2, fps: 10 });
+const names = Object.keys(DEMO_CLIPS) as DemoClipName[];
+
+describe.each(names)('the %s clip', (name) => {
+  const mp4 = demoVideo(name);
   const view = new DataView(mp4.buffer, mp4.byteOffset, mp4.byteLength);
   const u32 = (offset: number) => view.getUint32(offset);
+  const stbl = ['moov', 'trak', 'mdia', 'minf', 'stbl'];
 
-  it('is a fast-start MP4: ftyp, moov, then mdat, filling the file exactly', () => {
-    expect(boxes(mp4).map((b) => b.type)).toEqual(['ftyp', 'moov', 'mdat']);
+  it('is a fast-start MP4: the index (moov) before the media (mdat), boxes filling the file exactly', () => {
+    const types = boxes(mp4).map((b) => b.type);
+    expect(types[0]).toBe('ftyp');
+    expect(types.indexOf('moov')).toBeGreaterThan(0);
+    expect(types.indexOf('moov')).toBeLessThan(types.indexOf('mdat'));
     expect(boxes(mp4).at(-1)?.end).toBe(mp4.length);
-    expect(String.fromCharCode(...mp4.subarray(8, 12))).toBe('isom');
   });
 
-  it('declares one H.264 track of the right size, frame count and duration', () => {
-    const avc1 = find(mp4, ['moov', 'trak', 'mdia', 'minf', 'stbl', 'stsd']);
-    const entry = boxes(mp4, avc1.start + 16, avc1.end)[0];
-    expect(entry?.type).toBe('avc1');
-    expect(view.getUint16((entry?.start ?? 0) + 32)).toBe(DEMO_WIDTH);
-    expect(view.getUint16((entry?.start ?? 0) + 34)).toBe(DEMO_HEIGHT);
-    const stsz = find(mp4, ['moov', 'trak', 'mdia', 'minf', 'stbl', 'stsz']);
-    expect(u32(stsz.start + 16)).toBe(20);
-    const mdhd = find(mp4, ['moov', 'trak', 'mdia', 'mdhd']);
-    expect(u32(mdhd.start + 24) / u32(mdhd.start + 20)).toBe(2); // duration / timescale = 2 s
+  it('has one baseline H.264 video track of the scene size, and no audio', () => {
+    expect(
+      boxes(mp4, find(mp4, ['moov']).start + 8, find(mp4, ['moov']).end).filter((b) => b.type === 'trak'),
+    ).toHaveLength(1);
+    const stsd = find(mp4, [...stbl, 'stsd']);
+    const entry = boxes(mp4, stsd.start + 16, stsd.end)[0] as Box;
+    expect(entry.type).toBe('avc1');
+    expect([view.getUint16(entry.start + 32), view.getUint16(entry.start + 34)]).toEqual([
+      SCENE.width,
+      SCENE.height,
+    ]);
+    const avcC = boxes(mp4, entry.start + 86, entry.end).find((b) => b.type === 'avcC') as Box;
+    expect(mp4[avcC.start + 9]).toBe(66); // AVCProfileIndication: Baseline
   });
 
-  it('indexes samples that tile mdat exactly: an IDR frame first, then P frames', () => {
-    const stbl = ['moov', 'trak', 'mdia', 'minf', 'stbl'];
+  it(`lasts ${CLIP_SECONDS} s at ${CLIP_FPS} frames/s and starts on a keyframe`, () => {
     const stsz = find(mp4, [...stbl, 'stsz']);
-    const count = u32(stsz.start + 16);
-    const sizes = Array.from({ length: count }, (_, i) => u32(stsz.start + 20 + 4 * i));
-    const stco = find(mp4, [...stbl, 'stco']);
-    const mdat = find(mp4, ['mdat']);
-    let offset = u32(stco.start + 16);
-    expect(offset).toBe(mdat.start + 8);
-    const nalTypes: number[] = [];
-    for (const size of sizes) {
-      expect(u32(offset)).toBe(size - 4); // 4-byte NAL length prefix
-      nalTypes.push((mp4[offset + 4] ?? 0) & 0x1f);
-      offset += size;
-    }
-    expect(offset).toBe(mdat.end);
-    expect(nalTypes).toEqual([5, ...Array(count - 1).fill(1)]);
+    expect(u32(stsz.start + 16)).toBe(CLIP_SECONDS * CLIP_FPS);
+    const mdhd = find(mp4, ['moov', 'trak', 'mdia', 'mdhd']);
+    expect(u32(mdhd.start + 24) / u32(mdhd.start + 20)).toBe(CLIP_SECONDS);
     const stss = find(mp4, [...stbl, 'stss']);
-    expect([u32(stss.start + 12), u32(stss.start + 16)]).toEqual([1, 1]);
+    expect(u32(stss.start + 16)).toBe(1);
   });
+});
 
-  it('is small because unchanged macroblocks are skipped', () => {
-    expect(mp4.length).toBeLessThan(200 * 1024);
+describe('the demo clips', () => {
+  it('are the only files next to their maker, and all together stay small', () => {
+    const dir = fileURLToPath(DEMO_CLIP_DIR);
+    const mp4s = readdirSync(dir).filter((f) => f.endsWith('.mp4'));
+    expect(mp4s.sort()).toEqual(names.map((n) => DEMO_CLIPS[n].file).sort());
+    const total = mp4s.reduce((n, f) => n + statSync(`${dir}/${f}`).size, 0);
+    expect(total).toBeLessThan(100 * 1024);
   });
 });
 
@@ -98,5 +103,17 @@ describe('demo episodes', () => {
     expect(traced.length).toBeGreaterThanOrEqual(3);
     expect(traced.every((tp) => tp.startsWith(`00-${traceId}-`))).toBe(true);
     expect(new Set(traced.map((tp) => tp.split('-')[2])).size).toBe(traced.length);
+  });
+
+  it('fails each failed episode at the moment its clip shows the mishap', () => {
+    const failed = demoEpisodes().episodes.filter((e) => e.options.status === 'failed');
+    for (const e of failed) {
+      const mishap = DEMO_CLIPS[e.clip].mishap;
+      expect(mishap.kind).not.toBe('none');
+      expect(e.options.failureTimeS).toBe(mishap.kind === 'none' ? undefined : mishap.atS);
+      expect(e.arm).toBeDefined();
+    }
+    const ok = demoEpisodes().episodes.filter((e) => e.options.status !== 'failed' && e.clip !== 'slip');
+    expect(ok.every((e) => DEMO_CLIPS[e.clip].mishap.kind === 'none')).toBe(true);
   });
 });
