@@ -1,15 +1,14 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { AppError, UnavailableError } from '@robotrace/core';
+import { AppError, type ProjectScope, UnavailableError } from '@robotrace/core';
 import { toNodeHandler } from 'better-auth/node';
 import { CLIENT_IP_HEADER } from './auth.js';
+import { registerApiRoutes } from './http/api-route.js';
 import { baseUrlOf, clientIpOf, type HttpContext, requestIdOf } from './http/context.js';
 import { sendError } from './http/respond.js';
 import { Router } from './http/router.js';
 import { redactUrl } from './log.js';
-import { type ArtifactScope, registerEpisodes } from './routes/episodes.js';
-import { registerIngest } from './routes/ingest.js';
-import { registerMeta } from './routes/meta.js';
-import { registerLocalStorage } from './routes/storage.js';
+import { apiRouteHandlers } from './routes/index.js';
+import { apiScope } from './scope.js';
 import type { Services } from './services.js';
 
 /** Headers every response carries (portal pages add their CSP). */
@@ -34,45 +33,32 @@ function isUnavailable(err: unknown): boolean {
   );
 }
 
-/**
- * API calls answer within this bound even when the database stops answering without closing its connections
- * (a hung host, a network partition): statement_timeout never fires then, and the pool's connect timeout only
- * covers new connections. Past it the caller gets a 503 and may retry (creates and finalizes are idempotent
- * with a key); the abandoned work finishes or fails on its own once the database answers again. Signed
- * uploads and downloads stream for as long as they need and are not bounded here.
- */
-export const API_DEADLINE_MS = 20_000;
-
-function withDeadline(work: Promise<void>, ms: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      // The work may still settle (and fail writing to a closed response): never an unhandled rejection.
-      work.catch(() => {});
-      reject(new UnavailableError('The database did not answer in time; retry shortly', 2));
-    }, ms);
-  });
-  return Promise.race([work, deadline]).finally(() => clearTimeout(timer));
-}
+export { API_DEADLINE_MS } from './http/deadline.js';
 
 export interface AppExtensions {
   /** Extra routes (the portal) registered after the API. */
   register?: (router: Router) => void;
-  artifactScope?: ArtifactScope;
+  /** Lets a signed-in portal session (not only a Bearer key) call the routes that allow it (artifacts). */
+  artifactScope?: (ctx: HttpContext) => Promise<ProjectScope>;
 }
 
-export function createApp(s: Services, ext: AppExtensions = {}) {
+/** The request handler of the app; `routes` lists what it serves besides Better Auth's /api/auth/*. */
+export type AppHandler = ((req: IncomingMessage, res: ServerResponse) => Promise<void>) & {
+  routes: readonly { method: string; path: string }[];
+};
+
+export function createApp(s: Services, ext: AppExtensions = {}): AppHandler {
   const router = new Router();
-  registerMeta(router, s);
-  registerIngest(router, s);
-  registerEpisodes(router, s, ext.artifactScope);
-  if (s.localStore) registerLocalStorage(router, s, s.localStore);
+  registerApiRoutes(router, apiRouteHandlers(s), {
+    auth: { apiKey: (ctx) => apiScope(ctx, s), session: ext.artifactScope },
+    maxBodyBytes: s.env.ROBOTRACE_MAX_BODY_BYTES,
+  });
   ext.register?.(router);
   const authHandler = toNodeHandler(s.auth);
   // Load shedding: past this many requests in flight, answer 503 immediately instead of queueing timeouts.
   let inflight = 0;
 
-  return async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const requestId = requestIdOf(req);
     for (const [k, v] of Object.entries(BASE_HEADERS)) res.setHeader(k, v);
     res.setHeader('x-request-id', requestId);
@@ -110,14 +96,11 @@ export function createApp(s: Services, ext: AppExtensions = {}) {
       const match = router.match(req.method ?? 'GET', url.pathname);
       if (match === null) throw new AppError(404, 'not_found', `No route for ${req.method} ${url.pathname}`);
       if ('allowed' in match)
-        throw new AppError(405, 'validation_error', `Method ${req.method} is not allowed here`, undefined, {
+        throw new AppError(405, 'method_not_allowed', `Method ${req.method} is not allowed here`, undefined, {
           allow: match.allowed.join(', '),
         });
       ctx.params = match.params;
-      const bounded = url.pathname.startsWith('/api/') && !url.pathname.startsWith('/api/storage/');
-      await (bounded
-        ? withDeadline(Promise.resolve(match.handler(ctx)), API_DEADLINE_MS)
-        : match.handler(ctx));
+      await match.handler(ctx);
     } catch (err) {
       if (err instanceof AppError) {
         if (err.status >= 500)
@@ -139,4 +122,5 @@ export function createApp(s: Services, ext: AppExtensions = {}) {
       }
     }
   };
+  return Object.assign(handle, { routes: router.list() });
 }

@@ -16,6 +16,8 @@ export const ErrorCode = z.enum([
   'validation_error',
   'invalid_json',
   'payload_too_large',
+  'unsupported_media_type',
+  'method_not_allowed',
   'unauthorized',
   'forbidden',
   'not_found',

@@ -1,64 +1,53 @@
 import { z } from 'zod';
+import { API_ROUTES } from './api-routes.js';
 import { ErrorBody } from './common.js';
-import {
-  Artifact,
-  CreateEpisodeRequest,
-  CreateEpisodeResponse,
-  Episode,
-  FinalizeEpisodeRequest,
-  FinalizeEpisodeResponse,
-  HealthResponse,
-  ListEpisodesQuery,
-  ListEpisodesResponse,
-  UploadUrl,
-  UploadUrlRequest,
-} from './episodes.js';
+import { Artifact, Episode, UploadUrl } from './episodes.js';
 import { OtelBlock } from './otel.js';
+import { errorStatusesOf, openApiPath, type RouteDef } from './route.js';
 
 type JsonObject = Record<string, unknown>;
 
-const ref = (id: string) => ({ $ref: `#/components/schemas/${id}` });
-const json = (id: string) => ({ 'application/json': { schema: ref(id) } });
-const errors = (...statuses: number[]) =>
-  Object.fromEntries(statuses.map((s) => [String(s), { description: 'Error', content: json('Error') }]));
-const bearer = [{ apiKey: [] }];
-/**
- * Where a created episode's id leads (OpenAPI links, followed by clients and by the fuzzer's stateful phase).
- * Not to an artifact or an upload URL: those name a slot too, and a slot the create did not request is a 404.
- */
-const episodeId = { episode_id: '$response.body#/episode_id' };
-const episodeLinks = {
-  getEpisode: { operationId: 'getEpisode', parameters: episodeId },
-  finalizeEpisode: { operationId: 'finalizeEpisode', parameters: episodeId },
-};
-const episodeIdParam = {
-  name: 'episode_id',
-  in: 'path',
-  required: true,
-  schema: { type: 'string', format: 'uuid' },
+/** The reason phrases of the error statuses routes answer (no node:http here: contracts stay platform-free). */
+const REASONS: Record<number, string> = {
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
+  409: 'Conflict',
+  413: 'Payload Too Large',
+  415: 'Unsupported Media Type',
+  416: 'Range Not Satisfiable',
+  429: 'Too Many Requests',
+  503: 'Service Unavailable',
+  507: 'Insufficient Storage',
 };
 
+const ref = (id: string) => ({ $ref: `#/components/schemas/${id}` });
+const idOf = (schema: z.ZodType): string | undefined =>
+  z.globalRegistry.get(schema)?.id as string | undefined;
+
+/** Schemas with an id that appear only inside others (each must be a component; see componentSchemas). */
+const NESTED = [Artifact, Episode, OtelBlock, UploadUrl];
+
+function schemaOf(schema: z.ZodType): JsonObject {
+  const id = idOf(schema);
+  if (id) return ref(id);
+  const out = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as JsonObject;
+  delete out.$schema;
+  return out;
+}
+
+/** Every schema with an id the document references, once, under #/components/schemas. */
 function componentSchemas(): JsonObject {
-  // Every schema with an id that the documents reference: one left out would land in a `__shared` $defs
-  // block under a `#/components/schemas/__shared#/…` reference that no OpenAPI tool resolves.
-  const schemas = [
-    ErrorBody,
-    CreateEpisodeRequest,
-    CreateEpisodeResponse,
-    UploadUrl,
-    UploadUrlRequest,
-    FinalizeEpisodeRequest,
-    FinalizeEpisodeResponse,
-    Artifact,
-    Episode,
-    OtelBlock,
-    ListEpisodesResponse,
-    HealthResponse,
-  ];
   const registry = z.registry<{ id: string }>();
-  for (const schema of schemas) {
-    const id = z.globalRegistry.get(schema)?.id;
-    if (id) registry.add(schema, { id });
+  const add = (schema: z.ZodType | undefined) => {
+    const id = schema && idOf(schema);
+    if (schema && id && !registry.has(schema)) registry.add(schema, { id });
+  };
+  for (const schema of [ErrorBody, ...NESTED]) add(schema);
+  for (const route of API_ROUTES) {
+    add(route.body);
+    for (const r of Object.values(route.responses)) add(r.schema);
   }
   const out = z.toJSONSchema(registry, {
     uri: (id) => `#/components/schemas/${id}`,
@@ -70,6 +59,7 @@ function componentSchemas(): JsonObject {
     delete schema.$schema;
     delete schema.$id;
   }
+  // One left out would land in a `__shared` $defs block under a reference no OpenAPI tool resolves.
   if ('__shared' in out.schemas) throw new Error('openapi: a referenced schema with an id is not registered');
   // What the core enforces beyond the Zod object (finalizeEpisode): failure_time_s only with status "failed".
   // (status is "failed") or (failure_time_s is null or absent)
@@ -82,17 +72,89 @@ function componentSchemas(): JsonObject {
   return out.schemas;
 }
 
-function queryParameters(): JsonObject[] {
-  const shape = ListEpisodesQuery.shape;
-  return Object.keys(shape).map((name) => {
-    const schema = z.toJSONSchema(shape[name as keyof typeof shape], { io: 'input', unrepresentable: 'any' });
-    delete (schema as JsonObject).$schema;
-    return { name, in: 'query', required: false, schema };
-  });
+function parameters(route: RouteDef): JsonObject[] {
+  const from = (where: 'path' | 'query', object: z.ZodObject | undefined) =>
+    Object.entries(object?.shape ?? {}).map(([name, field]) => {
+      const schema = schemaOf(field as z.ZodType);
+      const description = schema.description;
+      delete schema.description;
+      return {
+        name,
+        in: where,
+        required: where === 'path' || !(field as z.ZodType).safeParse(undefined).success,
+        ...(description ? { description } : {}),
+        schema,
+      };
+    });
+  return [...from('path', route.params), ...from('query', route.query)];
 }
 
-/** The OpenAPI 3.1 document of the HTTP API, generated from the Zod contracts (served at /api/openapi.json). */
+function requestBody(route: RouteDef): JsonObject | undefined {
+  if (route.body)
+    return { required: true, content: { 'application/json': { schema: schemaOf(route.body) } } };
+  if (route.rawBody)
+    return {
+      required: true,
+      description: route.rawBody.description,
+      content: Object.fromEntries(
+        route.rawBody.contentTypes.map((t) => [t, { schema: { type: 'string', format: 'binary' } }]),
+      ),
+    };
+  return undefined;
+}
+
+function responses(route: RouteDef): JsonObject {
+  const out: JsonObject = {};
+  for (const [status, r] of Object.entries(route.responses)) {
+    const content = r.schema
+      ? { 'application/json': { schema: schemaOf(r.schema) } }
+      : r.contentType
+        ? { [r.contentType]: { schema: { type: 'string', format: 'binary' } } }
+        : undefined;
+    out[status] = {
+      description: r.description,
+      ...(content ? { content } : {}),
+      ...(r.links ? { links: r.links } : {}),
+    };
+  }
+  for (const status of errorStatusesOf(route))
+    out[String(status)] = {
+      description: REASONS[status] ?? 'Error',
+      // A 416 carries only Content-Range; every other error answers the one error body.
+      ...(status === 416 ? {} : { content: { 'application/json': { schema: ref('Error') } } }),
+    };
+  return out;
+}
+
+const SECURITY: Record<RouteDef['auth'], JsonObject[] | undefined> = {
+  apiKey: [{ apiKey: [] }],
+  apiKeyOrSession: [{ apiKey: [] }, { session: [] }],
+  signedUrl: undefined,
+  none: undefined,
+};
+
+function operation(route: RouteDef): JsonObject {
+  const params = parameters(route);
+  const body = requestBody(route);
+  const security = SECURITY[route.auth];
+  return {
+    operationId: route.operationId,
+    summary: route.summary,
+    ...(route.description ? { description: route.description } : {}),
+    ...(security ? { security } : {}),
+    ...(params.length > 0 ? { parameters: params } : {}),
+    ...(body ? { requestBody: body } : {}),
+    responses: responses(route),
+  };
+}
+
+/** The OpenAPI 3.1 document of the HTTP API, derived from the route table (served at /api/openapi.json). */
 export function buildOpenApiDocument(serverUrl?: string): JsonObject {
+  const paths: Record<string, JsonObject> = {};
+  for (const route of API_ROUTES) {
+    const path = openApiPath(route.path);
+    paths[path] = { ...paths[path], [route.method.toLowerCase()]: operation(route) };
+  }
   return {
     openapi: '3.1.0',
     info: {
@@ -103,93 +165,16 @@ export function buildOpenApiDocument(serverUrl?: string): JsonObject {
     ...(serverUrl ? { servers: [{ url: serverUrl }] } : {}),
     components: {
       schemas: componentSchemas(),
-      securitySchemes: { apiKey: { type: 'http', scheme: 'bearer', description: 'rt_… API key' } },
-    },
-    paths: {
-      '/api/health': {
-        get: {
-          operationId: 'health',
-          responses: { '200': { description: 'Ready', content: json('Health') }, ...errors(503) },
-        },
-      },
-      '/api/ingest/episode': {
-        post: {
-          operationId: 'createEpisode',
-          security: bearer,
-          requestBody: { required: true, content: json('CreateEpisodeRequest') },
-          responses: {
-            '201': { description: 'Created', content: json('CreateEpisodeResponse'), links: episodeLinks },
-            ...errors(400, 401, 409, 413, 429, 503),
-          },
-        },
-      },
-      '/api/ingest/episode/{episode_id}/finalize': {
-        post: {
-          operationId: 'finalizeEpisode',
-          security: bearer,
-          parameters: [episodeIdParam],
-          requestBody: { required: true, content: json('FinalizeEpisodeRequest') },
-          responses: {
-            '200': { description: 'Finalized', content: json('FinalizeEpisodeResponse') },
-            ...errors(400, 401, 404, 409, 413, 429, 503),
-          },
-        },
-      },
-      '/api/ingest/episode/{episode_id}/upload-url': {
-        post: {
-          operationId: 'refreshUploadUrl',
-          description:
-            'A fresh signed upload URL for one slot of a recording episode (the first one expired).',
-          security: bearer,
-          parameters: [episodeIdParam],
-          requestBody: { required: true, content: json('UploadUrlRequest') },
-          responses: {
-            '200': { description: 'A signed upload URL', content: json('UploadUrl') },
-            ...errors(400, 401, 404, 409, 413, 429, 503),
-          },
-        },
-      },
-      '/api/episodes': {
-        get: {
-          operationId: 'listEpisodes',
-          security: bearer,
-          parameters: queryParameters(),
-          responses: {
-            '200': { description: 'A page of episodes, newest first', content: json('ListEpisodesResponse') },
-            ...errors(400, 401, 429),
-          },
-        },
-      },
-      '/api/episodes/{episode_id}': {
-        get: {
-          operationId: 'getEpisode',
-          security: bearer,
-          parameters: [episodeIdParam],
-          responses: {
-            '200': { description: 'The episode', content: json('Episode') },
-            ...errors(400, 401, 404),
-          },
-        },
-      },
-      '/api/episodes/{episode_id}/artifact/{kind}': {
-        get: {
-          operationId: 'getArtifact',
-          security: bearer,
-          parameters: [
-            episodeIdParam,
-            {
-              name: 'kind',
-              in: 'path',
-              required: true,
-              schema: { type: 'string', enum: ['video', 'sensors', 'actions'] },
-            },
-          ],
-          responses: {
-            '302': { description: 'Redirect to a short-lived signed download URL' },
-            ...errors(400, 401, 404),
-          },
+      securitySchemes: {
+        apiKey: { type: 'http', scheme: 'bearer', description: 'rt_… API key' },
+        session: {
+          type: 'apiKey',
+          in: 'cookie',
+          name: 'robotrace.session_token',
+          description: 'The portal session (the <video> player and download links)',
         },
       },
     },
+    paths,
   };
 }

@@ -2,11 +2,6 @@ import type { IncomingMessage } from 'node:http';
 import { AppError, PayloadTooLargeError, ValidationError } from '@robotrace/core';
 import type { z } from 'zod';
 
-/** Reads a JSON body up to `limit` bytes (413 beyond it, before reading when Content-Length says so). */
-export async function readJson(req: IncomingMessage, limit: number): Promise<unknown> {
-  return parseJson(await readText(req, limit));
-}
-
 /** The raw body text, size-limited (idempotency hashes exactly what was sent). */
 export async function readText(req: IncomingMessage, limit: number): Promise<string> {
   const declared = Number(req.headers['content-length'] ?? Number.NaN);
@@ -27,9 +22,11 @@ export async function readText(req: IncomingMessage, limit: number): Promise<str
   return Buffer.concat(chunks).toString('utf8');
 }
 
+/** A JSON body's value; a request that sent no bytes at all means "no fields" (`{}`). */
 export function parseJson(text: string): unknown {
+  if (text === '') return {};
   if (text.trim() === '')
-    throw new AppError(400, 'invalid_json', 'Request body is empty; expected a JSON object');
+    throw new AppError(400, 'invalid_json', 'Request body is blank; expected a JSON object');
   try {
     return JSON.parse(text);
   } catch (err) {

@@ -1,36 +1,37 @@
+import { pathMatcher } from '@robotrace/contracts';
 import type { HttpContext } from './context.js';
 
 export type Handler = (ctx: HttpContext) => Promise<void> | void;
 
 interface Route {
   method: string;
+  path: string;
   pattern: RegExp;
   names: string[];
   handler: Handler;
 }
 
-/** A tiny method + path router: `/api/episodes/:id` style patterns, params URL-decoded. */
+/** A portal pattern as an API template: `:id` is `{id}`, a `*` segment is `{rest*}`. */
+const asTemplate = (path: string): string =>
+  path
+    .split('/')
+    .map((part) => (part.startsWith(':') ? `{${part.slice(1)}}` : part === '*' ? '{rest*}' : part))
+    .join('/');
+
+/** A tiny method + path router: `/portal/episodes/:id` or `/api/episodes/{id}` patterns, params URL-decoded. */
 export class Router {
   private readonly routes: Route[] = [];
 
+  /** `path`: a portal pattern (`/portal/episodes/:id`, `/assets/*`) or an API template (`/api/episodes/{id}`). */
   on(method: string, path: string, handler: Handler): this {
-    const names: string[] = [];
-    const source = path
-      .split('/')
-      .map((part) => {
-        if (part.startsWith(':')) {
-          names.push(part.slice(1));
-          return '([^/]+)';
-        }
-        if (part === '*') {
-          names.push('rest');
-          return '(.*)';
-        }
-        return part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-      })
-      .join('/');
-    this.routes.push({ method, pattern: new RegExp(`^${source}$`), names, handler });
+    const { pattern, names } = pathMatcher(asTemplate(path));
+    this.routes.push({ method, path, pattern, names, handler });
     return this;
+  }
+
+  /** What is registered, in order (the tests compare the API part with the OpenAPI document). */
+  list(): { method: string; path: string }[] {
+    return this.routes.map(({ method, path }) => ({ method, path }));
   }
 
   /** The handler for a request; `{ allowed }` (for the 405's Allow header) when the path exists under other methods. */

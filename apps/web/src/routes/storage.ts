@@ -1,24 +1,32 @@
 import type { IncomingMessage } from 'node:http';
+import { apiRoutes } from '@robotrace/contracts';
 import {
   AppError,
   ForbiddenError,
   InsufficientStorageError,
   NotFoundError,
+  openUploadSlot,
   PayloadTooLargeError,
   recordUpload,
-  slotExists,
   UnavailableError,
 } from '@robotrace/core';
-import { type LocalDiskStore, StorageFullError, UploadTooLargeError } from '@robotrace/storage';
+import {
+  type LocalDiskStore,
+  type ReceivedUpload,
+  StorageFullError,
+  UploadLengthError,
+  UploadTooLargeError,
+} from '@robotrace/storage';
+import { type BoundRoute, bindRoute } from '../http/api-route.js';
 import type { HttpContext } from '../http/context.js';
+import { parseRange } from '../http/range.js';
 import { sendJson } from '../http/respond.js';
-import type { Router } from '../http/router.js';
 import type { Services } from '../services.js';
 
 /** Reads and checks the signature of a local storage URL; the key is the URL path after /api/storage/. */
 function signedRequest(ctx: HttpContext, store: LocalDiskStore, op: 'put' | 'get') {
   const p = ctx.url.searchParams;
-  const key = ctx.params.rest ?? '';
+  const key = ctx.params.key ?? '';
   const req = {
     key,
     op,
@@ -33,25 +41,6 @@ function signedRequest(ctx: HttpContext, store: LocalDiskStore, op: 'put' | 'get
   if (check === 'expired')
     throw new ForbiddenError('This signed URL has expired: request a new one from the API', 'url_expired');
   return req;
-}
-
-function parseRange(
-  header: string | undefined,
-  size: number,
-): { start: number; end: number } | 'invalid' | null {
-  if (!header) return null;
-  const m = /^bytes=(\d*)-(\d*)$/.exec(header.trim());
-  if (!m || (m[1] === '' && m[2] === '')) return 'invalid';
-  let start: number;
-  let end: number;
-  if (m[1] === '') {
-    start = Math.max(0, size - Number(m[2]));
-    end = size - 1;
-  } else {
-    start = Number(m[1]);
-    end = m[2] === '' ? size - 1 : Math.min(Number(m[2]), size - 1);
-  }
-  return start > end || start >= size ? 'invalid' : { start, end };
 }
 
 /** How much of a refused upload's remaining body is read and dropped so the client gets to see the answer. */
@@ -102,10 +91,10 @@ export function maxUploadBytes(s: Services, key: string): number {
   return perKind ?? s.env.ROBOTRACE_MAX_UPLOAD_BYTES;
 }
 
-export function registerLocalStorage(router: Router, s: Services, store: LocalDiskStore): void {
+export function storageRoutes(s: Services, store: LocalDiskStore): BoundRoute[] {
   let uploading = 0;
 
-  router.on('PUT', '/api/storage/*', async (ctx) => {
+  const upload = bindRoute(apiRoutes.uploadArtifact, async ({ ctx }) => {
     const signed = signedRequest(ctx, store, 'put');
     // Bounded upload slots: past them, answer 503 at once rather than pile up slow writes.
     if (uploading >= s.env.ROBOTRACE_MAX_CONCURRENT_UPLOADS)
@@ -116,6 +105,7 @@ export function registerLocalStorage(router: Router, s: Services, store: LocalDi
     } finally {
       uploading--;
     }
+    return undefined;
   });
 
   async function storeUpload(ctx: HttpContext, signed: ReturnType<typeof signedRequest>): Promise<void> {
@@ -130,27 +120,38 @@ export function registerLocalStorage(router: Router, s: Services, store: LocalDi
     const length = ctx.req.headers['content-length'] ? Number(ctx.req.headers['content-length']) : null;
     if (length !== null && length > max)
       throw new PayloadTooLargeError(`Upload is ${length} bytes; the limit is ${max} bytes`, { limit: max });
-    if (!(await slotExists(s.core, signed.key))) throw new NotFoundError('No artifact slot for this URL');
-    let size: number;
+    // 404 for a slot never handed out, 409 once its episode is finalized: before a byte is read.
+    await openUploadSlot(s.core, signed.key);
+    let upload: ReceivedUpload;
     try {
-      size = await store.write(signed.key, ctx.req, max, signed.contentType);
+      // Size limit and announced length are both checked on the temp file, before anything is in place.
+      upload = await store.receive(ctx.req, { maxBytes: max, expectedBytes: length });
     } catch (err) {
       await discardRest(ctx.req);
       if (err instanceof UploadTooLargeError)
         throw new PayloadTooLargeError(`Upload exceeds the limit of ${max} bytes`, { limit: max });
       if (err instanceof StorageFullError)
         throw new InsufficientStorageError('The artifact disk is full; nothing was stored');
+      if (err instanceof UploadLengthError)
+        throw new AppError(
+          400,
+          'validation_error',
+          `Upload was cut short: got ${err.received} of ${err.expected} bytes; nothing was stored`,
+        );
       throw err;
     }
-    if (length !== null && size !== length) {
-      await store.delete(signed.key);
-      throw new AppError(400, 'validation_error', `Upload was cut short: got ${size} of ${length} bytes`);
+    try {
+      // Placed only under the episode's lock, and only while it still records (a finalize meanwhile: 409).
+      await recordUpload(s.core, signed.key, { size: upload.size, contentType: signed.contentType }, () =>
+        store.place(upload, signed.key, signed.contentType),
+      );
+    } finally {
+      await store.discard(upload);
     }
-    await recordUpload(s.core, signed.key, size, signed.contentType);
-    sendJson(ctx.res, 200, { status: 'stored', size_bytes: size });
+    sendJson(ctx.res, 200, { status: 'stored', size_bytes: upload.size });
   }
 
-  router.on('GET', '/api/storage/*', async (ctx) => {
+  const download = bindRoute(apiRoutes.downloadArtifact, async ({ ctx }) => {
     const signed = signedRequest(ctx, store, 'get');
     const obj = await store.stat(signed.key);
     if (!obj) throw new NotFoundError('Artifact not found');
@@ -165,7 +166,7 @@ export function registerLocalStorage(router: Router, s: Services, store: LocalDi
     if (range === 'invalid') {
       ctx.res.writeHead(416, { 'content-range': `bytes */${obj.size}` });
       ctx.res.end();
-      return;
+      return undefined;
     }
     const { start, end } = range ?? { start: 0, end: obj.size - 1 };
     if (range) headers['content-range'] = `bytes ${start}-${end}/${obj.size}`;
@@ -173,10 +174,12 @@ export function registerLocalStorage(router: Router, s: Services, store: LocalDi
     ctx.res.writeHead(range ? 206 : 200, headers);
     if (ctx.req.method === 'HEAD' || obj.size === 0) {
       ctx.res.end();
-      return;
+      return undefined;
     }
     const stream = store.read(signed.key, { start, end });
     stream.on('error', () => ctx.res.destroy());
     stream.pipe(ctx.res);
   });
+
+  return [upload, download];
 }

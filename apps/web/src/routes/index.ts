@@ -1,0 +1,27 @@
+import { API_ROUTES } from '@robotrace/contracts';
+import type { BoundRoute } from '../http/api-route.js';
+import type { Services } from '../services.js';
+import { episodeRoutes } from './episodes.js';
+import { ingestRoutes } from './ingest.js';
+import { metaRoutes } from './meta.js';
+import { storageRoutes } from './storage.js';
+
+/**
+ * Every API route with its handler. A definition of the table without a handler stops the start: the
+ * document would promise a route the server does not serve (only the local-disk storage routes are absent
+ * when artifacts live on S3).
+ */
+export function apiRouteHandlers(s: Services): BoundRoute[] {
+  const bound = [
+    ...metaRoutes(s),
+    ...ingestRoutes(s),
+    ...episodeRoutes(s),
+    ...(s.localStore ? storageRoutes(s, s.localStore) : []),
+  ];
+  const unbound = API_ROUTES.filter(
+    (def) => !bound.some((b) => b.def === def) && !(def.auth === 'signedUrl' && !s.localStore),
+  );
+  if (unbound.length > 0)
+    throw new Error(`routes without a handler: ${unbound.map((d) => d.operationId).join(', ')}`);
+  return bound;
+}
