@@ -1,3 +1,4 @@
+export * from './accounts.js';
 export * from './api-keys.js';
 export * from './deps.js';
 export * from './episode-view.js';
@@ -12,4 +13,6 @@ export * from './storable.js';
 export * from './trace-context.js';
 export * from './trace-count.js';
 export * from './trace-links.js';
+export * from './tracks/index.js';
+export * from './unique.js';
 export * from './users.js';

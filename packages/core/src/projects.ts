@@ -7,6 +7,7 @@ import { AuthError, ConflictError, NotFoundError, ValidationError } from './erro
 import { isUuid } from './ids.js';
 import { prepared } from './prepared.js';
 import { storableText } from './storable.js';
+import { conflictOnDuplicate } from './unique.js';
 
 export const PROJECT_NAME = /^[A-Za-z0-9][A-Za-z0-9 ._-]{0,62}$/;
 
@@ -28,14 +29,17 @@ export async function createProject(deps: DbDeps, name: string, ownerUserId?: st
     throw new ValidationError(
       `Invalid project name "${name}": use 1–63 letters, digits, spaces, '.', '_' or '-'`,
     );
-  if (await findProjectByName(deps, name))
-    throw new ConflictError(`A project named "${name}" already exists`);
   const row = { id: randomUUID(), name };
-  await deps.db.transaction(async (tx) => {
-    await tx.insert(project).values(row);
-    if (ownerUserId)
-      await tx.insert(projectMember).values({ projectId: row.id, userId: ownerUserId, role: 'owner' });
-  });
+  // The unique index on the name decides a race (no check-then-insert); project and owner land together or not.
+  await conflictOnDuplicate(
+    () =>
+      deps.db.transaction(async (tx) => {
+        await tx.insert(project).values(row);
+        if (ownerUserId)
+          await tx.insert(projectMember).values({ projectId: row.id, userId: ownerUserId, role: 'owner' });
+      }),
+    () => new ConflictError(`A project named "${name}" already exists`, { reason: 'project_name_taken' }),
+  );
   return row;
 }
 
@@ -63,7 +67,11 @@ export async function createApiKey(
     prefix: apiKeyPrefix(key),
     hash: hashApiKey(key),
   };
-  await deps.db.insert(apiKey).values(row);
+  // Only an injected key can collide (a generated one has ~190 random bits): it already exists somewhere.
+  await conflictOnDuplicate(
+    () => deps.db.insert(apiKey).values(row),
+    () => new ConflictError('This API key already exists', { reason: 'api_key_exists' }),
+  );
   return { id: row.id, key, prefix: row.prefix, name };
 }
 

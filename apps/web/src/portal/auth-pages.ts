@@ -2,6 +2,7 @@ import {
   anyUserExists,
   ConflictError,
   createProject,
+  discardNewUser,
   findProjectByName,
   PROJECT_NAME,
   projectsOfUser,
@@ -250,8 +251,11 @@ export function registerAuthPages(router: Router, kit: PortalKit): void {
         try {
           await createProject(s.core, values.project, userId);
         } catch (err) {
-          // Lost a race for the name: the account exists; the setup page asks for another name.
+          // Better Auth committed the account in its own transaction; without its project it is undone, so a
+          // sign-up either makes both or neither. Losing a race for the name is a 409 on the same form.
+          await discardNewUser(s.core, userId);
           if (!(err instanceof ConflictError)) throw err;
+          return fail(`A project named “${values.project}” already exists.`, 409);
         }
       }
       s.log.info('portal sign-up', { email: values.email, owner: first });
@@ -291,7 +295,12 @@ export function registerAuthPages(router: Router, kit: PortalKit): void {
       if ((await projectsOfUser(s.core, user.id)).length > 0) throw new Redirect('/portal/episodes');
       const problem = await projectNameProblem(kit, name);
       if (problem) return setupPage(ctx, kit, { error: problem, name, status: 400 });
-      await createProject(s.core, name, user.id);
+      try {
+        await createProject(s.core, name, user.id);
+      } catch (err) {
+        if (!(err instanceof ConflictError)) throw err;
+        return setupPage(ctx, kit, { error: `A project named “${name}” already exists.`, name, status: 409 });
+      }
       throw new Redirect('/portal/episodes');
     }),
   );
