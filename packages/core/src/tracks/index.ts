@@ -1,0 +1,16 @@
+export { type ByteSource, bufferSource, openFileSource } from './byte-source.js';
+export { ColumnCache } from './column-cache.js';
+export { FullResolution, MinMaxBuckets } from './downsample.js';
+export type { DataRef, IndexedFile, IndexedTrack, TrackFileFormat } from './model.js';
+export { NpyError, type NpyHeader, parseNpyHeader } from './npy.js';
+export { indexNpy, indexNpz } from './npz-index.js';
+export {
+  indexArtifactTracks,
+  listTracks,
+  readTrackWindow,
+  TRACK_KINDS,
+  type TrackDeps,
+  type TrackPorts,
+} from './service.js';
+export { indexArrow, indexParquet } from './table-index.js';
+export { readZipDirectory, type ZipEntry, ZipError } from './zip.js';
