@@ -13,6 +13,8 @@ import {
   checkPath,
   checkSource,
   checkText,
+  fail,
+  MAX_TEXT_LENGTH,
 } from './validate.js';
 import { SDK_VERSION } from './version.js';
 import {
@@ -99,6 +101,7 @@ export class RoboTrace {
       apiKey: this.#config.apiKey,
       baseUrl: this.#config.baseUrl,
       timeoutMs: this.#config.timeoutMs,
+      maxRetries: this.#config.maxRetries,
       userAgent: this.#userAgent,
       sdkVersion: SDK_VERSION,
       fetch: this.#fetch,
@@ -138,7 +141,7 @@ export class RoboTrace {
     const failureTimeS = checkNonNegative('failureTimeS', options.failureTimeS);
     const failureReason = checkText('failureReason', options.failureReason, 10_000);
     if (status !== 'failed' && (failureTimeS !== undefined || failureReason !== undefined)) {
-      throw new TypeError('robotrace: failureTimeS and failureReason need status: "failed"');
+      fail('failureTimeS and failureReason need status: "failed"');
     }
     const files: Array<[ArtifactKind, string]> = [];
     for (const kind of ARTIFACT_KINDS) {
@@ -174,7 +177,7 @@ export class RoboTrace {
     const body = episodeBody(options, trace?.block);
     const artifacts = options.artifacts ?? [...ARTIFACT_KINDS];
     if (!Array.isArray(artifacts) || artifacts.some((kind) => !ARTIFACT_KINDS.includes(kind))) {
-      throw new TypeError(`robotrace: artifacts must list kinds among ${ARTIFACT_KINDS.join(', ')}`);
+      fail(`artifacts must list kinds among ${ARTIFACT_KINDS.join(', ')}`);
     }
     body.request_uploads = [...new Set(artifacts)];
     return this.#create(body, trace, true);
@@ -182,8 +185,7 @@ export class RoboTrace {
 
   /** `GET /api/episodes/{id}`. */
   getEpisode(id: string): Promise<EpisodeRecord> {
-    if (typeof id !== 'string' || id.trim() === '')
-      throw new TypeError('robotrace: episode id must be a non-empty string');
+    if (typeof id !== 'string' || id.trim() === '') fail('episode id must be a non-empty string');
     return this.#transport.json<EpisodeRecord>({
       method: 'GET',
       path: `/api/episodes/${encodeURIComponent(id.trim())}`,
@@ -227,7 +229,8 @@ export class RoboTrace {
       path,
       url: new URL(url, `${this.#config.baseUrl}/`).toString(),
       fetch: this.#fetch,
-      timeoutMs: this.#config.uploadTimeoutMs,
+      idleTimeoutMs: this.#config.uploadTimeoutMs,
+      maxRetries: this.#config.maxRetries,
       userAgent: this.#userAgent,
       onProgress,
     });
@@ -262,11 +265,12 @@ export class RoboTrace {
     if (typeof created.episode_id !== 'string' || !Array.isArray(created.upload_urls)) {
       throw new RobotraceError('create episode: the server answered without episode_id and upload_urls');
     }
+    // One source of truth for the link: the server's answer (its public URL may differ from our base URL, e.g.
+    // behind a proxy); our own guess only for a server that sends none.
     const url = created.portal_url
       ? new URL(created.portal_url, `${this.#config.baseUrl}/`).toString()
       : this.portalUrl(created.episode_id);
-    if (!this.#config.quiet && this.#output.isTTY)
-      this.#output.write(`[robotrace] → ${this.portalUrl(created.episode_id)}\n`);
+    if (!this.#config.quiet && this.#output.isTTY) this.#output.write(`[robotrace] → ${url}\n`);
     if (trace && body.otel && this.#config.linkSpan) linkSpanToEpisode(trace.span, created.episode_id, url);
     return new Episode(this.#backend, created, url, body.otel, measureDuration);
   }
@@ -274,15 +278,14 @@ export class RoboTrace {
 
 /** The create body from validated arguments; the otel block only when the user did not decide otherwise. */
 function episodeBody(options: EpisodeFields, ambient: OtelBlock | undefined): CreateEpisodeBody {
-  if (typeof options !== 'object' || options === null)
-    throw new TypeError('robotrace: options must be an object');
+  if (typeof options !== 'object' || options === null) fail('options must be an object');
   const body: CreateEpisodeBody = { source: checkSource(options.source), request_uploads: [] };
   const text: Array<[keyof CreateEpisodeBody, string, unknown, number]> = [
-    ['name', 'name', options.name, 500],
-    ['robot', 'robot', options.robot, 200],
-    ['policy_version', 'policyVersion', options.policyVersion, 200],
-    ['env_version', 'envVersion', options.envVersion, 200],
-    ['git_sha', 'gitSha', options.gitSha, 100],
+    ['name', 'name', options.name, MAX_TEXT_LENGTH.name],
+    ['robot', 'robot', options.robot, MAX_TEXT_LENGTH.robot],
+    ['policy_version', 'policyVersion', options.policyVersion, MAX_TEXT_LENGTH.policy_version],
+    ['env_version', 'envVersion', options.envVersion, MAX_TEXT_LENGTH.env_version],
+    ['git_sha', 'gitSha', options.gitSha, MAX_TEXT_LENGTH.git_sha],
   ];
   for (const [wireName, argName, value, max] of text) {
     const checked = checkText(argName, value, max);

@@ -1,5 +1,6 @@
 import { credentialsPath, DEFAULT_PROFILE, type Env, readCredentials } from './credentials.js';
 import { ConfigurationError } from './errors.js';
+import { DEFAULT_MAX_RETRIES } from './http/retry.js';
 
 export interface OtelOptions {
   /** Drop the trace block when the active span is not sampled. Env `ROBOTRACE_OTEL_RESPECT_SAMPLED=1`. */
@@ -17,8 +18,13 @@ export interface RoboTraceOptions {
   fetch?: typeof fetch;
   /** Per-attempt timeout of API calls in ms (default 30 000). */
   timeoutMs?: number;
-  /** Per-attempt timeout of one file upload in ms (default 15 minutes). */
+  /**
+   * Idle timeout of a file upload in ms (default 120 000): an attempt fails when no bytes moved for this long.
+   * There is no whole-transfer deadline, so a large file on a slow link still succeeds.
+   */
   uploadTimeoutMs?: number;
+  /** Retries after the first attempt of each call (default 3; 0 = never retry). */
+  maxRetries?: number;
   otel?: OtelOptions;
   /** Never print the portal URL. Env `ROBOTRACE_QUIET=1`. */
   quiet?: boolean;
@@ -35,6 +41,7 @@ export interface ResolvedConfig {
   baseUrl: string;
   timeoutMs: number;
   uploadTimeoutMs: number;
+  maxRetries: number;
   respectSampled: boolean;
   linkSpan: boolean;
   quiet: boolean;
@@ -43,7 +50,7 @@ export interface ResolvedConfig {
 }
 
 export const DEFAULT_TIMEOUT_MS = 30_000;
-export const DEFAULT_UPLOAD_TIMEOUT_MS = 15 * 60_000;
+export const DEFAULT_UPLOAD_TIMEOUT_MS = 120_000;
 
 const HOW_TO_SET_KEY =
   'set ROBOTRACE_API_KEY, pass { apiKey } to new RoboTrace(), or run `robotrace login` (keys look like rt_…; create one in the portal or with `npm run admin -- create-key`)';
@@ -86,6 +93,7 @@ export function resolveConfig(options: RoboTraceOptions = {}): ResolvedConfig {
     baseUrl: normalizeBaseUrl(url.value, url.source),
     timeoutMs: positive(options.timeoutMs, DEFAULT_TIMEOUT_MS, 'timeoutMs'),
     uploadTimeoutMs: positive(options.uploadTimeoutMs, DEFAULT_UPLOAD_TIMEOUT_MS, 'uploadTimeoutMs'),
+    maxRetries: retryCount(options.maxRetries),
     respectSampled: options.otel?.respectSampled ?? envFlag(env.ROBOTRACE_OTEL_RESPECT_SAMPLED),
     linkSpan: options.otel?.linkSpan ?? envFlag(env.ROBOTRACE_OTEL_LINK_SPAN),
     quiet: options.quiet ?? envFlag(env.ROBOTRACE_QUIET),
@@ -128,6 +136,13 @@ function pick(
 ): { value: string; source: string } | undefined {
   for (const [value, source] of candidates) if (value !== undefined) return { value, source };
   return undefined;
+}
+
+function retryCount(value: number | undefined): number {
+  if (value === undefined) return DEFAULT_MAX_RETRIES;
+  if (!Number.isSafeInteger(value) || value < 0)
+    throw new ConfigurationError(`maxRetries must be a whole number ≥ 0 (got ${String(value)})`);
+  return value;
 }
 
 function positive(value: number | undefined, fallback: number, name: string): number {

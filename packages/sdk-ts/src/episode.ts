@@ -1,6 +1,6 @@
-import { APIError, RobotraceError } from './errors.js';
+import { RobotraceError, URLExpiredError } from './errors.js';
 import type { ProgressListener } from './upload.js';
-import { checkMetadata, checkNonNegative } from './validate.js';
+import { checkMetadata, checkNonNegative, fail } from './validate.js';
 import type {
   ArtifactKind,
   CreateEpisodeResult,
@@ -97,9 +97,7 @@ export class Episode {
   /** Streams a file from disk to the signed URL of its slot. Resolves with the bytes sent. */
   async upload(kind: ArtifactKind, path: string, options: UploadOptions = {}): Promise<number> {
     if (!ARTIFACT_KINDS.includes(kind)) {
-      throw new TypeError(
-        `robotrace: kind must be one of ${ARTIFACT_KINDS.join(', ')} (got ${JSON.stringify(kind)})`,
-      );
+      fail(`kind must be one of ${ARTIFACT_KINDS.join(', ')} (got ${JSON.stringify(kind)})`);
     }
     let slot = this.uploadUrls.find((u) => u.kind === kind);
     if (!slot) {
@@ -119,7 +117,7 @@ export class Episode {
     try {
       sent = await this.#backend.uploadArtifact(kind, path, slot.url, options.onProgress);
     } catch (error) {
-      if (refreshed || !(error instanceof APIError) || error.code !== 'url_expired') throw error;
+      if (refreshed || !(error instanceof URLExpiredError)) throw error;
       // The clocks disagreed, or the upload started just in time: ask once more, then give up.
       slot = await this.#refresh(kind);
       sent = await this.#backend.uploadArtifact(kind, path, slot.url, options.onProgress);

@@ -1,6 +1,7 @@
 /**
- * The error tree shared with the Python SDK (same class names), so a team reading logs from both sees one
- * vocabulary. Argument mistakes are not in this tree: they throw a plain `TypeError` before any request.
+ * The error tree shared with the Python SDK (same class names, same parents, same status mapping:
+ * spec/SDK_BEHAVIOUR.md and spec/sdk-behaviour-vectors.json), so a team reading logs from both sees one
+ * vocabulary. Argument mistakes are an `ArgumentError`, thrown before any request.
  */
 
 export class RobotraceError extends Error {
@@ -12,12 +13,17 @@ export class ConfigurationError extends RobotraceError {
   override name = 'ConfigurationError';
 }
 
+/** An argument was rejected before the first request, so nothing was created on the server. */
+export class ArgumentError extends ConfigurationError {
+  override name = 'ArgumentError';
+}
+
 /** The request never got an HTTP answer (DNS, refused connection, reset, aborted). */
 export class TransportError extends RobotraceError {
   override name = 'TransportError';
 }
 
-/** No answer within the configured timeout, on every attempt. */
+/** No answer within the timeout (an upload: no bytes moved for the idle timeout), on every attempt. */
 export class TimeoutError extends TransportError {
   override name = 'TimeoutError';
 }
@@ -52,7 +58,7 @@ export class AuthError extends APIError {
   override name = 'AuthError';
 }
 
-/** 400 (and 413, 422): the server rejected the request's content. */
+/** 400, 413, 422: the server rejected the request's content. */
 export class ValidationError extends APIError {
   override name = 'ValidationError';
 }
@@ -83,15 +89,31 @@ export class ServerError extends APIError {
   override name = 'ServerError';
 }
 
+/**
+ * 403 with code `url_expired`: a signed upload URL was refused as expired. An upload asks for a fresh URL once
+ * and sends again, so this surfaces only when the fresh one was refused too.
+ */
+export class URLExpiredError extends APIError {
+  override name = 'URLExpiredError';
+}
+
+const BY_STATUS: ReadonlyMap<number, typeof APIError> = new Map([
+  [400, ValidationError],
+  [413, ValidationError],
+  [422, ValidationError],
+  [401, AuthError],
+  [404, NotFoundError],
+  [409, ConflictError],
+]);
+
 /** Maps an HTTP error status to its class. */
 export function apiErrorFor(status: number, body: unknown, retryAfter?: number): APIError {
-  if (status === 401) return new AuthError(status, body);
-  if (status === 400 || status === 413 || status === 422) return new ValidationError(status, body);
-  if (status === 404) return new NotFoundError(status, body);
-  if (status === 409) return new ConflictError(status, body);
   if (status === 429) return new RateLimitError(status, body, retryAfter);
+  if (status === 403 && errorBodyFields(body).code === 'url_expired')
+    return new URLExpiredError(status, body);
   if (status >= 500) return new ServerError(status, body);
-  return new APIError(status, body);
+  const Class = BY_STATUS.get(status) ?? APIError;
+  return new Class(status, body);
 }
 
 interface ErrorBodyFields {

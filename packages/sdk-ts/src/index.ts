@@ -10,6 +10,7 @@ export { credentialsPath } from './credentials.js';
 export { Episode, type FailOptions, type FinishOptions, type UploadOptions } from './episode.js';
 export {
   APIError,
+  ArgumentError,
   AuthError,
   ConfigurationError,
   ConflictError,
@@ -19,6 +20,7 @@ export {
   ServerError,
   TimeoutError,
   TransportError,
+  URLExpiredError,
   ValidationError,
 } from './errors.js';
 export { parseTraceLookup, type TraceLookup } from './lookup.js';

@@ -2,6 +2,7 @@ import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { contentTypeFor } from './artifacts.js';
 import { errorAttempt, type FetchLike, withRetries } from './http/transport.js';
+import { fail } from './validate.js';
 import type { ArtifactKind } from './wire.js';
 
 export interface UploadProgress {
@@ -19,34 +20,41 @@ export interface UploadRequest {
   path: string;
   url: string;
   fetch: FetchLike;
-  timeoutMs: number;
+  /** Idle timeout: the attempt fails when no bytes moved for this long (never a whole-transfer deadline). */
+  idleTimeoutMs: number;
+  maxRetries: number;
   userAgent: string;
   onProgress?: ProgressListener | undefined;
 }
 
-/** A regular file's size, or a TypeError that names the argument (checked before any request is made). */
+/** A regular file's size, or an ArgumentError that names the argument (checked before any request is made). */
 export async function fileSize(path: string, argument: string): Promise<number> {
   let info: Awaited<ReturnType<typeof stat>>;
   try {
     info = await stat(path);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    throw new TypeError(
-      `robotrace: ${argument} file ${path} cannot be read (${code ?? (error as Error).message})`,
-    );
+    fail(`${argument} file ${path} cannot be read (${code ?? (error as Error).message})`);
   }
-  if (!info.isFile()) throw new TypeError(`robotrace: ${argument} ${path} is not a regular file`);
+  if (!info.isFile()) fail(`${argument} ${path} is not a regular file`);
   return info.size;
 }
 
 /**
  * PUTs a file to its signed URL, streamed from disk (never read whole into memory), with Content-Length and the
  * slot's content type, no Authorization (the URL authorizes) and no redirect following. Retried like API calls,
- * reopening the file for each attempt. Resolves with the number of bytes sent.
+ * reopening the file for each attempt. An attempt lasts as long as bytes keep moving: each chunk the connection
+ * pulls restarts the idle timer, so a slow link never fails and a stalled one fails after `idleTimeoutMs`.
+ * Resolves with the number of bytes sent.
  */
 export async function uploadFile(request: UploadRequest): Promise<number> {
   const size = await fileSize(request.path, request.kind);
-  return withRetries(`upload ${request.kind}`, request.timeoutMs, async (signal) => {
+  const options = {
+    what: `upload ${request.kind}`,
+    maxRetries: request.maxRetries,
+    timeoutMs: request.idleTimeoutMs,
+  };
+  return withRetries(options, async ({ signal, progress }) => {
     const response = await request.fetch(request.url, {
       method: 'PUT',
       headers: {
@@ -54,7 +62,7 @@ export async function uploadFile(request: UploadRequest): Promise<number> {
         'Content-Length': String(size),
         'User-Agent': request.userAgent,
       },
-      body: fileStream(request, size),
+      body: fileStream(request, size, progress),
       duplex: 'half',
       redirect: 'manual',
       signal,
@@ -72,7 +80,11 @@ export async function uploadFile(request: UploadRequest): Promise<number> {
 }
 
 /** A web stream over the file that reports progress as the connection pulls bytes (so it follows the network). */
-function fileStream(request: UploadRequest, totalBytes: number): ReadableStream<Uint8Array> {
+function fileStream(
+  request: UploadRequest,
+  totalBytes: number,
+  moved: () => void,
+): ReadableStream<Uint8Array> {
   const source = createReadStream(request.path, { highWaterMark: 256 * 1024 });
   const iterator = source[Symbol.asyncIterator]();
   let sentBytes = 0;
@@ -87,6 +99,7 @@ function fileStream(request: UploadRequest, totalBytes: number): ReadableStream<
         return;
       }
       const chunk = next.value as Buffer;
+      moved();
       sentBytes += chunk.length;
       controller.enqueue(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.length));
       report();

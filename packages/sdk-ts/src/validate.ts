@@ -1,13 +1,23 @@
+import { ArgumentError } from './errors.js';
 import { EPISODE_SOURCES, type EpisodeSource, type JsonObject } from './wire.js';
 
 /**
  * Argument checks that run before the first request, so a typo never leaves an orphaned "recording" episode
- * on the server. Mistakes are programmer errors: a TypeError naming the argument, as the platform does.
+ * on the server. A mistake is an ArgumentError naming the argument. Limits: spec/sdk-behaviour-vectors.json.
  */
 const MAX_METADATA_BYTES = 1024 * 1024;
 
-function fail(message: string): never {
-  throw new TypeError(`robotrace: ${message}`);
+/** Longest accepted text per create field, in characters (code points, as Python's `len`). */
+export const MAX_TEXT_LENGTH = {
+  name: 200,
+  robot: 120,
+  policy_version: 200,
+  env_version: 200,
+  git_sha: 100,
+} as const;
+
+export function fail(message: string): never {
+  throw new ArgumentError(`robotrace: ${message}`);
 }
 
 const absent = (value: unknown): value is null | undefined => value === undefined || value === null;
@@ -23,7 +33,9 @@ export function checkSource(value: unknown): EpisodeSource {
 export function checkText(name: string, value: unknown, maxLength: number): string | undefined {
   if (absent(value)) return undefined;
   if (typeof value !== 'string') fail(`${name} must be a string (got ${typeof value})`);
-  if (value.length > maxLength) fail(`${name} is longer than ${maxLength} characters`);
+  // Code points, not UTF-16 units: "🤖" is one character here as in the Python SDK.
+  if (value.length > maxLength && [...value].length > maxLength)
+    fail(`${name} is longer than ${maxLength} characters`);
   return value;
 }
 

@@ -1,5 +1,5 @@
 import { Command, CommanderError } from 'commander';
-import { RobotraceError } from '../errors.js';
+import { ArgumentError, RobotraceError } from '../errors.js';
 import { SDK_VERSION } from '../version.js';
 import { registerDemo } from './commands/demo.js';
 import { registerEpisodes } from './commands/episodes.js';
@@ -49,7 +49,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     io.stderr.write(`robotrace: ${oneLine(error)}\n`);
     if (io.env.ROBOTRACE_DEBUG && error instanceof Error && error.stack) io.stderr.write(`${error.stack}\n`);
     if (error instanceof CliError) return error.exitCode;
-    if (error instanceof TypeError && error.message.startsWith('robotrace: ')) return 2;
+    if (error instanceof ArgumentError) return 2;
     return 1;
   }
 }
@@ -60,7 +60,7 @@ function oneLine(error: unknown): string {
   if (error instanceof RobotraceError && 'requestId' in error && error.requestId) {
     message += ` (request ${String(error.requestId)})`;
   }
-  if (!(error instanceof RobotraceError) && !(error instanceof CliError) && !(error instanceof TypeError)) {
+  if (!(error instanceof RobotraceError) && !(error instanceof CliError)) {
     message = `${error.name}: ${message}`;
   }
   return message.replace(/\s*\n\s*/g, ' ');

@@ -1,5 +1,5 @@
 import { APIError, apiErrorFor, RobotraceError, TimeoutError, TransportError } from '../errors.js';
-import { isRetryableStatus, MAX_ATTEMPTS, parseRetryAfter, retryDelayMs } from './retry.js';
+import { isRetryableStatus, parseRetryAfter, retryDelayMs } from './retry.js';
 
 export type FetchLike = typeof fetch;
 
@@ -7,6 +7,8 @@ export interface TransportSettings {
   apiKey: string;
   baseUrl: string;
   timeoutMs: number;
+  /** Retries after the first attempt (spec/sdk-behaviour-vectors.json). */
+  maxRetries: number;
   userAgent: string;
   sdkVersion: string;
   fetch: FetchLike;
@@ -30,32 +32,56 @@ type Attempt<T> =
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
+export interface RetryOptions {
+  /** Short description for error messages, e.g. "create episode". */
+  what: string;
+  maxRetries: number;
+  /**
+   * Bound of one attempt: a deadline for an answer, unless the attempt reports progress — then an idle bound,
+   * restarted by every `progress()` (an upload fails only when no bytes moved for this long).
+   */
+  timeoutMs: number;
+}
+
+export interface AttemptContext {
+  signal: AbortSignal;
+  /** Bytes moved: restarts the attempt's timer. */
+  progress(): void;
+}
+
 /**
- * Runs one logical HTTP call with the shared retry policy. Each attempt gets its own timeout; the attempt
- * function maps the response, and anything it throws is a transport failure (retried).
+ * Runs one logical HTTP call with the shared retry policy. The attempt function maps the response, and anything
+ * it throws is a transport failure (retried).
  */
 export async function withRetries<T>(
-  what: string,
-  timeoutMs: number,
-  attempt: (signal: AbortSignal) => Promise<Attempt<T>>,
+  options: RetryOptions,
+  attempt: (context: AttemptContext) => Promise<Attempt<T>>,
 ): Promise<T> {
+  const attempts = options.maxRetries + 1;
   for (let attemptNo = 1; ; attemptNo++) {
     const controller = new AbortController();
-    const timer = setTimeout(() => controller.abort(), timeoutMs);
+    let moved = false;
+    let timer = setTimeout(() => controller.abort(), options.timeoutMs);
+    const progress = () => {
+      moved = true;
+      clearTimeout(timer);
+      timer = setTimeout(() => controller.abort(), options.timeoutMs);
+    };
     let result: Attempt<T>;
     try {
-      result = await attempt(controller.signal);
+      result = await attempt({ signal: controller.signal, progress });
     } catch (error) {
+      const timedOut = controller.signal.aborted;
       result = {
         ok: false,
-        error: transportError(what, error, controller.signal.aborted, timeoutMs),
+        error: transportError(options, error, timedOut, moved, attemptNo),
         retryable: true,
       };
     } finally {
       clearTimeout(timer);
     }
     if (result.ok) return result.value;
-    if (!result.retryable || attemptNo >= MAX_ATTEMPTS) throw result.error;
+    if (!result.retryable || attemptNo >= attempts) throw result.error;
     await sleep(retryDelayMs(attemptNo, result.retryAfterS));
   }
 }
@@ -65,7 +91,7 @@ export class Transport {
 
   /** A JSON API call; resolves with the parsed JSON object of a 2xx answer. */
   async json<T>(request: JsonRequest): Promise<T> {
-    const { apiKey, baseUrl, timeoutMs, userAgent, sdkVersion } = this.settings;
+    const { apiKey, baseUrl, timeoutMs, maxRetries, userAgent, sdkVersion } = this.settings;
     const url = buildUrl(baseUrl, request.path, request.query);
     const headers: Record<string, string> = {
       Authorization: `Bearer ${apiKey}`,
@@ -77,7 +103,7 @@ export class Transport {
     if (request.idempotencyKey) headers['Idempotency-Key'] = request.idempotencyKey;
     const body = request.body === undefined ? undefined : JSON.stringify(request.body);
 
-    return withRetries(request.what, timeoutMs, async (signal) => {
+    return withRetries({ what: request.what, maxRetries, timeoutMs }, async ({ signal }) => {
       const response = await this.settings.fetch(url, { method: request.method, headers, body, signal });
       const text = await response.text();
       if (response.ok) {
@@ -133,16 +159,22 @@ function parseJson(text: string): unknown {
   }
 }
 
-function transportError(what: string, error: unknown, timedOut: boolean, timeoutMs: number): RobotraceError {
+function transportError(
+  options: RetryOptions,
+  error: unknown,
+  timedOut: boolean,
+  moved: boolean,
+  attempts: number,
+): RobotraceError {
   if (error instanceof RobotraceError) return error;
+  const tries = `${attempts} attempt${attempts === 1 ? '' : 's'}`;
   if (timedOut) {
-    return new TimeoutError(`${what}: no answer within ${timeoutMs} ms (${MAX_ATTEMPTS} attempts)`, {
-      cause: error,
-    });
+    const bound = moved
+      ? `no bytes moved for ${options.timeoutMs} ms`
+      : `no answer within ${options.timeoutMs} ms`;
+    return new TimeoutError(`${options.what}: ${bound} (${tries})`, { cause: error });
   }
-  return new TransportError(`${what}: ${describeNetworkError(error)} (${MAX_ATTEMPTS} attempts)`, {
-    cause: error,
-  });
+  return new TransportError(`${options.what}: ${describeNetworkError(error)} (${tries})`, { cause: error });
 }
 
 /** undici hides the useful part ("ECONNREFUSED 127.0.0.1:3000") in `cause`. */

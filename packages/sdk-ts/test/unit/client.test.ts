@@ -5,7 +5,7 @@ import { inspect } from 'node:util';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { RoboTrace, type RoboTraceClientOptions } from '../../src/client.js';
-import { APIError, ConfigurationError } from '../../src/errors.js';
+import { APIError, ArgumentError, ConfigurationError } from '../../src/errors.js';
 import { SDK_VERSION } from '../../src/version.js';
 import { BASE, created, ingestFake, json, KEY } from '../support/fake-fetch.js';
 import { installContextManager, withSpan } from '../support/otel.js';
@@ -153,7 +153,8 @@ describe('logEpisode', () => {
   ])('rejects %s before any request (no orphaned episode)', async (_name, bad, message) => {
     const { rt, fetch } = setup();
     const error = await rt.logEpisode({ source: 'sim', ...(bad as object) }).catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(TypeError);
+    expect(error).toBeInstanceOf(ArgumentError);
+    expect(error).toBeInstanceOf(ConfigurationError);
     expect((error as Error).message).toMatch(message);
     expect(fetch.requests).toHaveLength(0);
   });
@@ -303,6 +304,25 @@ describe('portal URL line', () => {
     const { rt } = setup({ quiet: undefined, output });
     await rt.logEpisode({ source: 'sim', video });
     expect(output.lines).toEqual([`[robotrace] → ${BASE}/portal/episodes/ep-1\n`]);
+  });
+
+  it("is the server's portal_url, the same as Episode.url, when the server's public URL differs", async () => {
+    // Regression: the line was built from our base URL while Episode.url came from the answer.
+    const publicUrl = 'https://robotrace.example.com/portal/episodes/ep-1';
+    const answer = () =>
+      json(201, {
+        episode_id: 'ep-1',
+        status: 'recording',
+        storage: 'local',
+        upload_urls: [],
+        portal_url: publicUrl,
+        warnings: [],
+      });
+    const output = tty();
+    const { rt } = setup({ quiet: undefined, output }, { 0: answer });
+    const episode = await rt.logEpisode({ source: 'sim' });
+    expect(episode.url).toBe(publicUrl);
+    expect(output.lines).toEqual([`[robotrace] → ${publicUrl}\n`]);
   });
 
   it('is not printed when quiet (option or ROBOTRACE_QUIET) or when not a terminal', async () => {
