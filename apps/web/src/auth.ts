@@ -1,8 +1,8 @@
+import { anyUserExists, consumeSignInAttempt, systemClock } from '@robotrace/core';
 import { account, type Database, session, user, verification } from '@robotrace/db';
 import { betterAuth } from 'better-auth';
 import { drizzleAdapter } from 'better-auth/adapters/drizzle';
 import { APIError } from 'better-auth/api';
-import { count } from 'drizzle-orm';
 
 export interface AuthOptions {
   db: Database;
@@ -33,8 +33,7 @@ export function createAuth(o: AuthOptions) {
           // Enforced here, below every route: sign-up is open for the first account only, unless allowed.
           before: async () => {
             if (o.allowSignup) return;
-            const [row] = await o.db.select({ n: count() }).from(user);
-            if ((row?.n ?? 0) > 0)
+            if (await anyUserExists({ db: o.db }))
               throw new APIError('FORBIDDEN', {
                 message: 'Sign-up is closed: ask the owner for an account (or set ROBOTRACE_ALLOW_SIGNUP=1)',
               });
@@ -44,12 +43,15 @@ export function createAuth(o: AuthOptions) {
     },
     trustedOrigins: o.trustedOrigins,
     // Better Auth limits sign-in only when NODE_ENV=production, which `npm start` does not set: on explicitly,
-    // per client IP, in memory (a per-instance limit; brute force needs many instances' worth of guesses).
+    // per client IP, counted in the database (the API limits' table), so all instances of a fleet share one
+    // budget per IP instead of each granting its own.
     rateLimit:
       o.signInPerMinute > 0
         ? {
             enabled: true,
-            storage: 'memory',
+            customStorage: {
+              consume: (key, rule) => consumeSignInAttempt({ db: o.db, clock: systemClock }, key, rule),
+            },
             window: 60,
             max: 600,
             customRules: {

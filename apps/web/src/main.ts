@@ -1,7 +1,7 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { pruneIdempotencyKeys } from '@robotrace/core';
-import { DataDirLockedError } from '@robotrace/db';
+import { AppError, anyUserExists, pruneIdempotencyKeys, pruneSignInBuckets } from '@robotrace/core';
+import { DatabaseConnectError, DataDirLockedError, describeTarget } from '@robotrace/db';
 import { createApp } from './app.js';
 import { bootstrap } from './bootstrap.js';
 import { ConfigError, loadEnv } from './env.js';
@@ -43,12 +43,18 @@ async function main(): Promise<void> {
   const { port } = server.address() as AddressInfo;
   const shownHost = env.HOST === '0.0.0.0' || env.HOST === '::' ? 'localhost' : env.HOST;
   const url = `http://${shownHost.includes(':') ? `[${shownHost}]` : shownHost}:${port}`;
+  const embedded = services.dbh.kind === 'pglite';
+  // Read after the bootstrap: the banner says what is true of this database, not what a fresh one would be.
+  const hasOwner = await anyUserExists({ db: services.dbh.db });
   process.stdout.write(
     [
       `RoboTrace listening on ${url}`,
-      `  data: ${services.dbh.kind === 'pglite' ? `${services.dataDir} (embedded PGlite + local disk)` : 'PostgreSQL'}`,
-      `  portal: ${url}/portal — the first visitor creates the owner account`,
-      '  API key: create one in the portal under "API keys", or `npm run admin -- create-key --project <name>` (server stopped)',
+      `  data: ${embedded ? `${services.dataDir} (embedded PGlite + local disk)` : `PostgreSQL at ${describeTarget(env.DATABASE_URL ?? '')}, artifacts ${env.ROBOTRACE_STORAGE === 's3' ? `in S3 bucket "${env.S3_BUCKET}"` : 'on local disk'}`}`,
+      hasOwner
+        ? `  portal: ${url}/portal — sign in with the owner account (or one the owner made)`
+        : `  portal: ${url}/portal — no account yet: the first visitor creates the owner account (or \`npm run admin -- create-owner\`)`,
+      // The embedded data dir belongs to this process; PostgreSQL may be shared with the admin CLI.
+      `  API key: create one in the portal under "API keys", or \`npm run admin -- create-key --project <name>\` ${embedded ? '(server stopped)' : '(with this environment)'}`,
       '',
     ].join('\n'),
   );
@@ -56,6 +62,10 @@ async function main(): Promise<void> {
   const prune = setInterval(() => {
     pruneIdempotencyKeys(services.core).catch((err: unknown) =>
       log.warn('pruning idempotency keys failed', { error: (err as Error).message }),
+    );
+    // Sign-in buckets a minute old are full again; an hour keeps the table to the IPs seen lately.
+    pruneSignInBuckets(services.core, 3_600_000).catch((err: unknown) =>
+      log.warn('pruning sign-in rate-limit buckets failed', { error: (err as Error).message }),
     );
     void sweepPartials(3_600_000);
   }, 3_600_000);
@@ -77,7 +87,13 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  if (err instanceof ConfigError || err instanceof DataDirLockedError) {
+  // Operator errors are one line naming the cause; anything else keeps its stack (a bug to report).
+  if (
+    err instanceof ConfigError ||
+    err instanceof DataDirLockedError ||
+    err instanceof DatabaseConnectError ||
+    err instanceof AppError
+  ) {
     process.stderr.write(`RoboTrace: ${err.message}\n`);
   } else {
     process.stderr.write(`RoboTrace failed to start: ${(err as Error)?.stack ?? String(err)}\n`);

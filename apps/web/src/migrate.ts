@@ -1,5 +1,5 @@
-import { DataDirLockedError } from '@robotrace/db';
-import { openDatabase } from './database.js';
+import { DatabaseConnectError, DataDirLockedError } from '@robotrace/db';
+import { describeDatabase, openDatabase } from './database.js';
 import { ConfigError, loadEnv } from './env.js';
 
 /** `npm run db:migrate`: applies the migration set to DATABASE_URL (or the embedded DB) and exits. */
@@ -8,14 +8,15 @@ async function main(): Promise<void> {
   const dbh = await openDatabase(env);
   try {
     await dbh.migrate();
-    process.stdout.write(`migrations applied (${dbh.kind})\n`);
+    process.stdout.write(`migrations applied (${dbh.kind}): ${describeDatabase(env)}\n`);
   } finally {
     await dbh.close();
   }
 }
 
 main().catch((err: unknown) => {
-  const known = err instanceof ConfigError || err instanceof DataDirLockedError;
+  const known =
+    err instanceof ConfigError || err instanceof DataDirLockedError || err instanceof DatabaseConnectError;
   process.stderr.write(
     `RoboTrace migrate: ${known ? (err as Error).message : ((err as Error)?.stack ?? String(err))}\n`,
   );

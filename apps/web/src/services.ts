@@ -117,8 +117,15 @@ async function createStore(
       await store.ping();
     } catch (err) {
       store.close();
+      // HeadBucket answers with a status only: name the two an operator can fix, else pass the SDK's words on.
+      const status = (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+      const where = env.S3_ENDPOINT ?? `AWS S3 (${env.S3_REGION})`;
       throw new ConfigError(
-        `cannot reach S3 bucket "${env.S3_BUCKET}" at ${env.S3_ENDPOINT ?? 'AWS'}: ${(err as Error).name} ${(err as Error).message}`.trim(),
+        status === 404
+          ? `S3 bucket "${env.S3_BUCKET}" does not exist at ${where}: create it (DEPLOY.md §2)`
+          : status === 403
+            ? `S3 bucket "${env.S3_BUCKET}" at ${where} refused these credentials (403): check S3_ACCESS_KEY_ID / S3_SECRET_ACCESS_KEY and the bucket policy (DEPLOY.md §2)`
+            : `cannot reach S3 bucket "${env.S3_BUCKET}" at ${where}: ${(err as Error).name} ${(err as Error).message}`.trim(),
       );
     }
     return { store, localStore: null };

@@ -42,6 +42,46 @@ export function migrationsDir(): string {
 }
 
 const MIGRATION_LOCK_ID = 727_274_001; // arbitrary, constant: serialises migrations of several instances
+const CONNECT_TIMEOUT_MS = 5_000;
+
+/**
+ * PostgreSQL could not be reached or refused us: one line naming where (never the password) and the driver's
+ * reason, e.g. `cannot connect to PostgreSQL at db:5432/robotrace: password authentication failed for user "rt"`.
+ */
+export class DatabaseConnectError extends Error {
+  constructor(url: string, cause: unknown) {
+    super(`cannot connect to PostgreSQL at ${describeTarget(url)}: ${connectReason(cause)}`, { cause });
+    this.name = 'DatabaseConnectError';
+  }
+}
+
+/** `host:port/database` of a connection URL, without its credentials. */
+export function describeTarget(url: string): string {
+  try {
+    const u = new URL(url);
+    const host = u.searchParams.get('host') ?? (u.hostname || 'localhost');
+    return `${host}:${u.port || '5432'}/${decodeURIComponent(u.pathname.slice(1)) || '(default database)'}`;
+  } catch {
+    return '(unparseable DATABASE_URL)';
+  }
+}
+
+const HINTS: Record<string, string> = {
+  ECONNREFUSED: ' (nothing listens there: is PostgreSQL running, and listening on that address and port?)',
+  ENOTFOUND: ' (no such host name)',
+  EAI_AGAIN: ' (the host name could not be resolved now)',
+  '3D000': ' (create it: DEPLOY.md §1)',
+};
+
+function connectReason(err: unknown): string {
+  const e = err as { message?: string; code?: string; errors?: { message?: string }[] } | undefined;
+  // Node reports a host with several addresses (localhost: ::1 and 127.0.0.1) as an AggregateError without a
+  // message of its own.
+  const message = e?.message || e?.errors?.map((x) => x.message).join('; ') || String(err ?? 'unknown error');
+  if (/timeout exceeded when trying to connect/i.test(message))
+    return `no answer within ${CONNECT_TIMEOUT_MS / 1000} s (a firewall, or a wrong host or port?)`;
+  return `${message}${HINTS[e?.code ?? ''] ?? ''}`;
+}
 
 export async function createDb(options: DbOptions): Promise<DbHandle> {
   if (options.kind === 'pglite') {
@@ -71,11 +111,19 @@ export async function createDb(options: DbOptions): Promise<DbHandle> {
   const pool = new pg.Pool({
     connectionString: options.url,
     max: options.poolMax ?? 10,
-    connectionTimeoutMillis: 5_000,
+    connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
     statement_timeout: options.statementTimeoutMs ?? 15_000,
   });
   // An idle client losing its server (a PostgreSQL restart) must not crash the process.
   pool.on('error', () => {});
+  // One connection now, so a wrong password or an unreachable server stops the start with the driver's own
+  // reason, not later as a "Failed query" of whatever runs first.
+  try {
+    (await pool.connect()).release();
+  } catch (err) {
+    await pool.end().catch(() => {});
+    throw new DatabaseConnectError(options.url, err);
+  }
   const db = drizzleNodePg({ client: pool, schema }) as unknown as Database;
   return {
     db,
@@ -84,8 +132,13 @@ export async function createDb(options: DbOptions): Promise<DbHandle> {
       await db.execute(sql`select 1`);
     },
     migrate: async () => {
-      const client = new pg.Client({ connectionString: options.url });
-      await client.connect();
+      const client = new pg.Client({
+        connectionString: options.url,
+        connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+      });
+      await client.connect().catch((err: unknown) => {
+        throw new DatabaseConnectError(options.url, err);
+      });
       try {
         await client.query('select pg_advisory_lock($1)', [MIGRATION_LOCK_ID]);
         await migrateNodePg(drizzleNodePg({ client, schema }), { migrationsFolder: migrationsDir() });
