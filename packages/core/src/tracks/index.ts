@@ -1,11 +1,13 @@
 export { type ByteSource, bufferSource, openFileSource } from './byte-source.js';
-export { ColumnCache } from './column-cache.js';
+export { type CacheWriter, ColumnCache } from './column-cache.js';
 export { FullResolution, MinMaxBuckets } from './downsample.js';
 export type { DataRef, IndexedFile, IndexedTrack, TrackFileFormat } from './model.js';
 export { NpyError, type NpyHeader, parseNpyHeader } from './npy.js';
-export { indexNpy, indexNpz } from './npz-index.js';
+export { type IndexContext, indexNpy, indexNpz } from './npz-index.js';
+export { lowerBound, readRows, timesOf } from './sample-reader.js';
 export {
   indexArtifactTracks,
+  indexTrackFile,
   listTracks,
   readTrackWindow,
   TRACK_KINDS,

@@ -68,6 +68,16 @@ async function sniff(source: ByteSource): Promise<TrackFileFormat> {
 const artifactKeyOf = (row: Pick<Row, 'projectId' | 'episodeId' | 'artifactKind' | 'indexedAt'>) =>
   `${row.projectId}/${row.episodeId}/${row.artifactKind}@${row.indexedAt.getTime()}`;
 
+/** Detects the format by its magic bytes and indexes the file; warnings name it `<kind>.<ext>`. */
+export async function indexTrackFile(
+  source: ByteSource,
+  kind: ArtifactKind,
+  ctx: Omit<IndexContext, 'label'>,
+): Promise<IndexedFile> {
+  const format = await sniff(source);
+  return indexFile(source, format, { ...ctx, label: `${kind}${EXT[format]}` }, kind);
+}
+
 async function indexFile(
   source: ByteSource,
   format: TrackFileFormat,

@@ -1,0 +1,37 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { byName, type Fixtures, makeFixtures } from './fixtures.js';
+
+let fx: Fixtures;
+beforeAll(async () => {
+  fx = await makeFixtures();
+}, 300_000);
+afterAll(() => fx?.cleanup());
+
+const linspace = (n: number) => Array.from({ length: n }, (_, i) => i / (n - 1));
+
+describe('tables written by pyarrow (Parquet in row groups of 16, Feather v2 in batches of 16)', () => {
+  for (const [file, format] of [
+    ['actions.parquet', 'parquet'],
+    ['actions.feather', 'arrow'],
+  ] as const) {
+    it(`${file}: one track per numeric column on the time column; text columns skipped with a note`, async () => {
+      const index = await fx.index(file, 'actions');
+      expect(index.format).toBe(format);
+      expect(index.warnings).toEqual([`actions.${format}: column 'label' is not numeric — skipped`]);
+      expect(index.tracks.map((t) => t.name)).toEqual(['gripper', 'arm/joint0']);
+      const gripper = byName(index, 'gripper');
+      expect(gripper).toMatchObject({
+        topic: 'actions',
+        field: 'gripper',
+        samples: 50,
+        columns: ['gripper'],
+      });
+      expect(gripper.time).toMatchObject({ startNs: '0', endNs: String(49 * 20_000_000), absolute: false });
+      const values = await fx.values(file, gripper, 'actions');
+      for (const [i, v] of linspace(50).entries()) expect(values[i]).toBeCloseTo(v, 12);
+      const joint = byName(index, 'arm/joint0');
+      expect(joint).toMatchObject({ topic: 'arm', field: 'joint0' });
+      expect(await fx.values(file, joint, 'actions')).toEqual(Array.from({ length: 50 }, (_, i) => i));
+    });
+  }
+});
