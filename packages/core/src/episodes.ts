@@ -11,7 +11,7 @@ import {
 } from '@robotrace/contracts';
 import { artifact, episode } from '@robotrace/db';
 import { and, asc, eq, gte, ilike, inArray, isNull, lte, or, type SQL, sql } from 'drizzle-orm';
-import type { CoreDeps, ProjectScope, RequestContext } from './deps.js';
+import type { CoreDeps, DbClockDeps, DbDeps, ProjectScope, RequestContext } from './deps.js';
 import { type ArtifactRow, type EpisodeRow, portalUrl, toEpisode } from './episode-view.js';
 import { ConflictError, NotFoundError, PayloadTooLargeError, ValidationError } from './errors.js';
 import { isUuid } from './ids.js';
@@ -144,8 +144,7 @@ export async function refreshUploadUrl(
   ctx: RequestContext,
 ): Promise<{ kind: ArtifactKind; url: string; expires_at: string }> {
   const row = await findRow(deps, scope, id);
-  if (row.status !== 'recording')
-    throw new ConflictError(`Episode is already finalized as "${row.status}"; its uploads are closed`);
+  if (row.status !== 'recording') throw uploadsClosed(row.status);
   const [slot] = await deps.db
     .select({ key: artifact.storageKey })
     .from(artifact)
@@ -159,25 +158,53 @@ export async function refreshUploadUrl(
   return { kind, url: signed.url, expires_at: signed.expiresAt.toISOString() };
 }
 
-/** Marks a slot complete once its bytes are stored (called by the local upload route). */
-export async function recordUpload(
-  deps: CoreDeps,
-  key: string,
-  size: number,
-  contentType: string,
-): Promise<boolean> {
-  const rows = await deps.db
-    .update(artifact)
-    .set({ sizeBytes: size, contentType, uploadedAt: deps.clock.now() })
-    .where(eq(artifact.storageKey, key))
-    .returning({ episodeId: artifact.episodeId });
-  return rows.length > 0;
+function uploadsClosed(status: string): ConflictError {
+  return new ConflictError(`Episode is already finalized as "${status}"; its uploads are closed`, {
+    reason: 'episode_finalized',
+    status,
+  });
 }
 
-/** Whether a storage key belongs to a slot that was handed out (uploads to anything else are refused). */
-export async function slotExists(deps: CoreDeps, key: string): Promise<boolean> {
-  const [row] = await deps.db.select({ k: artifact.kind }).from(artifact).where(eq(artifact.storageKey, key));
-  return Boolean(row);
+/**
+ * Checks that a storage key is a slot that was handed out (uploads to anything else are 404) and that its
+ * episode still records (after finalize, 409): asked before the body is read.
+ */
+export async function openUploadSlot(deps: DbDeps, key: string): Promise<void> {
+  const [row] = await deps.db
+    .select({ status: episode.status })
+    .from(artifact)
+    .innerJoin(episode, eq(episode.id, artifact.episodeId))
+    .where(eq(artifact.storageKey, key));
+  if (!row) throw new NotFoundError('No artifact slot for this URL');
+  if (row.status !== 'recording') throw uploadsClosed(row.status);
+}
+
+/**
+ * Records a received upload (the local upload route). The episode row is locked first, so a finalize either
+ * ran before (then this is a 409 and `place` is never called: nothing is stored) or runs after and counts
+ * these bytes. `place` puts the bytes where the store serves them, inside that lock.
+ */
+export async function recordUpload(
+  deps: DbClockDeps,
+  key: string,
+  upload: { size: number; contentType: string },
+  place: () => Promise<void>,
+): Promise<void> {
+  await deps.db.transaction(async (tx) => {
+    const [row] = await tx
+      .select({ status: episode.status })
+      .from(artifact)
+      .innerJoin(episode, eq(episode.id, artifact.episodeId))
+      .where(eq(artifact.storageKey, key))
+      .for('update', { of: episode });
+    if (!row) throw new NotFoundError('No artifact slot for this URL');
+    if (row.status !== 'recording') throw uploadsClosed(row.status);
+    await place();
+    await tx
+      .update(artifact)
+      .set({ sizeBytes: upload.size, contentType: upload.contentType, uploadedAt: deps.clock.now() })
+      .where(eq(artifact.storageKey, key));
+  });
 }
 
 /**
@@ -204,19 +231,31 @@ export async function finalizeEpisode(
   const checked = await Promise.all(pending.map((a) => statWithinLimit(deps, a, true)));
   const oversize = checked.flatMap((c) => (c.oversize ? [c.oversize] : []));
   if (oversize.length > 0 && body.status === 'ready') throw oversizeError(oversize);
-  const found = checked.map((c) => c.obj);
+  const found = new Map(pending.map((a, i) => [a.kind, checked[i]?.obj ?? null]));
   const now = deps.clock.now();
 
   const { otel: _ignored, ...incoming } = storableJson(body.metadata ?? {}).value;
   const metadata = { ...current.metadata, ...incoming };
   if (current.metadata.otel !== undefined) metadata.otel = current.metadata.otel;
   checkMetadataSize(metadata);
-  const storedBytes = artifacts.reduce(
-    (sum, a) => sum + (a.sizeBytes ?? found[pending.indexOf(a)]?.size ?? 0),
-    0,
-  );
 
   const updated = await deps.db.transaction(async (tx) => {
+    // Lock the row before counting bytes: an upload being recorded (recordUpload) commits first and is
+    // counted; one arriving later finds the episode finalized and is refused.
+    const [open] = await tx
+      .select({ id: episode.id })
+      .from(episode)
+      .where(
+        and(
+          eq(episode.id, current.id),
+          eq(episode.projectId, scope.projectId),
+          eq(episode.status, 'recording'),
+        ),
+      )
+      .for('update');
+    if (!open) return undefined;
+    const slots = await tx.select().from(artifact).where(eq(artifact.episodeId, current.id));
+    const storedBytes = slots.reduce((sum, a) => sum + (a.sizeBytes ?? found.get(a.kind)?.size ?? 0), 0);
     const rows = await tx
       .update(episode)
       .set({
@@ -228,16 +267,10 @@ export async function finalizeEpisode(
         metadata,
         finalizedAt: now,
       })
-      .where(
-        and(
-          eq(episode.id, current.id),
-          eq(episode.projectId, scope.projectId),
-          eq(episode.status, 'recording'),
-        ),
-      )
+      .where(eq(episode.id, current.id))
       .returning();
-    for (const [i, a] of pending.entries()) {
-      const obj = found[i];
+    for (const a of slots) {
+      const obj = a.uploadedAt === null ? found.get(a.kind) : null;
       if (obj)
         await tx
           .update(artifact)

@@ -19,6 +19,22 @@ export class UploadTooLargeError extends Error {
 /** Thrown when the disk has no room; the partial file is removed. */
 export class StorageFullError extends Error {}
 
+/** Thrown when the body ended before (or ran past) the length the client announced; nothing is kept. */
+export class UploadLengthError extends Error {
+  constructor(
+    readonly received: number,
+    readonly expected: number,
+  ) {
+    super(`upload was cut short: got ${received} of ${expected} bytes`);
+  }
+}
+
+/** A complete upload in a temp file, not yet an artifact. */
+export interface ReceivedUpload {
+  readonly temp: string;
+  readonly size: number;
+}
+
 export interface LocalRequest {
   key: string;
   op: SignedOp;
@@ -30,7 +46,8 @@ export interface LocalRequest {
 /**
  * Artifacts on the local disk (the embedded default). URLs point at the app (`/api/storage/...`) and carry
  * an HMAC over (op, key, expiry, content type) with the server secret, so only what the API handed out works.
- * Writes go to a temp file renamed into place when complete: an interrupted PUT leaves no partial artifact.
+ * Writes go to a temp file renamed into place only once complete and accepted: an interrupted, oversized or
+ * short PUT leaves no partial artifact, and never replaces the one already there.
  */
 export class LocalDiskStore implements ArtifactStore {
   readonly kind = 'local' as const;
@@ -80,10 +97,15 @@ export class LocalDiskStore implements ArtifactStore {
     return verify(this.secret, req, req.signature, this.nowS());
   }
 
-  /** Streams the body to a temp file, then renames it into place. Returns the stored size. */
-  async write(key: string, body: Readable, maxBytes: number, contentType: string): Promise<number> {
-    const target = this.pathOf(key);
-    await mkdir(dirname(target), { recursive: true });
+  /**
+   * Streams the body to a temp file, checking the size limit and, when the client announced one, the length.
+   * Nothing is in place yet: `place` makes it the artifact, `discard` drops it. On any failure the temp file is
+   * already gone.
+   */
+  async receive(
+    body: Readable,
+    limits: { maxBytes: number; expectedBytes: number | null },
+  ): Promise<ReceivedUpload> {
     // Temp files live in one directory (`.tmp` cannot be a key segment) so a sweep never walks the artifacts.
     await mkdir(this.tempDir, { recursive: true });
     const temp = join(this.tempDir, `${randomBytes(9).toString('hex')}.part`);
@@ -91,7 +113,7 @@ export class LocalDiskStore implements ArtifactStore {
     const counter = new Transform({
       transform(chunk: Buffer, _enc, done) {
         size += chunk.length;
-        if (size > maxBytes) done(new UploadTooLargeError(maxBytes));
+        if (size > limits.maxBytes) done(new UploadTooLargeError(limits.maxBytes));
         else done(null, chunk);
       },
     });
@@ -107,9 +129,9 @@ export class LocalDiskStore implements ArtifactStore {
     body.pipe(source);
     try {
       await pipeline(source, counter, createWriteStream(temp, { flags: 'wx', mode: 0o600 }));
-      await writeFile(`${target}.meta`, JSON.stringify({ contentType }));
-      await rename(temp, target);
-      return size;
+      if (limits.expectedBytes !== null && size !== limits.expectedBytes)
+        throw new UploadLengthError(size, limits.expectedBytes);
+      return { temp, size };
     } catch (err) {
       body.unpipe(source);
       await rm(temp, { force: true });
@@ -120,6 +142,37 @@ export class LocalDiskStore implements ArtifactStore {
       body.off('error', forwardError);
       body.off('close', forwardClose);
     }
+  }
+
+  /** Makes a received upload the artifact at `key` (its content type in a sidecar), replacing any before. */
+  async place(upload: ReceivedUpload, key: string, contentType: string): Promise<void> {
+    const target = this.pathOf(key);
+    await mkdir(dirname(target), { recursive: true });
+    await writeFile(`${target}.meta`, JSON.stringify({ contentType }));
+    await rename(upload.temp, target);
+  }
+
+  /** Drops a received upload that will not be placed (no-op once placed). */
+  async discard(upload: ReceivedUpload): Promise<void> {
+    await rm(upload.temp, { force: true });
+  }
+
+  /** receive + place, for callers with nothing to decide in between. Returns the stored size. */
+  async write(
+    key: string,
+    body: Readable,
+    maxBytes: number,
+    contentType: string,
+    expectedBytes: number | null = null,
+  ): Promise<number> {
+    this.pathOf(key);
+    const upload = await this.receive(body, { maxBytes, expectedBytes });
+    try {
+      await this.place(upload, key, contentType);
+    } finally {
+      await this.discard(upload);
+    }
+    return upload.size;
   }
 
   read(key: string, range?: { start: number; end: number }): Readable {

@@ -21,7 +21,7 @@ export interface ArtifactStore {
   ): Promise<SignedUrl>;
   signDownload(
     key: string,
-    opts: { expiresInS: number; baseUrl: string; contentType?: string | null; filename?: string },
+    opts: { expiresInS: number; baseUrl: string; contentType?: string | null },
   ): Promise<SignedUrl>;
   stat(key: string): Promise<StoredObject | null>;
   delete(key: string): Promise<void>;

@@ -90,7 +90,7 @@ export class S3Store implements ArtifactStore {
 
   async signDownload(
     key: string,
-    o: { expiresInS: number; contentType?: string | null; filename?: string },
+    o: { expiresInS: number; contentType?: string | null },
   ): Promise<SignedUrl> {
     const type = o.contentType ?? 'application/octet-stream';
     const disposition = INLINE_TYPES.test(type) ? 'inline' : 'attachment';
@@ -98,9 +98,7 @@ export class S3Store implements ArtifactStore {
       Bucket: this.options.bucket,
       Key: key,
       ResponseContentType: type,
-      ResponseContentDisposition: o.filename
-        ? `${disposition}; filename="${o.filename.replace(/[^A-Za-z0-9._-]/g, '_')}"`
-        : disposition,
+      ResponseContentDisposition: disposition,
     });
     const url = await getSignedUrl(this.signer, command, { expiresIn: o.expiresInS });
     return { url, expiresAt: this.expiry(o.expiresInS) };

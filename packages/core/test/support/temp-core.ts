@@ -13,7 +13,12 @@ export interface ManualClock {
 
 export function manualClock(start = Date.parse('2026-06-01T12:00:00Z')): ManualClock {
   let t = start;
-  return { now: () => new Date(t), advance: (ms) => void (t += ms) };
+  return {
+    now: () => new Date(t),
+    advance: (ms) => {
+      t += ms;
+    },
+  };
 }
 
 export interface TempCore {

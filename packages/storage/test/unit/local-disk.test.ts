@@ -57,13 +57,14 @@ describe('LocalDiskStore writes', () => {
       },
     });
     await expect(store.write(key, broken, 10_000, 'video/mp4')).rejects.toThrow(/went away/);
-    expect(existsSync(join(root, 'p1/e1/video'))).toBe(false);
-    expect(readdirSync(join(root, 'p1/e1'))).toEqual([]); // no temp file left either
+    expect(existsSync(join(root, 'p1/e1'))).toBe(false); // nothing placed, not even the sidecar
+    expect(readdirSync(join(root, '.tmp'))).toEqual([]); // no temp file left either
 
     await expect(
       store.write(key, Readable.from([Buffer.alloc(600), Buffer.alloc(600)]), 1000, 'video/mp4'),
     ).rejects.toBeInstanceOf(UploadTooLargeError);
-    expect(readdirSync(join(root, 'p1/e1'))).toEqual([]);
+    expect(existsSync(join(root, 'p1/e1'))).toBe(false);
+    expect(readdirSync(join(root, '.tmp'))).toEqual([]);
 
     expect(await store.write(key, Readable.from([Buffer.from('hello')]), 1000, 'video/mp4')).toBe(5);
     expect(readFileSync(join(root, 'p1/e1/video'), 'utf8')).toBe('hello');

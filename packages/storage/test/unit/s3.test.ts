@@ -38,14 +38,8 @@ describe('S3Store presigned URLs', () => {
     expect(video.searchParams.get('response-content-type')).toBe('video/mp4');
     expect(video.searchParams.get('response-content-disposition')).toBe('inline');
     const html = new URL(
-      (
-        await store.signDownload('p1/e1/sensors', {
-          expiresInS: 60,
-          contentType: 'text/html',
-          filename: 'a"b.html',
-        })
-      ).url,
+      (await store.signDownload('p1/e1/sensors', { expiresInS: 60, contentType: 'text/html' })).url,
     );
-    expect(html.searchParams.get('response-content-disposition')).toBe('attachment; filename="a_b.html"');
+    expect(html.searchParams.get('response-content-disposition')).toBe('attachment');
   });
 });
