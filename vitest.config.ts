@@ -1,6 +1,7 @@
 import { defineConfig } from 'vitest/config';
 
-// Three tiers, one runner: unit (pure), integration (real DBs, real storage, the started server),
+// Four tiers, one runner: unit (pure), app (the web app in process, on real PGlite/PostgreSQL and local disk),
+// integration (what needs a process: the started server, kill -9, faults, scale-out; the SDKs against it),
 // e2e (the app started like the README starts it, driven by a real browser and real SDKs).
 // Integration and e2e files run one at a time (scripts/test.sh passes --no-file-parallelism): they start servers.
 export default defineConfig({
@@ -14,6 +15,16 @@ export default defineConfig({
             'apps/*/test/unit/**/*.test.ts',
             'spec/**/*.test.ts',
           ],
+        },
+      },
+      {
+        // The web app in process (apps/web/test/support/app.ts): its services on a temp PGlite (or PostgreSQL),
+        // one node:http server on port 0 per file, no build and no spawned server: files run in parallel.
+        test: {
+          name: 'app',
+          include: ['apps/*/test/app/**/*.test.ts'],
+          testTimeout: 30_000,
+          hookTimeout: 120_000,
         },
       },
       {

@@ -1,4 +1,9 @@
-/** A minimal HTTP client for tests: JSON in, status + JSON out, never throws on HTTP errors. */
+import { responseViolation } from './route-check.js';
+
+/**
+ * A minimal HTTP client for tests: JSON in, status + JSON out, never throws on HTTP errors, but does throw on an
+ * answer that does not match its route's schema for that status (test/support/route-check.ts).
+ */
 export interface ApiResponse<T = Record<string, unknown>> {
   status: number;
   body: T;
@@ -22,6 +27,14 @@ export function api(baseUrl: string, apiKey?: string) {
       redirect: 'manual',
     });
     const text = await res.text();
+    const violation = responseViolation(
+      method,
+      path,
+      res.status,
+      res.headers.get('content-type') ?? undefined,
+      text,
+    );
+    if (violation) throw new Error(`response off its schema: ${violation}`);
     let parsed: unknown = text;
     try {
       parsed = text ? JSON.parse(text) : null;

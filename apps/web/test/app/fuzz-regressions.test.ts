@@ -3,7 +3,8 @@ import type { CreateEpisodeResponse, Episode, ListEpisodesResponse } from '@robo
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { api } from '../../../../test/support/api.js';
 import { startPostgres, type TestPostgres } from '../../../../test/support/postgres.js';
-import { startServer, TEST_EMAIL, TEST_PASSWORD, type TestServer } from '../../../../test/support/server.js';
+import { TEST_EMAIL, TEST_PASSWORD } from '../../../../test/support/server.js';
+import { startApp, type TestApp } from '../support/app.js';
 import { createKeyInPortal, signIn } from '../support/portal-http.js';
 
 /**
@@ -12,7 +13,7 @@ import { createKeyInPortal, signIn } from '../support/portal-http.js';
  * contract allows refused by Node with a 431, and an OpenAPI document with unresolvable references.
  */
 describe.each(['pglite', 'postgres'] as const)('fuzz regressions on %s', (kind) => {
-  let server: TestServer;
+  let server: TestApp;
   let pg: TestPostgres | undefined;
   let client: ReturnType<typeof api>;
 
@@ -23,7 +24,7 @@ describe.each(['pglite', 'postgres'] as const)('fuzz regressions on %s', (kind) 
       env.DATABASE_URL = await pg.createDatabase();
       env.ROBOTRACE_SECRET = randomBytes(32).toString('hex');
     }
-    server = await startServer({ env });
+    server = await startApp({ env });
     client = api(server.baseUrl, server.apiKey);
   });
   afterAll(async () => {

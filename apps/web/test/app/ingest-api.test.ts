@@ -3,7 +3,8 @@ import type { CreateEpisodeResponse, Episode, ListEpisodesResponse } from '@robo
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { api, S, T, TRACEPARENT } from '../../../../test/support/api.js';
 import { startPostgres, type TestPostgres } from '../../../../test/support/postgres.js';
-import { startServer, TEST_API_KEY, type TestServer } from '../../../../test/support/server.js';
+import { TEST_API_KEY } from '../../../../test/support/server.js';
+import { startApp, type TestApp } from '../support/app.js';
 
 const OTHER_KEY = 'rt_otherproject_0123456789abcdefghij';
 
@@ -12,7 +13,7 @@ async function putBytes(url: string, bytes: Buffer, contentType = 'video/mp4') {
 }
 
 describe.each(['pglite', 'postgres'] as const)('ingest API on %s', (kind) => {
-  let server: TestServer;
+  let server: TestApp;
   let pgServer: TestPostgres | undefined;
   let client: ReturnType<typeof api>;
 
@@ -23,11 +24,9 @@ describe.each(['pglite', 'postgres'] as const)('ingest API on %s', (kind) => {
       env.DATABASE_URL = await pgServer.createDatabase();
       env.ROBOTRACE_SECRET = randomBytes(32).toString('hex');
     }
-    // A second project with its own key, for tenant isolation: bootstrap twice on the same data.
-    server = await startServer({
-      env: { ...env, ROBOTRACE_INIT_PROJECT: 'other', ROBOTRACE_INIT_API_KEY: OTHER_KEY },
-    });
-    await server.restart({ ROBOTRACE_INIT_PROJECT: 'demo', ROBOTRACE_INIT_API_KEY: TEST_API_KEY });
+    server = await startApp({ env });
+    // A second project with its own key, for tenant isolation: the headless bootstrap again.
+    await server.addProject('other', OTHER_KEY);
     client = api(server.baseUrl, TEST_API_KEY);
   });
 

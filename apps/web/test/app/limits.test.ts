@@ -2,18 +2,14 @@ import { randomBytes } from 'node:crypto';
 import type { CreateEpisodeResponse } from '@robotrace/contracts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { api } from '../../../../test/support/api.js';
-import {
-  startServer,
-  TEST_API_KEY,
-  TEST_PASSWORD,
-  type TestServer,
-} from '../../../../test/support/server.js';
+import { TEST_API_KEY, TEST_PASSWORD } from '../../../../test/support/server.js';
+import { startApp, type TestApp } from '../support/app.js';
 
 describe('limits: rate limits, upload sizes, and secrets kept out of the log', () => {
-  let server: TestServer;
+  let server: TestApp;
 
   beforeAll(async () => {
-    server = await startServer({
+    server = await startApp({
       env: {
         ROBOTRACE_RATE_LIMIT_PER_MINUTE: '6',
         ROBOTRACE_MAX_UPLOAD_BYTES_VIDEO: '1000',

@@ -1,23 +1,14 @@
 import { createHash } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { CreateEpisodeResponse } from '@robotrace/contracts';
-import { createDb } from '@robotrace/db';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { api } from '../../../../test/support/api.js';
-import {
-  startServer,
-  TEST_API_KEY,
-  TEST_EMAIL,
-  TEST_PASSWORD,
-  type TestServer,
-} from '../../../../test/support/server.js';
+import { TEST_API_KEY, TEST_EMAIL, TEST_PASSWORD } from '../../../../test/support/server.js';
+import { startApp, type TestApp } from '../support/app.js';
 import { createKeyInPortal, type PageResponse, portal, signIn } from '../support/portal-http.js';
 
 /**
- * Security properties checked over HTTP against the started server: session cookie attributes (HttpOnly,
+ * Security properties checked over HTTP against the app: session cookie attributes (HttpOnly,
  * SameSite=Lax, Secure behind an https public URL), portal headers (CSP with a per-response nonce,
  * frame-ancestors 'none', nosniff, Referrer-Policy), CSRF refusals, uploads never served as active content,
  * and API keys and passwords stored only as hashes. (The refusal to start with DATABASE_URL but without
@@ -58,18 +49,15 @@ function expectPortalHeaders(page: PageResponse, what: string): void {
 }
 
 describe('security over http (default public URL)', () => {
-  let server: TestServer;
-  let dataDir: string;
+  let server: TestApp;
   let portalKey: string;
   let episodeId: string;
 
   beforeAll(async () => {
-    dataDir = mkdtempSync(join(tmpdir(), 'robotrace-security-'));
-    server = await startServer({ dataDir });
+    server = await startApp();
   });
   afterAll(async () => {
     await server?.stop();
-    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
   });
 
   it('session cookies are HttpOnly and SameSite=Lax (not Secure over plain http)', async () => {
@@ -191,11 +179,10 @@ describe('security over http (default public URL)', () => {
   it('stores API keys and passwords only as hashes: the plaintext is nowhere in the database', async () => {
     const client = api(server.baseUrl, portalKey);
     expect((await client.get('/api/episodes?limit=1')).status).toBe(200);
-    await server.stop();
-    const db = await createDb({ kind: 'pglite', dataDir });
+    const { db } = server.services.dbh;
     const rowsOf = async <T>(query: ReturnType<typeof sql>) =>
-      ((await db.db.execute(query)) as unknown as { rows: T[] }).rows;
-    try {
+      ((await db.execute(query)) as unknown as { rows: T[] }).rows;
+    {
       const tables = (
         await rowsOf<{ table_name: string }>(
           sql`select table_name from information_schema.tables where table_schema = 'public'`,
@@ -212,18 +199,16 @@ describe('security over http (default public URL)', () => {
       for (const secret of [TEST_API_KEY, portalKey, TEST_PASSWORD]) expect(dump).not.toContain(secret);
       for (const key of [TEST_API_KEY, portalKey])
         expect(dump).toContain(createHash('sha256').update(key).digest('hex'));
-    } finally {
-      await db.close();
     }
   });
 });
 
 describe('security behind an https public URL', () => {
-  let server: TestServer;
+  let server: TestApp;
   const PUBLIC = 'https://robotrace.example.com';
 
   beforeAll(async () => {
-    server = await startServer({ env: { ROBOTRACE_PUBLIC_URL: PUBLIC } });
+    server = await startApp({ env: { ROBOTRACE_PUBLIC_URL: PUBLIC } });
   });
   afterAll(() => server?.stop());
 

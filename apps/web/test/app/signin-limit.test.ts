@@ -1,11 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startServer, TEST_EMAIL, TEST_PASSWORD, type TestServer } from '../../../../test/support/server.js';
+import { TEST_EMAIL, TEST_PASSWORD } from '../../../../test/support/server.js';
+import { startApp, type TestApp } from '../support/app.js';
 
 describe('portal sign-in is rate limited per client IP (brute force)', () => {
-  let server: TestServer;
+  let server: TestApp;
 
   beforeAll(async () => {
-    server = await startServer({ env: { ROBOTRACE_SIGNIN_ATTEMPTS_PER_MINUTE: '5' } });
+    server = await startApp({ env: { ROBOTRACE_SIGNIN_ATTEMPTS_PER_MINUTE: '5' } });
   });
   afterAll(() => server?.stop());
 

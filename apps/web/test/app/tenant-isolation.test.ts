@@ -2,7 +2,8 @@ import { randomBytes } from 'node:crypto';
 import type { CreateEpisodeResponse, Episode, ListEpisodesResponse } from '@robotrace/contracts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { api } from '../../../../test/support/api.js';
-import { startServer, TEST_EMAIL, TEST_PASSWORD, type TestServer } from '../../../../test/support/server.js';
+import { TEST_EMAIL, TEST_PASSWORD } from '../../../../test/support/server.js';
+import { startApp, type TestApp } from '../support/app.js';
 import { createKeyInPortal, type PortalUser, portal, signIn, signUp } from '../support/portal-http.js';
 
 /**
@@ -40,7 +41,7 @@ async function put(url: string, bytes: Buffer, type: string): Promise<number> {
   return res.status;
 }
 
-async function seed(server: TestServer, name: string, user: PortalUser, key: string): Promise<Tenant> {
+async function seed(server: TestApp, name: string, user: PortalUser, key: string): Promise<Tenant> {
   const client = api(server.baseUrl, key);
   const traceId = hex(16);
   const spanId = hex(8);
@@ -88,13 +89,13 @@ async function seed(server: TestServer, name: string, user: PortalUser, key: str
 }
 
 describe('tenant isolation: two projects, two users, two keys', () => {
-  let server: TestServer;
+  let server: TestApp;
   let a: Tenant;
   let b: Tenant;
 
   beforeAll(async () => {
     // Project "demo" with its owner and key come from the headless bootstrap; project "lab-b" signs up.
-    server = await startServer({ env: { ROBOTRACE_ALLOW_SIGNUP: '1' } });
+    server = await startApp({ env: { ROBOTRACE_ALLOW_SIGNUP: '1' } });
     const base = server.baseUrl;
     const userA = await signIn(base, TEST_EMAIL, TEST_PASSWORD);
     const userB = await signUp(base, {
