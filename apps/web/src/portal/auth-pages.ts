@@ -7,6 +7,7 @@ import {
   PROJECT_NAME,
   projectsOfUser,
 } from '@robotrace/core';
+import { CLIENT_IP_HEADER } from '../auth.js';
 import type { HttpContext } from '../http/context.js';
 import type { Router } from '../http/router.js';
 import {
@@ -21,8 +22,12 @@ import {
 import { type Html, html } from './html.js';
 import { messagePage, sendPage } from './layout.js';
 
-/** Headers of the browser's request that Better Auth needs to see (cookies, origin checks, rate limits). */
-const FORWARDED = ['cookie', 'host', 'origin', 'referer', 'user-agent', 'x-forwarded-for', 'x-real-ip'];
+/**
+ * Headers of the browser's request that Better Auth needs to see (cookies, origin checks, rate limits). The
+ * client-IP header (set by app.ts from the socket or the trusted proxy) keys the sign-in limit: without it every
+ * form sign-in shared one bucket.
+ */
+const FORWARDED = ['cookie', 'host', 'origin', 'referer', 'user-agent', CLIENT_IP_HEADER];
 
 /**
  * Calls one of Better Auth's own endpoints through its request handler, so its checks (origin, rate

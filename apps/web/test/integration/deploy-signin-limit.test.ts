@@ -1,0 +1,77 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startPostgres, type TestPostgres } from '../../../../test/support/postgres.js';
+import { startServer, TEST_EMAIL, type TestServer } from '../../../../test/support/server.js';
+
+// Issue 19: the portal's sign-in limit is one budget per client IP for the whole fleet (counted in PostgreSQL, as
+// the API limits are), and the portal's own login form is counted per client IP too — it used to reach Better
+// Auth without the client-IP header, which then logged "could not determine a client IP" and put every form
+// sign-in of every visitor into one shared bucket.
+const SECRET = 'signin-fleet-secret-'.padEnd(64, 'x');
+const LIMIT = 3;
+
+let pgs: TestPostgres;
+let one: TestServer;
+let two: TestServer;
+
+beforeAll(async () => {
+  pgs = await startPostgres();
+  const env = {
+    DATABASE_URL: await pgs.createDatabase(),
+    ROBOTRACE_SECRET: SECRET,
+    ROBOTRACE_SIGNIN_ATTEMPTS_PER_MINUTE: String(LIMIT),
+    // Behind a balancer: the client IP is the first X-Forwarded-For hop.
+    ROBOTRACE_TRUST_PROXY: '1',
+  };
+  one = await startServer({ env });
+  two = await startServer({ env: { ...env, ROBOTRACE_MIGRATE_ON_START: '' } });
+}, 180_000);
+afterAll(async () => {
+  await Promise.all([one?.stop(), two?.stop()]);
+  await pgs?.stop();
+});
+
+const apiSignIn = (s: TestServer, ip: string) =>
+  fetch(`${s.baseUrl}/api/auth/sign-in/email`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', origin: s.baseUrl, 'x-forwarded-for': ip },
+    body: JSON.stringify({ email: TEST_EMAIL, password: 'wrong-password' }),
+  });
+
+async function formSignIn(s: TestServer, ip: string): Promise<string> {
+  const res = await fetch(`${s.baseUrl}/login`, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/x-www-form-urlencoded',
+      origin: s.baseUrl,
+      'x-forwarded-for': ip,
+    },
+    body: new URLSearchParams({ email: TEST_EMAIL, password: 'wrong-password', next: '/portal' }).toString(),
+    redirect: 'manual',
+  });
+  const page = await res.text();
+  if (page.includes('Too many attempts')) return 'limited';
+  if (page.includes('Wrong email or password')) return 'wrong';
+  return `unexpected ${res.status}`;
+}
+
+describe('portal sign-in limit across instances', () => {
+  it('attempts through instance 1 count on instance 2 (one budget per IP in PostgreSQL)', async () => {
+    const ip = '198.51.100.1';
+    const statuses = [];
+    for (let i = 0; i < LIMIT; i++) statuses.push((await apiSignIn(one, ip)).status);
+    expect(statuses).toEqual(Array(LIMIT).fill(401));
+    expect((await apiSignIn(two, ip)).status).toBe(429);
+    expect((await apiSignIn(one, ip)).status).toBe(429);
+    // Another client is not affected.
+    expect((await apiSignIn(two, '198.51.100.9')).status).toBe(401);
+  });
+
+  it('the login form is limited per client IP, not in one bucket shared by every visitor', async () => {
+    const results = [];
+    for (let i = 0; i < LIMIT; i++) results.push(await formSignIn(i % 2 ? one : two, '203.0.113.5'));
+    expect(results).toEqual(Array(LIMIT).fill('wrong'));
+    expect(await formSignIn(one, '203.0.113.5')).toBe('limited');
+    expect(await formSignIn(two, '203.0.113.6')).toBe('wrong');
+    for (const s of [one, two]) expect(s.output()).not.toContain('could not determine a client IP');
+  });
+});
