@@ -30,7 +30,10 @@ type Attempt<T> =
   | { ok: true; value: T }
   | { ok: false; error: RobotraceError; retryable: boolean; retryAfterS?: number };
 
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+/** The wait between attempts; an object so unit tests can record the waits instead of waiting. */
+export const retryTiming = {
+  sleep: (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)),
+};
 
 export interface RetryOptions {
   /** Short description for error messages, e.g. "create episode". */
@@ -82,7 +85,7 @@ export async function withRetries<T>(
     }
     if (result.ok) return result.value;
     if (!result.retryable || attemptNo >= attempts) throw result.error;
-    await sleep(retryDelayMs(attemptNo, result.retryAfterS));
+    await retryTiming.sleep(retryDelayMs(attemptNo, result.retryAfterS));
   }
 }
 
