@@ -1,9 +1,9 @@
 """Runs the official robotrace-dev 0.3.0 adapters in their own venv (.cache/venv-official), for the "same
 output as the official adapter" tests.
 
-That venv holds the official SDK alone; its adapters also need numpy and gymnasium, installed once with
+That venv holds the official SDK alone; its adapters also need numpy, gymnasium and h5py, installed once with
 ``pip install --target`` into .cache/official-adapter-libs (the pins of requirements-dev.txt, so both SDKs
-step the same gymnasium) and put on PYTHONPATH for the run. Our SDK is never on that path.
+run the same libraries) and put on PYTHONPATH for the run. Our SDK is never on that path.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ REPO_ROOT = Path(__file__).resolve().parents[4]
 OFFICIAL_PYTHON = REPO_ROOT / ".cache" / "venv-official" / "bin" / "python"
 LIBS = REPO_ROOT / ".cache" / "official-adapter-libs"
 SCRIPT = Path(__file__).with_name("adapters_official_rollout.py")
-_WANTED = ("numpy", "gymnasium")
+_WANTED = ("numpy", "gymnasium", "h5py")
 
 
 def _pins() -> list[str]:
@@ -41,19 +41,24 @@ def _ensure_libs() -> None:
     stamp.write_text("\n".join(pins))
 
 
-def official_cartpole_rollout(output_dir: Path, *, seed: int, max_steps: int) -> dict[str, Any]:
-    """The official ``encode_rollout`` of CartPole-v1 with the fixed policy of adapters_official_rollout.py;
-    returns the metadata it computed (the files are in ``output_dir``)."""
+def _run_official(*args: str) -> dict[str, Any]:
     _ensure_libs()
     env = {**os.environ, "PYTHONPATH": str(LIBS), "PYTHONNOUSERSITE": "1"}
     done = subprocess.run(
-        [str(OFFICIAL_PYTHON), str(SCRIPT), str(output_dir), str(seed), str(max_steps)],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
+        [str(OFFICIAL_PYTHON), str(SCRIPT), *args], env=env, capture_output=True, text=True, check=False
     )
     assert done.returncode == 0, f"the official adapter failed:\n{done.stdout}\n{done.stderr}"
     answer: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
     assert answer["robotrace_version"] == "0.3.0", answer
     return answer
+
+
+def official_cartpole_rollout(output_dir: Path, *, seed: int, max_steps: int) -> dict[str, Any]:
+    """The official ``encode_rollout`` of CartPole-v1 with the fixed policy of adapters_official_rollout.py;
+    returns the metadata it computed (the files are in ``output_dir``)."""
+    return _run_official("gymnasium", str(output_dir), str(seed), str(max_steps))
+
+
+def official_hdf5_episode(path: Path, output_dir: Path, *, episode_index: int) -> dict[str, Any]:
+    """The official hdf5 ``encode_episode`` of one trajectory; returns its metadata."""
+    return _run_official("hdf5", str(output_dir), str(path), str(episode_index))

@@ -1,7 +1,8 @@
-"""Run by the official SDK's Python (see adapters_official.py), not by pytest: one CartPole-v1 rollout through
-the official gymnasium adapter's ``encode_rollout``. Prints a JSON line with its metadata.
+"""Run by the official SDK's Python (see adapters_official.py), not by pytest: one official adapter's encode
+step into OUTPUT_DIR. Prints a JSON line with the metadata it computed.
 
-    python adapters_official_rollout.py OUTPUT_DIR SEED MAX_STEPS
+    python adapters_official_rollout.py gymnasium OUTPUT_DIR SEED MAX_STEPS   (CartPole-v1, the fixed policy)
+    python adapters_official_rollout.py hdf5 OUTPUT_DIR FILE EPISODE_INDEX
 """
 
 from __future__ import annotations
@@ -16,19 +17,31 @@ def cartpole_policy(observation: Any, info: Any) -> int:
     return int(float(observation[2]) + 0.5 * float(observation[3]) > 0)
 
 
-def main() -> None:
+def gymnasium_rollout(output_dir: str, seed: str, max_steps: str) -> dict[str, Any]:
     import gymnasium as gym
 
-    import robotrace
     from robotrace.adapters import gymnasium as rt_gym
 
-    output_dir, seed, max_steps = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
     env = gym.make("CartPole-v1", render_mode="rgb_array")
     # No video: the official writes it with OpenCV, which this venv does not have; the NPZ files are compared.
     encoded = rt_gym.encode_rollout(
-        env, output_dir, policy=cartpole_policy, seed=seed, max_steps=max_steps, record_video=False
+        env, output_dir, policy=cartpole_policy, seed=int(seed), max_steps=int(max_steps), record_video=False
     )
-    print(json.dumps({"robotrace_version": robotrace.__version__, "metadata": encoded.metadata}))
+    return encoded.metadata
+
+
+def hdf5_episode(output_dir: str, path: str, episode_index: str) -> dict[str, Any]:
+    from robotrace.adapters import hdf5
+
+    return hdf5.encode_episode(path, output_dir, episode_index=int(episode_index)).metadata
+
+
+def main() -> None:
+    import robotrace
+
+    run = {"gymnasium": gymnasium_rollout, "hdf5": hdf5_episode}[sys.argv[1]]
+    metadata = run(*sys.argv[2:])
+    print(json.dumps({"robotrace_version": robotrace.__version__, "metadata": metadata}))
 
 
 if __name__ == "__main__":
