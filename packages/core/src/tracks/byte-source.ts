@@ -60,3 +60,10 @@ export async function* readChunks(
     yield chunk;
   }
 }
+
+/** Ranged reads of artifacts kept on the local disk (LocalDiskStore maps a storage key to its path). */
+export function localArtifactOpener(store: {
+  pathOf(key: string): string;
+}): (key: string) => Promise<ByteSource> {
+  return (key) => openFileSource(store.pathOf(key));
+}

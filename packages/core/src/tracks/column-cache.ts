@@ -39,7 +39,9 @@ export class ColumnCache {
   }
 
   private static fileName(member: string): string {
-    return `${createHash('sha256').update(member).digest('hex').slice(0, 32)}.bin`;
+    // Hashed as the index stores it (NUL → U+FFFD, see service.ts), so the raw and the stored name find one file.
+    const stored = member.replaceAll('\u0000', '\ufffd');
+    return `${createHash('sha256').update(stored).digest('hex').slice(0, 32)}.bin`;
   }
 
   /** Writes one decoded array (temp file + rename: a reader never sees half a file). */

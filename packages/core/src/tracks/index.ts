@@ -1,4 +1,4 @@
-export { type ByteSource, bufferSource, openFileSource } from './byte-source.js';
+export { type ByteSource, bufferSource, localArtifactOpener, openFileSource } from './byte-source.js';
 export { type CacheWriter, ColumnCache } from './column-cache.js';
 export { FullResolution, MinMaxBuckets } from './downsample.js';
 export type { DataRef, IndexedFile, IndexedTrack, TrackFileFormat } from './model.js';

@@ -68,6 +68,13 @@ async function sniff(source: ByteSource): Promise<TrackFileFormat> {
 const artifactKeyOf = (row: Pick<Row, 'projectId' | 'episodeId' | 'artifactKind' | 'indexedAt'>) =>
   `${row.projectId}/${row.episodeId}/${row.artifactKind}@${row.indexedAt.getTime()}`;
 
+/** PostgreSQL text and jsonb cannot hold NUL; a member or column name from a file may. Stored as U+FFFD. */
+function storableStrings<T>(value: T): T {
+  return JSON.parse(
+    JSON.stringify(value, (_k, v: unknown) => (typeof v === 'string' ? v.replaceAll('\u0000', '\ufffd') : v)),
+  ) as T;
+}
+
 /** Detects the format by its magic bytes and indexes the file; warnings name it `<kind>.<ext>`. */
 export async function indexTrackFile(
   source: ByteSource,
@@ -129,7 +136,13 @@ export async function indexArtifactTracks(
     maxIndexBytes: deps.tracks.maxIndexBytes,
   };
   const file = await indexFile(source, format, ctx, kind);
-  const values = { ...key, format, sizeBytes: source.size, warnings: file.warnings, tracks: file.tracks };
+  const values = {
+    ...key,
+    format,
+    sizeBytes: source.size,
+    warnings: storableStrings(file.warnings),
+    tracks: storableStrings(file.tracks),
+  };
   await deps.db
     .insert(trackIndex)
     .values(values)

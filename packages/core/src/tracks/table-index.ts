@@ -8,7 +8,9 @@ import type { IndexContext } from './npz-index.js';
 /** Column names taken as integer nanoseconds, then as seconds (float) — the first present wins. */
 const NS_NAMES = ['_t_ns', 't_ns', 'timestamp_ns', 'time_ns'];
 const S_NAMES = ['timestamp', 'time', 't', 't_s', 'time_s'];
-const TIME_MEMBER = '\u0000time';
+/** Cache member names: the time column and `col:<name>` for values, so no column name can clash with time. */
+const TIME_MEMBER = 'time';
+const valueMember = (name: string) => `col:${name}`;
 
 interface Column {
   name: string;
@@ -120,7 +122,7 @@ function tracksOf(label: string, kindName: string, sinks: ColumnSink[], warnings
         samples: s.rows,
         data: {
           in: 'cache',
-          member: name,
+          member: valueMember(name),
           offset: 0,
           descr: '<f8',
           shape: [s.rows],
@@ -137,7 +139,10 @@ async function openSinks(ctx: IndexContext, columns: Column[]): Promise<ColumnSi
   const sinks: ColumnSink[] = [];
   for (const c of columns)
     sinks.push(
-      new ColumnSink(c, await ctx.cache.writer(ctx.artifactKey, c.kind === 'time' ? TIME_MEMBER : c.name)),
+      new ColumnSink(
+        c,
+        await ctx.cache.writer(ctx.artifactKey, c.kind === 'time' ? TIME_MEMBER : valueMember(c.name)),
+      ),
     );
   return sinks;
 }
