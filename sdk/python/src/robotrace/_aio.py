@@ -21,7 +21,16 @@ from typing import Any, Literal, TypeVar
 
 import httpx
 
-from ._core import ClientCore, finalize_call, get_call, log_episode_plan, upload_failure, upload_url_call
+from ._core import (
+    ClientCore,
+    checked_upload_timeout,
+    finalize_call,
+    get_call,
+    log_episode_plan,
+    retry_policy,
+    upload_failure,
+    upload_url_call,
+)
 from ._episode import EpisodeState, UrlRenewal, failure_metadata, failure_reason, log_not_failed
 from ._errors import ConfigurationError, URLExpiredError
 from ._http_async import AsyncHttpSession
@@ -127,10 +136,17 @@ class AsyncClient(ClientCore):
         transport: httpx.AsyncBaseTransport | None = None,
         otel_respect_sampled: bool | None = None,
         link_span: bool | None = None,
+        max_retries: int | None = None,
+        upload_timeout: float | None = None,
     ) -> None:
         super().__init__(api_key, base_url, verbose, otel_respect_sampled, link_span)
         self._session = AsyncHttpSession(
-            api_key=self._conn.api_key, base_url=self._conn.base_url, timeout=timeout, transport=transport
+            api_key=self._conn.api_key,
+            base_url=self._conn.base_url,
+            timeout=timeout,
+            transport=transport,
+            policy=retry_policy(max_retries),
+            upload_timeout=checked_upload_timeout(upload_timeout),
         )
 
     async def aclose(self) -> None:

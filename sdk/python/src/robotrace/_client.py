@@ -9,7 +9,16 @@ from typing import Any, Literal, TypeVar
 
 import httpx
 
-from ._core import ClientCore, finalize_call, get_call, log_episode_plan, upload_failure, upload_url_call
+from ._core import (
+    ClientCore,
+    checked_upload_timeout,
+    finalize_call,
+    get_call,
+    log_episode_plan,
+    retry_policy,
+    upload_failure,
+    upload_url_call,
+)
 from ._episode import Episode
 from ._http import HttpSession
 from ._payload import ARTIFACT_KINDS, ArtifactKind, EpisodeFinalStatus, EpisodeSource, UploadFile, create_body
@@ -25,7 +34,9 @@ class Client(ClientCore):
     credentials file. ``verbose`` (print the portal link after a create) defaults to "stdout is a terminal
     and ``ROBOTRACE_QUIET`` is not set". ``transport`` is any ``httpx`` transport (tests, proxies).
     ``otel_respect_sampled`` / ``link_span`` default to ``ROBOTRACE_OTEL_RESPECT_SAMPLED`` /
-    ``ROBOTRACE_OTEL_LINK_SPAN``.
+    ``ROBOTRACE_OTEL_LINK_SPAN``. ``max_retries`` (default 3) is how often each call is retried after its
+    first attempt (0: never). ``upload_timeout`` (seconds, default 120) is an idle timeout: an upload fails
+    when no bytes moved for that long, however long the whole transfer takes.
     """
 
     def __init__(
@@ -38,10 +49,17 @@ class Client(ClientCore):
         transport: httpx.BaseTransport | None = None,
         otel_respect_sampled: bool | None = None,
         link_span: bool | None = None,
+        max_retries: int | None = None,
+        upload_timeout: float | None = None,
     ) -> None:
         super().__init__(api_key, base_url, verbose, otel_respect_sampled, link_span)
         self._session = HttpSession(
-            api_key=self._conn.api_key, base_url=self._conn.base_url, timeout=timeout, transport=transport
+            api_key=self._conn.api_key,
+            base_url=self._conn.base_url,
+            timeout=timeout,
+            transport=transport,
+            policy=retry_policy(max_retries),
+            upload_timeout=checked_upload_timeout(upload_timeout),
         )
 
     def close(self) -> None:

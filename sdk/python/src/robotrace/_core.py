@@ -7,12 +7,14 @@ import os
 import sys
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import urljoin
 
 from . import _otel
 from ._episode import EpisodeState, UploadUrl, upload_url_from
-from ._errors import ArgumentError, ServerError
+from ._errors import ArgumentError, ConfigurationError, ServerError
 from ._http import ApiCall, dumps
 from ._payload import ArtifactKind, UploadFile, check_files, create_body, finalize_body
+from ._retry import RetryPolicy
 from ._settings import Connection, env_flag, quiet, resolve_connection
 
 
@@ -75,7 +77,11 @@ class ClientCore:
             "status": str(answer.get("status", "recording")),
             "storage": str(answer.get("storage", "unconfigured")),
             "upload_urls": slots,
-            "url": portal_url if isinstance(portal_url, str) and portal_url else self._link(episode_id),
+            # One source of truth for the link (printed and Episode.url): the server's answer, its public URL
+            # may differ from our base URL (a proxy); our own guess only for a server that sends none.
+            "url": urljoin(self.base_url + "/", portal_url)
+            if isinstance(portal_url, str) and portal_url
+            else self._link(episode_id),
             "otel": otel,
             "warnings": [str(w) for w in warnings] if isinstance(warnings, list) else [],
         }
@@ -84,7 +90,7 @@ class ClientCore:
         """After a create: the portal link (once, on a terminal) and the opt-in span back-link."""
         if self._verbose:
             try:
-                sys.stdout.write(f"[robotrace] \u2192 {self._link(episode.id)}\n")
+                sys.stdout.write(f"[robotrace] \u2192 {episode.url}\n")
                 sys.stdout.flush()
             except (OSError, ValueError):  # a closed stdout must not fail the run
                 pass
@@ -93,6 +99,23 @@ class ClientCore:
 
     def _link(self, episode_id: str) -> str:
         return f"{self.base_url}/portal/episodes/{episode_id}"
+
+
+def retry_policy(max_retries: object) -> RetryPolicy:
+    """The retry policy for ``max_retries=`` (None: the default 3 retries)."""
+    if max_retries is not None and (
+        isinstance(max_retries, bool) or not isinstance(max_retries, int) or max_retries < 0
+    ):
+        raise ConfigurationError(f"max_retries must be a whole number >= 0; got {max_retries!r}")
+    return RetryPolicy.with_retries(max_retries)
+
+
+def checked_upload_timeout(seconds: object) -> float | None:
+    if seconds is not None and (
+        isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or not seconds > 0
+    ):
+        raise ConfigurationError(f"upload_timeout must be a positive number of seconds; got {seconds!r}")
+    return None if seconds is None else float(seconds)
 
 
 def log_episode_plan(

@@ -30,6 +30,8 @@ def init(
     otel_respect_sampled: bool | None = None,
     link_span: bool | None = None,
     transport: httpx.BaseTransport | None = None,
+    max_retries: int | None = None,
+    upload_timeout: float | None = None,
 ) -> None:
     """Configure the default client (closing the previous one). Arguments as for ``Client``."""
     _replace_default(
@@ -41,6 +43,8 @@ def init(
             transport=transport,
             otel_respect_sampled=otel_respect_sampled,
             link_span=link_span,
+            max_retries=max_retries,
+            upload_timeout=upload_timeout,
         )
     )
 

@@ -1,7 +1,9 @@
 """HTTP with bounded retries: JSON calls to the API and streamed uploads to signed URLs.
 
-Both retry network errors, 408, 429 and 5xx, at most ``MAX_ATTEMPTS`` tries in all. A create or finalize
-carries one ``Idempotency-Key`` for all its tries, so a retry after a lost response cannot act twice.
+Both retry network errors, timeouts, 408, 429 and 5xx, ``max_retries`` times (default 3). A create or
+finalize carries one ``Idempotency-Key`` for all its tries, so a retry after a lost response cannot act twice.
+An upload's timeout is an idle timeout: every read and write of the connection is bounded, none of the whole
+transfer, so a large file on a slow link succeeds and a stalled one fails after ``upload_timeout`` seconds.
 ``HttpSession`` and ``AsyncHttpSession`` (in ``_http_async``) share every decision through ``SessionBase``
 (the URL and headers of a call, whether a try's outcome is the answer, a wait or the error to raise); only
 the waiting and sending differ.
@@ -18,16 +20,17 @@ from typing import IO, Any, Callable, Union
 
 import httpx
 
-from ._errors import ServerError, TransportError, error_from_response
+from ._errors import ServerError, TimeoutError, TransportError, error_from_response
 from ._payload import UploadFile
 from ._retry import RetryPolicy, is_retryable_status, parse_retry_after
 from ._version import __version__
 
 USER_AGENT = f"robotrace-python/{__version__}"
 DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
-# A multi-GB video takes minutes; a stalled connection still fails within the read/write bound.
-UPLOAD_TIMEOUT = httpx.Timeout(300.0, connect=10.0)
-CHUNK_SIZE = 1024 * 1024
+DEFAULT_UPLOAD_TIMEOUT_S = 120.0
+# One chunk is one socket send, and a send's timeout covers the whole chunk (socket.sendall): small chunks
+# make the upload timeout mean "no progress", not "this much data within the timeout".
+CHUNK_SIZE = 64 * 1024
 CLIENT_HEADERS = {"User-Agent": USER_AGENT, "X-RoboTrace-SDK-Version": __version__}
 
 # What one try ended with: an answer, or the httpx error that stopped it.
@@ -48,6 +51,12 @@ class ApiCall:
         return f"{self.method} {self.path}"
 
 
+def upload_timeout_of(seconds: float | None) -> httpx.Timeout:
+    """The upload's idle bound: each connect, write, read and pool wait; never the whole transfer."""
+    idle = DEFAULT_UPLOAD_TIMEOUT_S if seconds is None else seconds
+    return httpx.Timeout(idle, connect=min(10.0, idle))
+
+
 def client_options(timeout: float | httpx.Timeout | None) -> dict[str, Any]:
     """The ``httpx.Client`` / ``httpx.AsyncClient`` settings both sessions use."""
     return {
@@ -58,9 +67,12 @@ def client_options(timeout: float | httpx.Timeout | None) -> dict[str, Any]:
 
 
 class SessionBase:
-    def __init__(self, *, api_key: str, base_url: str, policy: RetryPolicy | None) -> None:
+    def __init__(
+        self, *, api_key: str, base_url: str, policy: RetryPolicy | None, upload_timeout: float | None = None
+    ) -> None:
         self.base_url = base_url
         self.policy = policy or RetryPolicy()
+        self.upload_timeout = upload_timeout_of(upload_timeout)
         # Sent on API calls only: the key must never reach a signed upload URL (possibly another host).
         self._api_headers = {"Authorization": f"Bearer {api_key}", "Accept": "application/json"}
 
@@ -88,7 +100,12 @@ class SessionBase:
         last = attempt >= self.policy.max_attempts
         if not isinstance(outcome, httpx.Response):
             if last:
-                raise TransportError(f"{what} failed after {attempt} tries: {outcome!r}") from outcome
+                tries = f"{attempt} {'try' if attempt == 1 else 'tries'}"
+                if isinstance(outcome, httpx.TimeoutException):
+                    raise TimeoutError(
+                        f"{what}: no progress within the timeout ({tries}): {outcome!r}"
+                    ) from outcome
+                raise TransportError(f"{what} failed after {tries}: {outcome!r}") from outcome
             return self.policy.delay_s(attempt, None)
         retry_after = parse_retry_after(outcome.headers.get("Retry-After"))
         if is_retryable_status(outcome.status_code) and not last:
@@ -113,8 +130,9 @@ class HttpSession(SessionBase):
         transport: httpx.BaseTransport | None = None,
         policy: RetryPolicy | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        upload_timeout: float | None = None,
     ) -> None:
-        super().__init__(api_key=api_key, base_url=base_url, policy=policy)
+        super().__init__(api_key=api_key, base_url=base_url, policy=policy, upload_timeout=upload_timeout)
         self._sleep = sleep
         self._client = httpx.Client(transport=transport, **client_options(timeout))
 
@@ -137,7 +155,7 @@ class HttpSession(SessionBase):
             # A fresh handle per try: a retry re-sends the file from its first byte.
             with file.path.open("rb") as fh:
                 return self._client.put(
-                    url, content=_chunks(fh, on_progress), headers=headers, timeout=UPLOAD_TIMEOUT
+                    url, content=_chunks(fh, on_progress), headers=headers, timeout=self.upload_timeout
                 )
 
         self._with_retries(send, upload_what(file))

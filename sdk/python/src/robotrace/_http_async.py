@@ -10,7 +10,6 @@ import httpx
 
 from ._http import (
     CHUNK_SIZE,
-    UPLOAD_TIMEOUT,
     ApiCall,
     Outcome,
     SessionBase,
@@ -34,8 +33,9 @@ class AsyncHttpSession(SessionBase):
         transport: httpx.AsyncBaseTransport | None = None,
         policy: RetryPolicy | None = None,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        upload_timeout: float | None = None,
     ) -> None:
-        super().__init__(api_key=api_key, base_url=base_url, policy=policy)
+        super().__init__(api_key=api_key, base_url=base_url, policy=policy, upload_timeout=upload_timeout)
         self._sleep = sleep
         self._client = httpx.AsyncClient(transport=transport, **client_options(timeout))
 
@@ -57,7 +57,7 @@ class AsyncHttpSession(SessionBase):
         async def send() -> httpx.Response:
             with file.path.open("rb") as fh:
                 return await self._client.put(
-                    url, content=_achunks(fh, on_progress), headers=headers, timeout=UPLOAD_TIMEOUT
+                    url, content=_achunks(fh, on_progress), headers=headers, timeout=self.upload_timeout
                 )
 
         await self._with_retries(send, upload_what(file))

@@ -3,6 +3,7 @@ never leaves an orphaned "recording" episode on the server."""
 
 from __future__ import annotations
 
+import json
 import math
 import os
 from collections.abc import Iterable, Mapping, Sequence
@@ -18,6 +19,17 @@ EpisodeSource = Literal["real", "sim", "replay"]
 EpisodeFinalStatus = Literal["ready", "failed"]
 
 ARTIFACT_KINDS: tuple[ArtifactKind, ...] = ("video", "sensors", "actions")
+# Longest accepted text per create field, in characters (code points); the same limits in the TypeScript SDK
+# (spec/sdk-behaviour-vectors.json). name and robot are the official SDK's documented limits.
+MAX_TEXT_LENGTH: Mapping[str, int] = {
+    "name": 200,
+    "robot": 120,
+    "policy_version": 200,
+    "env_version": 200,
+    "git_sha": 100,
+}
+# Measured as the server measures it: compact JSON, UTF-8.
+MAX_METADATA_BYTES = 1024 * 1024
 SOURCES = ("real", "sim", "replay")
 FINAL_STATUSES = ("ready", "failed")
 
@@ -102,8 +114,13 @@ def check_files(files: Mapping[ArtifactKind, object]) -> list[UploadFile]:
 
 
 def _optional_str(name: str, value: object) -> None:
-    if value is not None and not isinstance(value, str):
+    if value is None:
+        return
+    if not isinstance(value, str):
         raise ArgumentError(f"{name} must be a string; got {type(value).__name__}")
+    limit = MAX_TEXT_LENGTH[name]
+    if len(value) > limit:
+        raise ArgumentError(f"{name} is longer than {limit} characters ({len(value)})")
 
 
 def _optional_number(name: str, value: object) -> None:
@@ -123,7 +140,16 @@ def _metadata(value: object) -> dict[str, Any] | None:
     for key in value:
         if not isinstance(key, str):
             raise ArgumentError(f"metadata keys must be strings; got {key!r}")
-    return encode_metadata(value)  # typed values (robotrace.types) become tagged objects
+    encoded = encode_metadata(value)  # typed values (robotrace.types) become tagged objects
+    try:
+        size = len(json.dumps(encoded, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode())
+    except (TypeError, ValueError) as exc:
+        raise ArgumentError(f"metadata must be JSON-serializable: {exc}") from exc
+    if size > MAX_METADATA_BYTES:
+        raise ArgumentError(
+            f"metadata is {size} bytes once serialized; the limit is {MAX_METADATA_BYTES} (1 MiB)"
+        )
+    return encoded
 
 
 def create_body(

@@ -139,7 +139,7 @@ def test_expired_upload_url_is_renewed_once_then_fails_the_episode_with_a_clear_
 def test_full_jitter_stays_within_the_exponential_ceiling() -> None:
     policy = RetryPolicy()
     assert [policy.delay_s(n, None, rand=lambda: 0.999999) for n in (1, 2, 3, 4, 5, 6)] == pytest.approx(
-        [0.5, 1.0, 2.0, 4.0, 8.0, 8.0], rel=1e-5
+        [1.0, 2.0, 4.0, 8.0, 8.0, 8.0], rel=1e-5
     )
     assert policy.delay_s(3, None, rand=lambda: 0.0) == 0.0
     assert policy.delay_s(1, 99.0) == 30.0
