@@ -16,7 +16,6 @@ export interface Services {
   core: CoreDeps;
   /** Present when artifacts live on the local disk (the app serves the signed URLs). */
   localStore: LocalDiskStore | null;
-  secret: string;
   auth: Auth;
   dataDir: string;
   close: () => Promise<void>;
@@ -66,7 +65,6 @@ export async function createServices(env: Env, log: Logger): Promise<Services> {
     dbh,
     core,
     localStore,
-    secret,
     auth,
     dataDir,
     close: async () => {

@@ -1,4 +1,4 @@
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 
 const BASE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
 /** Any key we accept: `rt_` then 20–120 of [A-Za-z0-9_] (operators may inject their own from a vault). */
@@ -35,17 +35,27 @@ function checksum(body: string): string {
 
 /**
  * A new key `rt_<10 id>_<32 secret><6 checksum>`: ~190 random bits, and a CRC32 checksum so secret scanners
- * and our own error messages can tell a mistyped key from a revoked one without a database hit.
+ * can recognise one, and a refused key's error can say it was mistyped rather than revoked.
  */
 export function generateApiKey(): string {
   const body = `rt_${base62(randomBytes(16), 10)}_${base62(randomBytes(48), 32)}`;
   return `${body}${checksum(body)}`;
 }
 
+/** Whether a key has the generated shape and its checksum matches. */
 export function isGeneratedKeyChecksumValid(key: string): boolean {
   const m = GENERATED_FORMAT.exec(key);
   if (!m) return false;
   return checksum(key.slice(0, -6)) === m[3];
+}
+
+/**
+ * A key in the generated shape whose checksum does not match: mistyped, never issued. Used only to word the
+ * 401 of a key the lookup did not find; an operator may inject a key of any shape (API_KEY_FORMAT), so the
+ * checksum never refuses a key by itself.
+ */
+export function hasBadChecksum(key: string): boolean {
+  return GENERATED_FORMAT.test(key) && !isGeneratedKeyChecksumValid(key);
 }
 
 export function isWellFormedApiKey(key: string): boolean {
@@ -60,10 +70,4 @@ export function hashApiKey(key: string): string {
 /** The non-secret part the portal shows to tell keys apart. */
 export function apiKeyPrefix(key: string): string {
   return `${key.slice(0, 10)}…`;
-}
-
-export function hashesEqual(a: string, b: string): boolean {
-  const x = Buffer.from(a);
-  const y = Buffer.from(b);
-  return x.length === y.length && timingSafeEqual(x, y);
 }

@@ -12,7 +12,6 @@ function build(db: Database) {
       .select({
         id: apiKey.id,
         projectId: apiKey.projectId,
-        hash: apiKey.hash,
         lastUsedAt: apiKey.lastUsedAt,
       })
       .from(apiKey)

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { apiKey, type Database, project, projectMember } from '@robotrace/db';
 import { and, desc, eq, isNull, lt, or } from 'drizzle-orm';
-import { apiKeyPrefix, generateApiKey, hashApiKey, hashesEqual, isWellFormedApiKey } from './api-keys.js';
+import { apiKeyPrefix, generateApiKey, hasBadChecksum, hashApiKey, isWellFormedApiKey } from './api-keys.js';
 import type { DbClockDeps, DbDeps, ProjectScope } from './deps.js';
 import { AuthError, ConflictError, NotFoundError, ValidationError } from './errors.js';
 import { isUuid } from './ids.js';
@@ -92,7 +92,6 @@ const HOW_TO_GET_A_KEY =
   'create one in the portal under API keys (or `npm run admin -- create-key --project <name>`) and pass it as `Authorization: Bearer rt_…` / ROBOTRACE_API_KEY';
 const LAST_USED_RESOLUTION_MS = 60_000;
 
-/** Resolves a Bearer key to its project. Revocation takes effect on the very next request (no cache). */
 type KeyRow = Awaited<ReturnType<ReturnType<typeof prepared>['keyByHash']['execute']>>[number];
 
 /**
@@ -107,6 +106,11 @@ export function cacheApiKeysFor(deps: DbDeps): void {
   keyCaches.set(deps.db, new Map());
 }
 
+/**
+ * Resolves a Bearer key to its project by the SHA-256 of the key (the unique index on the digest): the caller
+ * cannot choose the digest's bytes, so the lookup compares no attacker-steered secret material. Revocation
+ * applies to the very next request (see the cache above).
+ */
 export async function authenticateApiKey(
   deps: DbClockDeps,
   raw: string | undefined,
@@ -124,8 +128,12 @@ export async function authenticateApiKey(
       cache.set(hash, row);
     }
   }
-  if (!row || !hashesEqual(row.hash, hash))
-    throw new AuthError(`Invalid or revoked API key: ${HOW_TO_GET_A_KEY}`);
+  if (!row)
+    throw new AuthError(
+      hasBadChecksum(raw)
+        ? `Invalid API key: its checksum does not match, so it was mistyped (copy it again): ${HOW_TO_GET_A_KEY}`
+        : `Invalid or revoked API key: ${HOW_TO_GET_A_KEY}`,
+    );
   // last_used_at at one-minute resolution: one write per key per minute, not one per request.
   const now = deps.clock.now();
   const stale = new Date(now.getTime() - LAST_USED_RESOLUTION_MS);

@@ -52,11 +52,6 @@ export function storableJson<T>(input: T): Storable<T> {
   return replaced === 0 ? { value: input, replaced } : { value, replaced };
 }
 
-/** Like storableText, for optional fields. */
-export function storableOptional<T extends string | null | undefined>(text: T): Storable<T> {
-  return typeof text === 'string' ? (storableText(text) as Storable<T>) : { value: text, replaced: 0 };
-}
-
 export function unstorableWarning(replaced: number): string {
   return `${replaced} character(s) PostgreSQL cannot store (NUL, or an unpaired UTF-16 surrogate) were replaced by U+FFFD`;
 }

@@ -3,6 +3,7 @@ import {
   API_KEY_FORMAT,
   apiKeyPrefix,
   generateApiKey,
+  hasBadChecksum,
   hashApiKey,
   isGeneratedKeyChecksumValid,
 } from '../../src/api-keys.js';
@@ -17,7 +18,14 @@ describe('API keys', () => {
       expect(isGeneratedKeyChecksumValid(k)).toBe(true);
       const typo = `${k.slice(0, 20)}${k[20] === 'a' ? 'b' : 'a'}${k.slice(21)}`;
       expect(isGeneratedKeyChecksumValid(typo)).toBe(false);
+      expect(hasBadChecksum(typo)).toBe(true);
+      expect(hasBadChecksum(k)).toBe(false);
     }
+  });
+
+  it('never calls a key of another shape mistyped (operators inject keys of any rt_ shape)', () => {
+    for (const injected of ['rt_from_your_vault_0123456789', 'rt_testkey_0123456789abcdefghijklmnop'])
+      expect(hasBadChecksum(injected)).toBe(false);
   });
 
   it('stores a SHA-256 digest and shows only a non-secret prefix', () => {
