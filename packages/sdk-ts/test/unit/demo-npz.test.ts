@@ -111,6 +111,11 @@ describe('the demo episodes’ sensors and actions', () => {
     files[`${i}-actions.npz`] = npz(tracks.actions);
   }
   const loaded = loadWithNumpy(files);
+  const member = (file: string, key: string): Loaded => {
+    const found = loaded[file]?.[key];
+    if (!found) throw new Error(`${file} has no member ${key}`);
+    return found;
+  };
   const sensorSteps = CLIP_SECONDS * SENSOR_HZ + 1;
   const actionSteps = CLIP_SECONDS * CLIP_FPS + 1;
 
@@ -141,16 +146,16 @@ describe('the demo episodes’ sensors and actions', () => {
       'command/_names': [`<U${Math.max(...joints.map((j) => j.length))}`, [joints.length]],
       'command/_t_ns': ['<i8', [actionSteps]],
     });
-    expect(loaded[`${i}-sensors.npz`]?.['joints/_names']?.values).toEqual([...joints]);
+    expect(member(`${i}-sensors.npz`, 'joints/_names').values).toEqual([...joints]);
     // Times are relative to the episode start: 0 first, evenly spaced, ending at the episode's duration.
-    const t = (loaded[`${i}-sensors.npz`]?.['joints/_t_ns']?.values as string[]).map(Number);
+    const t = (member(`${i}-sensors.npz`, 'joints/_t_ns').values as string[]).map(Number);
     expect([t[0], t[1], t.at(-1)]).toEqual([0, 1e9 / SENSOR_HZ, CLIP_SECONDS * 1e9]);
     expect(rollouts[i]?.options.durationS).toBe(CLIP_SECONDS);
   });
 
   /** Sensor values of one rollout at the samples just before and from a moment on. */
   const around = (i: number, key: string, atS: number) => {
-    const values = loaded[`${i}-sensors.npz`]?.[key]?.values as unknown[];
+    const values = member(`${i}-sensors.npz`, key).values as unknown[];
     const k = Math.round(atS * SENSOR_HZ);
     return { before: values.slice(k - 5, k), after: values.slice(k, k + 5) };
   };
@@ -179,9 +184,9 @@ describe('the demo episodes’ sensors and actions', () => {
     });
     const speed = (row: unknown) => Math.max(...(row as number[]).map(Math.abs));
     expect(speed(around(i, 'joints/velocity', at - 0.2).after[0])).toBeGreaterThan(0.1);
-    const velocity = loaded[`${i}-sensors.npz`]?.['joints/velocity']?.values as number[][];
+    const velocity = member(`${i}-sensors.npz`, 'joints/velocity').values as number[][];
     expect(velocity.slice(Math.round((at + 0.02) * SENSOR_HZ)).every((row) => speed(row) === 0)).toBe(true);
-    const commands = loaded[`${i}-actions.npz`]?.['command/joint_position']?.values as number[][];
+    const commands = member(`${i}-actions.npz`, 'command/joint_position').values as number[][];
     const k = Math.round(at * CLIP_FPS);
     expect(commands[k + 3]).not.toEqual(commands[k]);
   });
