@@ -14,6 +14,7 @@ import {
 } from './episodes.js';
 import { defineRoute, type RouteDef } from './route.js';
 import { SignedUrlQuery, UploadStoredResponse } from './storage.js';
+import { getTrackWindowRoute, listTracksRoute } from './tracks.js';
 
 /**
  * The HTTP API, one definition per route (see route.ts). Adding a route: a definition here (and in API_ROUTES),
@@ -170,6 +171,8 @@ export const API_ROUTES: readonly RouteDef[] = [
   listEpisodes,
   getEpisode,
   getArtifact,
+  listTracksRoute,
+  getTrackWindowRoute,
   uploadArtifact,
   downloadArtifact,
 ];

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ArtifactKind } from './common.js';
+import { defineRoute } from './route.js';
 
 /**
  * Replay tracks. Times are nanoseconds on the episode's timeline (0 = the episode start) as JSON numbers: exact up
@@ -23,7 +24,8 @@ export const TrackInfo = z
     time_source: z.enum(['t_ns', 'steps']).describe('`steps`: no usable `_t_ns`, evenly spaced at the fps'),
     warnings: z.array(z.string()),
   })
-  .meta({ id: 'TrackInfo' });
+  // No component id: nested ids must be listed in openapi.ts; inlined in TrackList instead.
+  .describe('One plottable array: a `<topic>/<field>` member or a table column');
 export type TrackInfo = z.infer<typeof TrackInfo>;
 
 export const TrackList = z
@@ -70,3 +72,30 @@ export const TrackWindow = z
   })
   .meta({ id: 'TrackWindow' });
 export type TrackWindow = z.infer<typeof TrackWindow>;
+
+const TrackEpisodeParams = z.object({ episode_id: z.guid() });
+
+export const listTracksRoute = defineRoute({
+  operationId: 'listTracks',
+  method: 'GET',
+  path: '/api/episodes/{episode_id}/tracks',
+  auth: 'apiKeyOrSession',
+  summary: "The tracks found in an episode's sensors and actions files, on the episode's timeline",
+  params: TrackEpisodeParams,
+  responses: { 200: { description: 'The tracks and the problems found while indexing', schema: TrackList } },
+  errors: [404],
+});
+
+export const getTrackWindowRoute = defineRoute({
+  operationId: 'getTrackWindow',
+  method: 'GET',
+  path: '/api/episodes/{episode_id}/tracks/{name*}',
+  auth: 'apiKeyOrSession',
+  summary:
+    'One track over a time window, downsampled on the server (min/max per bucket) past `points` samples',
+  description: 'The name may contain slashes (`/joint_states/position`); send it URL-encoded or as is.',
+  params: TrackEpisodeParams.extend({ name: z.string().min(1) }),
+  query: TrackWindowQuery,
+  responses: { 200: { description: 'The samples (or buckets) inside the window', schema: TrackWindow } },
+  errors: [404],
+});

@@ -5,6 +5,7 @@ import { episodeRoutes } from './episodes.js';
 import { ingestRoutes } from './ingest.js';
 import { metaRoutes } from './meta.js';
 import { storageRoutes } from './storage.js';
+import { trackRoutes } from './tracks.js';
 
 /**
  * Every API route with its handler. A definition of the table without a handler stops the start: the
@@ -16,6 +17,7 @@ export function apiRouteHandlers(s: Services): BoundRoute[] {
     ...metaRoutes(s),
     ...ingestRoutes(s),
     ...episodeRoutes(s),
+    ...trackRoutes(s),
     ...(s.localStore ? storageRoutes(s, s.localStore) : []),
   ];
   const unbound = API_ROUTES.filter(

@@ -1,0 +1,82 @@
+import { join } from 'node:path';
+import { type ArtifactKind, getTrackWindowRoute, listTracksRoute } from '@robotrace/contracts';
+import {
+  type ByteSource,
+  ColumnCache,
+  indexArtifactTracks,
+  listTracks,
+  localArtifactOpener,
+  NotFoundError,
+  readTrackWindow,
+  TRACK_KINDS,
+  type TrackDeps,
+} from '@robotrace/core';
+import { type BoundRoute, bindRoute } from '../http/api-route.js';
+import type { Services } from '../services.js';
+
+/** Array bytes one file's indexing reads at most (past it: indexed partially, with a note). */
+const MAX_INDEX_BYTES = 2 * 1024 ** 3;
+/** Disk for decoded copies of deflated members and table columns (derived data, cleared at start). */
+const CACHE_MAX_BYTES = 2 * 1024 ** 3;
+
+const depsByServices = new WeakMap<Services, Promise<TrackDeps>>();
+
+/**
+ * The replay deps of this process: the core's DB and clock, ranged reads of local artifacts, and the column
+ * cache under <data dir>/cache/tracks. Artifacts on S3 cannot be read by range through the store port yet.
+ */
+export function trackDeps(s: Services): Promise<TrackDeps> {
+  let deps = depsByServices.get(s);
+  if (!deps) {
+    const cache = new ColumnCache(join(s.dataDir, 'cache', 'tracks'), CACHE_MAX_BYTES);
+    const local = s.localStore;
+    const open = local
+      ? localArtifactOpener(local)
+      : async (): Promise<ByteSource> => {
+          throw new NotFoundError('Track data on S3 cannot be read yet');
+        };
+    deps = cache
+      .init()
+      .then(() => ({
+        db: s.core.db,
+        clock: s.core.clock,
+        tracks: { open, cache, maxIndexBytes: MAX_INDEX_BYTES },
+      }));
+    depsByServices.set(s, deps);
+  }
+  return deps;
+}
+
+/**
+ * Indexes a sensors/actions upload once its bytes are in place (call after recordUpload). Never fails the
+ * upload: a problem with the file becomes a warning in the track list, anything else is logged.
+ */
+export async function indexUploadedTracks(s: Services, key: string): Promise<void> {
+  const [projectId, episodeId, kind] = key.split('/');
+  if (!projectId || !episodeId || !TRACK_KINDS.includes(kind as ArtifactKind)) return;
+  try {
+    const deps = await trackDeps(s);
+    const source = await deps.tracks.open(key);
+    try {
+      await indexArtifactTracks(deps, { projectId }, episodeId, kind as ArtifactKind, source);
+    } finally {
+      await source.close();
+    }
+  } catch (err) {
+    s.log.error('track indexing failed', { key, error: err instanceof Error ? err.message : String(err) });
+  }
+}
+
+/** Replay: an episode's tracks and one track's window (by API key or portal session, scoped to its project). */
+export function trackRoutes(s: Services): BoundRoute[] {
+  return [
+    bindRoute(listTracksRoute, async ({ scope, params }) => ({
+      status: 200,
+      body: await listTracks(await trackDeps(s), scope, params.episode_id),
+    })),
+    bindRoute(getTrackWindowRoute, async ({ scope, params, query }) => ({
+      status: 200,
+      body: await readTrackWindow(await trackDeps(s), scope, params.episode_id, params.name, query),
+    })),
+  ];
+}
