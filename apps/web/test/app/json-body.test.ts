@@ -61,7 +61,7 @@ describe('JSON request bodies', () => {
 
   it('refuses a body that is not declared JSON with 415 unsupported_media_type, and stores nothing', async () => {
     const before = await count();
-    for (const headers of [
+    for (const headers of <Record<string, string>[]>[
       { 'content-type': 'text/plain' },
       { 'content-type': 'text/plain;charset=UTF-8' },
       { 'content-type': 'application/x-www-form-urlencoded' },
@@ -106,7 +106,7 @@ describe('JSON request bodies', () => {
   });
 
   it('reads a POST without a body as {}: the schema then decides (create needs a source)', async () => {
-    for (const headers of [
+    for (const headers of <Record<string, string>[]>[
       {},
       { 'content-length': '0' },
       { 'content-type': 'application/json', 'content-length': '0' },

@@ -93,7 +93,7 @@ describe('portal form posts are same-origin only (CSRF), and user text stays tex
 
   it('refuses another port, a look-alike host, a same-site sibling and a missing or null Origin', async () => {
     const { port, hostname } = new URL(app.current.baseUrl);
-    for (const headers of [
+    for (const headers of <Record<string, string>[]>[
       { origin: `http://${hostname}:${Number(port) + 1}` },
       { origin: `http://${hostname}.evil.example.com:${port}` },
       { origin: `http://${hostname}:${port}`, 'sec-fetch-site': 'same-site' },

@@ -3,6 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Clock } from '@robotrace/core';
 import { afterAll, afterEach, beforeAll, expect } from 'vitest';
 import { api } from '../../../../test/support/api.js';
 import { responseViolation } from '../../../../test/support/route-check.js';
@@ -39,6 +40,17 @@ export interface TestApp {
 export interface AppOptions {
   /** Server env beyond the defaults (the headless bootstrap of project `demo` with TEST_API_KEY). */
   env?: Record<string, string>;
+  /** The clock core reads (rate-limit refills, key expiry, retention) instead of the system's. */
+  clock?: Clock;
+}
+
+/** A clock that moves only when told: refills and expiries without waiting. */
+export class ManualClock implements Clock {
+  constructor(private ms = Date.now()) {}
+  now = (): Date => new Date(this.ms);
+  advance(ms: number): void {
+    this.ms += ms;
+  }
 }
 
 function captureLogger(lines: string[]): Logger {
@@ -109,6 +121,7 @@ export async function startApp(options: AppOptions = {}): Promise<TestApp> {
   const lines: string[] = [];
   const log = captureLogger(lines);
   const services = await createServices(env, log);
+  if (options.clock) services.core.clock = options.clock;
   await bootstrap(services.dbh.db, env, log);
   const violations: string[] = [];
   const server: Server = createServer(
