@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import httpx
 import pytest
 
 import robotrace as rt
@@ -107,6 +108,31 @@ def test_portal_link_printed_once_when_verbose(
     with client_for(server, verbose=True) as client:
         client.log_episode(video=video)
     assert capsys.readouterr().out == f"[robotrace] \u2192 {BASE_URL}/portal/episodes/ep0001\n"
+
+
+@pytest.mark.parametrize(
+    "answered", ["https://robotrace.example.com/portal/episodes/ep0001", "/portal/episodes/ep0001"]
+)
+def test_printed_link_is_episode_url_from_the_server_answer(
+    answered: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Regression: the line was built from our base URL while Episode.url came from the answer, so behind a
+    # proxy (the server's public URL differs from the SDK's base URL) the two disagreed.
+    server = FakeServer()
+    created = {
+        "episode_id": "ep0001",
+        "status": "recording",
+        "storage": "local",
+        "upload_urls": [],
+        "portal_url": answered,
+        "warnings": [],
+    }
+    server.fail_next("create", httpx.Response(201, json=created))
+    with client_for(server, verbose=True) as client:
+        episode = client.start_episode(artifacts=[])
+    expected = answered if answered.startswith("https:") else BASE_URL + answered
+    assert episode.url == expected
+    assert capsys.readouterr().out == f"[robotrace] \u2192 {expected}\n"
 
 
 def test_quiet_env_silences_the_link_even_on_a_terminal(
