@@ -102,9 +102,8 @@ class SessionBase:
             if last:
                 tries = f"{attempt} {'try' if attempt == 1 else 'tries'}"
                 if isinstance(outcome, httpx.TimeoutException):
-                    raise TimeoutError(
-                        f"{what}: no progress within the timeout ({tries}): {outcome!r}"
-                    ) from outcome
+                    # For an upload the bound is per read/write: no progress within it, however long the file.
+                    raise TimeoutError(f"{what} failed after {tries}: timed out ({outcome!r})") from outcome
                 raise TransportError(f"{what} failed after {tries}: {outcome!r}") from outcome
             return self.policy.delay_s(attempt, None)
         retry_after = parse_retry_after(outcome.headers.get("Retry-After"))

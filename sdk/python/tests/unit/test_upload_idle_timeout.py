@@ -149,7 +149,7 @@ def test_an_upload_the_server_stops_reading_fails_with_a_timeout(
     with pytest.raises(rt.TimeoutError) as caught:
         client.log_episode(video=video)
     assert isinstance(caught.value, rt.TransportError)
-    assert "upload of long.mp4: no progress within the timeout (1 try)" in str(caught.value)
+    assert str(caught.value).startswith("upload of long.mp4 failed after 1 try: timed out (WriteTimeout(")
     # It cannot give up before the idle timeout passed without progress.
     assert time.monotonic() - started >= IDLE_S
     assert got.bytes < SIZE
