@@ -139,6 +139,8 @@ export const episode = pgTable(
     metadata: jsonb('metadata').$type<Record<string, unknown>>().notNull().default({}),
     traceId: text('trace_id'),
     spanId: text('span_id'),
+    // The episode's start on the robot's clock as its SDK sent it (Unix ns): the span lane aligns on it.
+    clientStartNs: bigint('client_start_ns', { mode: 'bigint' }),
     createdAt: tz('created_at').notNull().defaultNow(),
     finalizedAt: tz('finalized_at'),
   },
