@@ -1,9 +1,10 @@
 """Runs the official robotrace-dev 0.3.0 adapters in their own venv (.cache/venv-official), for the "same
 output as the official adapter" tests.
 
-That venv holds the official SDK alone; its adapters also need numpy, gymnasium and h5py, installed once with
-``pip install --target`` into .cache/official-adapter-libs (the pins of requirements-dev.txt, so both SDKs
-run the same libraries) and put on PYTHONPATH for the run. Our SDK is never on that path.
+That venv holds the official SDK alone; its adapters also need numpy, gymnasium, h5py and pyarrow,
+installed once with ``pip install --target`` into .cache/official-adapter-libs (the pins of
+requirements-dev.txt, so both SDKs run the same libraries) and put on PYTHONPATH for the run. Our SDK is
+never on that path.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ REPO_ROOT = Path(__file__).resolve().parents[4]
 OFFICIAL_PYTHON = REPO_ROOT / ".cache" / "venv-official" / "bin" / "python"
 LIBS = REPO_ROOT / ".cache" / "official-adapter-libs"
 SCRIPT = Path(__file__).with_name("adapters_official_rollout.py")
-_WANTED = ("numpy", "gymnasium", "h5py")
+_WANTED = ("numpy", "gymnasium", "h5py", "pyarrow")
 
 
 def _pins() -> list[str]:
@@ -62,3 +63,8 @@ def official_cartpole_rollout(output_dir: Path, *, seed: int, max_steps: int) ->
 def official_hdf5_episode(path: Path, output_dir: Path, *, episode_index: int) -> dict[str, Any]:
     """The official hdf5 ``encode_episode`` of one trajectory; returns its metadata."""
     return _run_official("hdf5", str(output_dir), str(path), str(episode_index))
+
+
+def official_lerobot_episode(root: Path, output_dir: Path, *, episode_index: int) -> dict[str, Any]:
+    """The official lerobot ``encode_episode`` of one episode of a local dataset; returns its metadata."""
+    return _run_official("lerobot", str(output_dir), str(root), str(episode_index))
