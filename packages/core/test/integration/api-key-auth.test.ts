@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { AuthError } from '../../src/errors.js';
-import { authenticateApiKey, createApiKey, createProject, revokeApiKey } from '../../src/projects.js';
+import {
+  authenticateApiKey,
+  cacheApiKeysFor,
+  createApiKey,
+  createProject,
+  revokeApiKey,
+} from '../../src/projects.js';
 import { coreOn } from '../support/each-database.js';
 
 const messageOf = (p: Promise<unknown>) =>
@@ -17,6 +23,17 @@ describe('authenticateApiKey', () => {
     const p = await createProject(deps, 'auth');
     const created = await createApiKey(deps, { projectId: p.id }, 'ci');
     expect(await authenticateApiKey(deps, created.key)).toEqual({ projectId: p.id, keyId: created.id });
+    await revokeApiKey(deps, { projectId: p.id }, created.id);
+    expect(await messageOf(authenticateApiKey(deps, created.key))).toMatch(/^Invalid or revoked API key/);
+  });
+
+  it('with the embedded cache on, a revoked key is refused on its very next request too', async () => {
+    const { deps } = core();
+    cacheApiKeysFor(deps); // what services.ts does for the embedded PGlite only this process opens
+    const p = await createProject(deps, 'cached');
+    const created = await createApiKey(deps, { projectId: p.id }, 'ci');
+    expect((await authenticateApiKey(deps, created.key)).keyId).toBe(created.id);
+    expect((await authenticateApiKey(deps, created.key)).keyId).toBe(created.id); // served from the cache
     await revokeApiKey(deps, { projectId: p.id }, created.id);
     expect(await messageOf(authenticateApiKey(deps, created.key))).toMatch(/^Invalid or revoked API key/);
   });
