@@ -1,0 +1,743 @@
+// RoboTrace replay player: the episode's video and every sensor/action track on one timeline.
+// Mounted on <div data-replay data-episode-id data-fps data-duration-s data-failure-time-s data-video-url>.
+// CSP: loaded with the page's nonce; no inline script or style attribute is written (CSSOM only), and every
+// text from the server (track names, columns, warnings) goes through textContent, never innerHTML.
+(() => {
+  const NS = 1e9;
+  const COLOURS = ['#3b82f6', '#ef4444', '#10b981', '#f59e0b', '#8b5cf6', '#ec4899', '#14b8a6', '#84cc16'];
+  const MAX_POINTS = 4000;
+  const REFETCH_MS = 120;
+
+  const root = document.querySelector('[data-replay]');
+  if (!root) return;
+  injectStyles();
+
+  const cfg = {
+    episodeId: root.dataset.episodeId || '',
+    fps: Number(root.dataset.fps) || 0,
+    durationNs: (Number(root.dataset.durationS) || 0) * NS,
+    failureNs: root.dataset.failureTimeS ? Number(root.dataset.failureTimeS) * NS : null,
+    videoUrl: root.dataset.videoUrl || '',
+  };
+  const api = `/api/episodes/${encodeURIComponent(cfg.episodeId)}/tracks`;
+  const storeKey = `robotrace:replay:lanes:${cfg.episodeId}`;
+
+  const state = {
+    tracks: [],
+    lanes: [], // { track, el, canvas, overlay, readout, data, hidden, abort }
+    view: { from: 0, to: Math.max(cfg.durationNs, NS) },
+    extent: Math.max(cfg.durationNs, NS),
+    cursor: 0,
+    hover: null,
+    playing: false,
+    clockStart: 0,
+  };
+
+  // ---------- DOM ----------
+  const el = (tag, cls, text) => {
+    const e = document.createElement(tag);
+    if (cls) e.className = cls;
+    if (text !== undefined) e.textContent = text;
+    return e;
+  };
+  const button = (label, title, onClick, attrs = {}) => {
+    const b = el('button', 'replay-btn', label);
+    b.type = 'button';
+    b.title = title;
+    b.setAttribute('aria-label', title);
+    for (const [k, v] of Object.entries(attrs)) b.setAttribute(k, v);
+    b.addEventListener('click', onClick);
+    return b;
+  };
+
+  root.classList.add('replay');
+  root.dataset.state = 'loading';
+  const toolbar = el('div', 'replay-toolbar');
+  toolbar.setAttribute('role', 'toolbar');
+  toolbar.setAttribute('aria-label', 'Replay controls');
+  const playBtn = button('▶', 'Play (space)', () => togglePlay(), { 'data-replay-play': '' });
+  const timeOut = el('output', 'replay-time', '0.000 s');
+  timeOut.setAttribute('aria-live', 'off');
+  timeOut.setAttribute('data-replay-time', '');
+  toolbar.append(playBtn, timeOut);
+  if (cfg.failureNs !== null)
+    toolbar.append(
+      button('⚑ Jump to failure', 'Jump to failure (f)', () => seek(cfg.failureNs, true), {
+        'data-replay-failure': '',
+      }),
+    );
+  toolbar.append(
+    button('−', 'Zoom out', () => zoom(2, centre())),
+    button('+', 'Zoom in', () => zoom(0.5, centre())),
+    button('Fit', 'Show the whole episode', () => setView(0, state.extent)),
+  );
+  const copyBtn = button('Copy link at this moment', 'Copy link at this moment', copyLink, {
+    'data-replay-copy': '',
+  });
+  const copyNote = el('span', 'replay-note');
+  copyNote.setAttribute('role', 'status');
+  toolbar.append(copyBtn, copyNote);
+
+  const media = el('div', 'replay-media');
+  let video = null;
+  if (cfg.videoUrl) {
+    video = document.createElement('video');
+    video.className = 'replay-video';
+    video.controls = true;
+    video.preload = 'metadata';
+    video.playsInline = true;
+    video.src = cfg.videoUrl;
+    video.setAttribute('aria-label', 'Episode video');
+    media.append(video);
+  }
+
+  const warningsBox = el('div', 'replay-warnings');
+  warningsBox.setAttribute('role', 'note');
+  warningsBox.hidden = true;
+  const axis = el('canvas', 'replay-axis');
+  axis.setAttribute('role', 'slider');
+  axis.setAttribute('aria-label', 'Time axis: drag to scrub');
+  axis.setAttribute('aria-valuemin', '0');
+  axis.tabIndex = 0;
+  const lanesBox = el('div', 'replay-lanes');
+  const hiddenBox = el('div', 'replay-hidden');
+  hiddenBox.hidden = true;
+  const emptyNote = el('p', 'replay-empty muted');
+  emptyNote.hidden = true;
+  root.replaceChildren(toolbar, media, warningsBox, axis, lanesBox, hiddenBox, emptyNote);
+
+  // ---------- time helpers ----------
+  const fmt = (ns) => `${(ns / NS).toFixed(3)} s`;
+  const centre = () => (state.view.from + state.view.to) / 2;
+  const width = (c) => c.clientWidth || 600;
+  const xOf = (ns, w) => ((ns - state.view.from) / (state.view.to - state.view.from)) * w;
+  const nsAt = (px, w) => state.view.from + (px / w) * (state.view.to - state.view.from);
+  const clamp = (v, lo, hi) => Math.min(hi, Math.max(lo, v));
+
+  function setView(from, to) {
+    const span = clamp(to - from, 1e6, state.extent * 4);
+    let f = from;
+    if (to - from !== span) f = (from + to) / 2 - span / 2;
+    f = clamp(f, -span * 0.05, Math.max(state.extent - span * 0.95, 0));
+    state.view = { from: f, to: f + span };
+    drawAll();
+    scheduleFetch();
+  }
+  function zoom(factor, at) {
+    const { from, to } = state.view;
+    setView(at - (at - from) * factor, at + (to - at) * factor);
+  }
+
+  // ---------- playback ----------
+  function seek(ns, moveVideo) {
+    state.cursor = clamp(ns, 0, state.extent);
+    if (moveVideo && video && Number.isFinite(video.duration)) video.currentTime = state.cursor / NS;
+    else if (moveVideo && video) pendingSeek = state.cursor;
+    // Keep the playhead in view.
+    const { from, to } = state.view;
+    if (state.cursor < from || state.cursor > to) {
+      const span = to - from;
+      setView(state.cursor - span / 2, state.cursor + span / 2);
+    }
+    drawOverlays();
+  }
+  let pendingSeek = null;
+  function togglePlay() {
+    if (video) {
+      if (video.paused) video.play().catch(() => {});
+      else video.pause();
+      return;
+    }
+    state.playing = !state.playing;
+    state.clockStart = performance.now() - state.cursor / 1e6;
+    if (state.playing) requestAnimationFrame(tick);
+    updatePlay();
+  }
+  function updatePlay() {
+    const playing = video ? !video.paused : state.playing;
+    playBtn.textContent = playing ? '❚❚' : '▶';
+    playBtn.setAttribute('aria-label', playing ? 'Pause (space)' : 'Play (space)');
+    root.dataset.playing = String(playing);
+  }
+  function tick() {
+    if (video) {
+      if (video.paused) return;
+      state.cursor = video.currentTime * NS;
+    } else {
+      if (!state.playing) return;
+      state.cursor = (performance.now() - state.clockStart) * 1e6;
+      if (state.cursor >= state.extent) {
+        state.cursor = state.extent;
+        state.playing = false;
+        updatePlay();
+      }
+    }
+    followCursor();
+    drawOverlays();
+    requestAnimationFrame(tick);
+  }
+  function followCursor() {
+    const { from, to } = state.view;
+    if (state.cursor > to || state.cursor < from)
+      setView(state.cursor - (to - from) * 0.1, state.cursor + (to - from) * 0.9);
+  }
+  if (video) {
+    video.addEventListener('play', () => {
+      updatePlay();
+      requestAnimationFrame(tick);
+    });
+    video.addEventListener('pause', updatePlay);
+    video.addEventListener('seeked', () => {
+      state.cursor = video.currentTime * NS;
+      drawOverlays();
+    });
+    video.addEventListener('loadedmetadata', () => {
+      if (Number.isFinite(video.duration)) growExtent(video.duration * NS);
+      if (pendingSeek !== null) {
+        video.currentTime = pendingSeek / NS;
+        pendingSeek = null;
+      }
+    });
+  }
+
+  /** One step: a frame at the episode's fps, else one sample of the first visible lane; shift: 1 s. */
+  function step(dir, big) {
+    let delta = NS;
+    if (!big && cfg.fps > 0) delta = NS / cfg.fps;
+    else if (!big) {
+      const lane = state.lanes.find((l) => !l.hidden && l.data && l.data.t_ns.length > 1);
+      if (lane) {
+        const t = lane.data.t_ns;
+        const i = nearest(t, state.cursor);
+        const j = clamp(i + dir, 0, t.length - 1);
+        if (t[j] !== state.cursor) return seek(t[j], true);
+      }
+      delta = NS / 30;
+    }
+    seek(state.cursor + dir * delta, true);
+  }
+
+  // ---------- links ----------
+  function linkAt() {
+    const url = new URL(location.href);
+    url.searchParams.set('t', String(Math.round(state.cursor / 1e6)));
+    return url.toString();
+  }
+  async function copyLink() {
+    const link = linkAt();
+    root.dataset.copiedLink = link;
+    try {
+      await navigator.clipboard.writeText(link);
+      copyNote.textContent = 'Link copied';
+    } catch {
+      copyNote.textContent = link; // no clipboard permission: show it to copy by hand
+    }
+  }
+
+  // ---------- lanes ----------
+  function loadPrefs() {
+    try {
+      const p = JSON.parse(localStorage.getItem(storeKey) || '{}');
+      return {
+        order: Array.isArray(p.order) ? p.order : [],
+        hidden: Array.isArray(p.hidden) ? p.hidden : [],
+      };
+    } catch {
+      return { order: [], hidden: [] };
+    }
+  }
+  function savePrefs() {
+    try {
+      localStorage.setItem(
+        storeKey,
+        JSON.stringify({
+          order: state.lanes.map((l) => l.track.name),
+          hidden: state.lanes.filter((l) => l.hidden).map((l) => l.track.name),
+        }),
+      );
+    } catch {
+      /* storage full or disabled: preferences are a convenience */
+    }
+  }
+
+  function makeLane(track) {
+    const lane = { track, data: null, hidden: false, abort: null };
+    const section = el('section', 'replay-lane');
+    section.setAttribute('role', 'region');
+    section.setAttribute('aria-label', track.name);
+    section.dataset.track = track.name;
+    const head = el('div', 'replay-lane-head');
+    const title = el('span', 'replay-lane-name', track.name);
+    const meta = el(
+      'span',
+      'replay-lane-meta muted',
+      `${track.artifact_kind} · ${track.dtype} · ${track.samples} samples`,
+    );
+    const legend = el('span', 'replay-legend');
+    track.columns.slice(0, 12).forEach((c, i) => {
+      const item = el('span', 'replay-legend-item', c);
+      item.style.setProperty('--swatch', COLOURS[i % COLOURS.length]);
+      legend.append(item);
+    });
+    if (track.columns.length > 12) legend.append(el('span', 'muted', `+${track.columns.length - 12} more`));
+    const tools = el('span', 'replay-lane-tools');
+    tools.append(
+      button('↑', `Move ${track.name} up`, () => move(lane, -1), { 'data-lane-up': '' }),
+      button('↓', `Move ${track.name} down`, () => move(lane, 1), { 'data-lane-down': '' }),
+      button('Hide', `Hide ${track.name}`, () => setHidden(lane, true), { 'data-lane-hide': '' }),
+    );
+    head.append(title, meta, legend, tools);
+    const plot = el('div', 'replay-plot');
+    const canvas = el('canvas', 'replay-canvas');
+    const overlay = el('canvas', 'replay-overlay');
+    const readout = el('div', 'replay-readout');
+    plot.append(canvas, overlay, readout);
+    section.append(head);
+    for (const w of track.warnings) {
+      const badge = el('p', 'replay-lane-warning', `⚠ ${w}`);
+      badge.setAttribute('role', 'note');
+      section.append(badge);
+    }
+    if (track.time_source === 'steps') section.dataset.timeSource = 'steps';
+    section.append(plot);
+    Object.assign(lane, { el: section, canvas, overlay, readout, plot });
+    wirePointer(lane);
+    return lane;
+  }
+
+  function move(lane, dir) {
+    const i = state.lanes.indexOf(lane);
+    const j = i + dir;
+    if (j < 0 || j >= state.lanes.length) return;
+    state.lanes.splice(i, 1);
+    state.lanes.splice(j, 0, lane);
+    layoutLanes();
+    savePrefs();
+    lane.el.querySelector(dir < 0 ? '[data-lane-up]' : '[data-lane-down]')?.focus();
+  }
+  function setHidden(lane, hidden) {
+    lane.hidden = hidden;
+    layoutLanes();
+    savePrefs();
+    if (!hidden) {
+      drawLane(lane);
+      fetchLane(lane);
+    }
+  }
+  function layoutLanes() {
+    lanesBox.replaceChildren(...state.lanes.filter((l) => !l.hidden).map((l) => l.el));
+    const hidden = state.lanes.filter((l) => l.hidden);
+    hiddenBox.hidden = hidden.length === 0;
+    hiddenBox.replaceChildren();
+    if (hidden.length) {
+      hiddenBox.append(el('span', 'muted', 'Hidden lanes: '));
+      for (const l of hidden)
+        hiddenBox.append(
+          button(`Show ${l.track.name}`, `Show ${l.track.name}`, () => setHidden(l, false), {
+            'data-lane-show': l.track.name,
+          }),
+        );
+    }
+    root.dataset.laneOrder = state.lanes
+      .filter((l) => !l.hidden)
+      .map((l) => l.track.name)
+      .join('\n');
+  }
+
+  // ---------- data ----------
+  let fetchTimer = 0;
+  function scheduleFetch() {
+    clearTimeout(fetchTimer);
+    fetchTimer = setTimeout(() => state.lanes.filter((l) => !l.hidden).forEach(fetchLane), REFETCH_MS);
+  }
+  async function fetchLane(lane) {
+    if (lane.track.samples === 0) {
+      lane.el.dataset.drawn = 'true';
+      return;
+    }
+    lane.abort?.abort();
+    const ctrl = new AbortController();
+    lane.abort = ctrl;
+    const { from, to } = state.view;
+    const points = clamp(Math.round(width(lane.canvas)), 2, MAX_POINTS);
+    const qs = new URLSearchParams({
+      from_ns: String(Math.max(0, Math.floor(from))),
+      to_ns: String(Math.ceil(to)),
+      points: String(points),
+    });
+    try {
+      const res = await fetch(`${api}/${encodeURIComponent(lane.track.name)}?${qs}`, {
+        credentials: 'same-origin',
+        signal: ctrl.signal,
+      });
+      if (!res.ok) throw new Error(`HTTP ${res.status}`);
+      lane.data = await res.json();
+      drawLane(lane);
+      maybeReady();
+    } catch (err) {
+      if (err.name === 'AbortError') return;
+      lane.readout.textContent = `Could not load this track (${err.message})`;
+      lane.el.dataset.drawn = 'error';
+      maybeReady();
+    }
+  }
+
+  function growExtent(ns) {
+    if (ns > state.extent) {
+      const whole = state.view.from <= 0 && state.view.to >= state.extent;
+      state.extent = ns;
+      if (whole) state.view = { from: 0, to: ns };
+      axis.setAttribute('aria-valuemax', String(Math.round(ns / 1e6)));
+      drawAll();
+    }
+  }
+
+  // ---------- drawing ----------
+  function fit(canvas) {
+    const dpr = window.devicePixelRatio || 1;
+    const w = width(canvas);
+    const h = canvas.clientHeight || 80;
+    if (canvas.width !== Math.round(w * dpr) || canvas.height !== Math.round(h * dpr)) {
+      canvas.width = Math.round(w * dpr);
+      canvas.height = Math.round(h * dpr);
+    }
+    const ctx = canvas.getContext('2d');
+    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+    return { ctx, w, h };
+  }
+
+  function yRange(data) {
+    let lo = Infinity;
+    let hi = -Infinity;
+    for (const s of data.series) {
+      for (const v of s.min) if (v !== null && v < lo) lo = v;
+      for (const v of s.max) if (v !== null && v > hi) hi = v;
+    }
+    if (!Number.isFinite(lo)) return [-1, 1];
+    if (lo === hi) return [lo - 1, hi + 1];
+    const pad = (hi - lo) * 0.08;
+    return [lo - pad, hi + pad];
+  }
+
+  function drawLane(lane) {
+    if (lane.hidden) return;
+    const { ctx, w, h } = fit(lane.canvas);
+    ctx.clearRect(0, 0, w, h);
+    const data = lane.data;
+    if (!data) return;
+    if (data.t_ns.length === 0) {
+      ctx.fillStyle = getComputedStyle(root).getPropertyValue('--replay-muted') || '#888';
+      ctx.font = '12px system-ui, sans-serif';
+      ctx.fillText(lane.track.samples === 0 ? 'No samples' : 'No samples in this window', 8, h / 2);
+      lane.el.dataset.drawn = 'true';
+      return;
+    }
+    const [lo, hi] = yRange(data);
+    const y = (v) => h - 4 - ((v - lo) / (hi - lo)) * (h - 8);
+    const t = data.t_ns;
+    data.series.forEach((s, c) => {
+      ctx.strokeStyle = COLOURS[c % COLOURS.length];
+      ctx.lineWidth = 1.25;
+      ctx.beginPath();
+      let pen = false;
+      for (let i = 0; i < t.length; i++) {
+        const a = s.min[i];
+        const b = s.max[i];
+        if (a === null || b === null) {
+          pen = false; // NaN/Inf: a gap
+          continue;
+        }
+        const x = xOf(t[i], w);
+        if (!pen) ctx.moveTo(x, y(a));
+        else ctx.lineTo(x, y(a));
+        if (b !== a) ctx.lineTo(x, y(b));
+        pen = true;
+      }
+      if (t.length === 1) ctx.arc(xOf(t[0], w), y(s.min[0] ?? 0), 2, 0, Math.PI * 2);
+      ctx.stroke();
+    });
+    lane.el.dataset.drawn = 'true';
+    lane.el.dataset.points = String(t.length);
+  }
+
+  function drawAxis() {
+    const { ctx, w, h } = fit(axis);
+    ctx.clearRect(0, 0, w, h);
+    const span = state.view.to - state.view.from;
+    const raw = span / Math.max(2, w / 90);
+    const steps = [
+      1e6, 2e6, 5e6, 1e7, 2e7, 5e7, 1e8, 2e8, 5e8, 1e9, 2e9, 5e9, 1e10, 3e10, 6e10, 1.2e11, 3e11, 6e11,
+      1.8e12, 3.6e12,
+    ];
+    const stepNs = steps.find((s) => s >= raw) ?? steps[steps.length - 1];
+    ctx.fillStyle = getComputedStyle(root).getPropertyValue('--replay-fg') || '#222';
+    ctx.strokeStyle = ctx.fillStyle;
+    ctx.font = '11px system-ui, sans-serif';
+    ctx.beginPath();
+    for (let ns = Math.ceil(state.view.from / stepNs) * stepNs; ns <= state.view.to; ns += stepNs) {
+      const x = xOf(ns, w);
+      ctx.moveTo(x, h - 6);
+      ctx.lineTo(x, h);
+      ctx.fillText(
+        stepNs < 1e9
+          ? `${(ns / NS).toFixed(stepNs < 1e7 ? 3 : stepNs < 1e8 ? 2 : 1)}s`
+          : `${Math.round(ns / NS)}s`,
+        x + 2,
+        h - 9,
+      );
+    }
+    ctx.stroke();
+  }
+
+  function drawMarkers(canvas, withFailure) {
+    const { ctx, w, h } = fit(canvas);
+    ctx.clearRect(0, 0, w, h);
+    if (withFailure && cfg.failureNs !== null) {
+      const fx = xOf(cfg.failureNs, w);
+      ctx.fillStyle = '#dc2626';
+      ctx.fillRect(fx - 1, 0, 2, h);
+    }
+    if (state.hover !== null) {
+      ctx.fillStyle = 'rgba(127,127,127,0.6)';
+      ctx.fillRect(xOf(state.hover, w), 0, 1, h);
+    }
+    const px = xOf(state.cursor, w);
+    ctx.fillStyle = getComputedStyle(root).getPropertyValue('--replay-playhead') || '#111';
+    ctx.fillRect(px - 1, 0, 2, h);
+    return { ctx, w, h };
+  }
+
+  function drawOverlays() {
+    const { ctx, w } = drawMarkers(axisOverlay, true);
+    if (cfg.failureNs !== null) {
+      const fx = xOf(cfg.failureNs, w);
+      ctx.fillStyle = '#dc2626';
+      ctx.beginPath();
+      ctx.moveTo(fx - 5, 0);
+      ctx.lineTo(fx + 5, 0);
+      ctx.lineTo(fx, 7);
+      ctx.fill();
+    }
+    for (const lane of state.lanes) if (!lane.hidden) drawMarkers(lane.overlay, true);
+    timeOut.textContent = fmt(state.cursor);
+    root.dataset.cursorNs = String(Math.round(state.cursor));
+    axis.setAttribute('aria-valuenow', String(Math.round(state.cursor / 1e6)));
+    axis.setAttribute('aria-valuetext', fmt(state.cursor));
+  }
+
+  function drawAll() {
+    drawAxis();
+    for (const lane of state.lanes) drawLane(lane);
+    drawOverlays();
+  }
+
+  // The axis gets an overlay too (playhead + failure pin), stacked in a wrapper.
+  const axisWrap = el('div', 'replay-axis-wrap');
+  const axisOverlay = el('canvas', 'replay-overlay');
+  axis.replaceWith(axisWrap);
+  axisWrap.append(axis, axisOverlay);
+  if (cfg.failureNs !== null) {
+    const pin = el('span', 'replay-failure-label', `failure at ${fmt(cfg.failureNs)}`);
+    pin.setAttribute('data-replay-failure-pin', '');
+    axisWrap.append(pin);
+  }
+
+  // ---------- hover values ----------
+  function nearest(t, ns) {
+    let lo = 0;
+    let hi = t.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (t[mid] < ns) lo = mid + 1;
+      else hi = mid;
+    }
+    if (lo > 0 && Math.abs(t[lo - 1] - ns) <= Math.abs(t[lo] - ns)) return lo - 1;
+    return lo;
+  }
+  function showHover(ns) {
+    state.hover = ns;
+    for (const lane of state.lanes) {
+      if (lane.hidden || !lane.data || lane.data.t_ns.length === 0) continue;
+      const i = nearest(lane.data.t_ns, ns);
+      const parts = lane.data.series.slice(0, 8).map((s) => {
+        const a = s.min[i];
+        const b = s.max[i];
+        const v = a === null ? '—' : a === b ? num(a) : `${num(a)}…${num(b)}`;
+        return `${s.column} = ${v}`;
+      });
+      lane.readout.textContent = `${fmt(lane.data.t_ns[i])}  ${parts.join('  ')}`;
+    }
+    drawOverlays();
+  }
+  const num = (v) =>
+    Math.abs(v) >= 1e5 || (Math.abs(v) < 1e-3 && v !== 0)
+      ? v.toExponential(3)
+      : String(Math.round(v * 1e4) / 1e4);
+  function clearHover() {
+    state.hover = null;
+    for (const lane of state.lanes) lane.readout.textContent = '';
+    drawOverlays();
+  }
+
+  // ---------- pointer: click a lane = seek, drag a lane = pan, drag the axis = scrub, wheel = zoom ----------
+  function wirePointer(lane) {
+    const target = lane.overlay;
+    let down = null;
+    target.addEventListener('pointerdown', (e) => {
+      down = { x: e.clientX, from: state.view.from, to: state.view.to, moved: false };
+      target.setPointerCapture(e.pointerId);
+    });
+    target.addEventListener('pointermove', (e) => {
+      const w = width(target);
+      const rect = target.getBoundingClientRect();
+      if (down) {
+        const dx = e.clientX - down.x;
+        if (Math.abs(dx) > 3) down.moved = true;
+        if (down.moved) {
+          const shift = (dx / w) * (down.to - down.from);
+          setView(down.from - shift, down.to - shift);
+        }
+      }
+      showHover(nsAt(e.clientX - rect.left, w));
+    });
+    target.addEventListener('pointerup', (e) => {
+      if (down && !down.moved) {
+        const rect = target.getBoundingClientRect();
+        seek(nsAt(e.clientX - rect.left, width(target)), true);
+      }
+      down = null;
+    });
+    target.addEventListener('pointerleave', () => {
+      if (!down) clearHover();
+    });
+    target.addEventListener('wheel', onWheel, { passive: false });
+  }
+  function onWheel(e) {
+    e.preventDefault();
+    const rect = e.currentTarget.getBoundingClientRect();
+    const at = nsAt(e.clientX - rect.left, width(e.currentTarget));
+    if (Math.abs(e.deltaX) > Math.abs(e.deltaY)) {
+      const shift = (e.deltaX / width(e.currentTarget)) * (state.view.to - state.view.from);
+      setView(state.view.from + shift, state.view.to + shift);
+    } else zoom(e.deltaY > 0 ? 1.25 : 0.8, at);
+  }
+  let scrubbing = false;
+  axisOverlay.addEventListener('pointerdown', (e) => {
+    scrubbing = true;
+    axisOverlay.setPointerCapture(e.pointerId);
+    const rect = axisOverlay.getBoundingClientRect();
+    seek(nsAt(e.clientX - rect.left, width(axisOverlay)), true);
+  });
+  axisOverlay.addEventListener('pointermove', (e) => {
+    const rect = axisOverlay.getBoundingClientRect();
+    const ns = nsAt(e.clientX - rect.left, width(axisOverlay));
+    if (scrubbing) seek(ns, true);
+    showHover(ns);
+  });
+  axisOverlay.addEventListener('pointerup', () => {
+    scrubbing = false;
+  });
+  axisOverlay.addEventListener('pointerleave', () => {
+    if (!scrubbing) clearHover();
+  });
+  axisOverlay.addEventListener('wheel', onWheel, { passive: false });
+
+  // ---------- keyboard ----------
+  document.addEventListener('keydown', (e) => {
+    const t = e.target;
+    if (t instanceof HTMLElement && (t.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(t.tagName)))
+      return;
+    if (e.ctrlKey || e.metaKey || e.altKey) return;
+    if (e.key === ' ' || e.code === 'Space') {
+      if (t instanceof HTMLElement && (t.tagName === 'BUTTON' || t.tagName === 'VIDEO')) return; // their own space
+      e.preventDefault();
+      togglePlay();
+    } else if (e.key === 'ArrowLeft' || e.key === 'ArrowRight') {
+      e.preventDefault();
+      step(e.key === 'ArrowLeft' ? -1 : 1, e.shiftKey);
+    } else if ((e.key === 'f' || e.key === 'F') && cfg.failureNs !== null) {
+      e.preventDefault();
+      seek(cfg.failureNs, true);
+    }
+  });
+
+  // ---------- start ----------
+  let readyMarked = false;
+  function maybeReady() {
+    if (readyMarked) return;
+    const visible = state.lanes.filter((l) => !l.hidden);
+    if (visible.length === 0 || visible.some((l) => l.el.dataset.drawn)) {
+      readyMarked = true;
+      root.dataset.state = 'ready';
+      root.dispatchEvent(new CustomEvent('replay:ready', { bubbles: true }));
+    }
+  }
+
+  function showWarnings(list) {
+    warningsBox.replaceChildren();
+    warningsBox.hidden = list.length === 0;
+    if (!list.length) return;
+    warningsBox.append(el('strong', '', 'Problems found in the track files'));
+    const ul = el('ul');
+    for (const w of list) ul.append(el('li', '', w));
+    warningsBox.append(ul);
+  }
+
+  async function start() {
+    const t = new URL(location.href).searchParams.get('t');
+    if (t !== null && /^\d+(\.\d+)?$/.test(t)) {
+      state.cursor = Number(t) * 1e6;
+      growExtent(state.cursor);
+      if (video) pendingSeek = state.cursor;
+    }
+    let list = { tracks: [], warnings: [] };
+    try {
+      const res = await fetch(api, { credentials: 'same-origin' });
+      if (res.ok) list = await res.json();
+      else if (res.status !== 404) throw new Error(`HTTP ${res.status}`);
+    } catch (err) {
+      list.warnings = [`Tracks could not be loaded (${err.message})`];
+    }
+    state.tracks = list.tracks;
+    showWarnings(list.warnings);
+    for (const tr of list.tracks) if (tr.t_end_ns !== null) growExtent(tr.t_end_ns);
+    if (cfg.failureNs !== null) growExtent(cfg.failureNs);
+    const prefs = loadPrefs();
+    const lanes = list.tracks.map(makeLane);
+    const rank = (l) => {
+      const i = prefs.order.indexOf(l.track.name);
+      return i < 0 ? prefs.order.length + lanes.indexOf(l) : i;
+    };
+    lanes.sort((a, b) => rank(a) - rank(b));
+    for (const l of lanes) l.hidden = prefs.hidden.includes(l.track.name);
+    state.lanes = lanes;
+    layoutLanes();
+    if (!lanes.length) {
+      emptyNote.hidden = false;
+      emptyNote.textContent = video
+        ? 'No sensor or action tracks for this episode.'
+        : 'No video and no tracks for this episode.';
+    }
+    if (state.cursor > 0) seek(state.cursor, false);
+    drawAll();
+    for (const l of lanes) if (!l.hidden) fetchLane(l);
+    maybeReady();
+  }
+
+  new ResizeObserver(() => {
+    drawAll();
+    scheduleFetch();
+  }).observe(lanesBox);
+
+  function injectStyles() {
+    const me = document.currentScript;
+    if (!me || document.querySelector('link[data-replay-css]')) return;
+    const link = document.createElement('link');
+    link.rel = 'stylesheet';
+    link.href = new URL('replay.css', me.src).pathname;
+    link.setAttribute('data-replay-css', '');
+    document.head.append(link);
+  }
+
+  start();
+})();
