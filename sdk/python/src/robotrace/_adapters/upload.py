@@ -27,8 +27,10 @@ def upload_artifacts(
     status: EpisodeFinalStatus,
     duration_s: float | None,
     fps: float | None,
+    final_metadata: Mapping[str, Any] | None = None,
 ) -> Episode:
-    """Create the episode with a slot per file, upload each, finalize with ``status``.
+    """Create the episode with a slot per file, upload each, finalize with ``status`` (and
+    ``final_metadata``, e.g. a failure reason).
 
     An upload that fails finalizes the episode ``failed`` with the reason (the episode's context manager,
     as log_episode does) and the error propagates: no episode is left ``recording``.
@@ -44,5 +46,5 @@ def upload_artifacts(
     with episode:
         for file in present:
             episode.upload(file.slot, file.path)
-        episode.finalize(status=status, duration_s=duration_s, fps=fps)
+        episode.finalize(status=status, duration_s=duration_s, fps=fps, metadata=final_metadata)
     return episode

@@ -15,22 +15,32 @@ go to ``sensors.npz``; Twist / Wrench and ``cmd_*`` / ``command`` topics to ``ac
 their names (``/joint_states/position``) and the bag's absolute timestamps (``/joint_states/_t_ns``); a topic
 of another type is skipped and listed in ``metadata["skipped_topics"]``. Install with
 ``pip install 'robotrace-dev[ros2,video]'``.
+
+Live capture, with rclpy from a sourced ROS 2 installation: the topics are written to a bag while the
+block runs, and the bag is uploaded as one episode when it ends::
+
+    with ros2.record(topics=["/camera/image_raw", "/joint_states", "/cmd_vel"], name="warmup") as rec:
+        drive_the_robot()
+    print(rec.episode.url)
 """
 
 from __future__ import annotations
 
 from .._adapters.ros2_bag import BagArtifact as EncodedArtifact
 from .._adapters.ros2_bag import EncodedBag, encode_bag, upload_bag
+from .._adapters.ros2_record import LiveRecording, record
 from .._adapters.ros2_topics import BagSummary, TopicClass, TopicInfo, classify_topic, scan_bag
 
 __all__ = [
     "BagSummary",
     "EncodedArtifact",
     "EncodedBag",
+    "LiveRecording",
     "TopicClass",
     "TopicInfo",
     "classify_topic",
     "encode_bag",
+    "record",
     "scan_bag",
     "upload_bag",
 ]
