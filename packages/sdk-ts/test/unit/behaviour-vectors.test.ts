@@ -165,6 +165,14 @@ describe('defaults', () => {
   });
 });
 
+describe('maxRetries option', () => {
+  it.each([-1, 1.5, Number.NaN])('refuses %s with a ConfigurationError', (maxRetries) => {
+    expect(() => new RoboTrace({ apiKey: KEY, baseUrl: BASE, env: {}, maxRetries })).toThrow(
+      errors.ConfigurationError,
+    );
+  });
+});
+
 describe('error tree', () => {
   it.each(Object.entries(behaviour.errors.tree))('%s extends %s and is exported', (name, parent) => {
     const Class = classNamed(name);

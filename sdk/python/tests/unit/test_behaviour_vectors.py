@@ -109,6 +109,14 @@ def test_exactly_the_listed_statuses_are_retried() -> None:
         assert _retry.is_retryable_status(status) is listed, status
 
 
+@pytest.mark.parametrize(
+    "options", [{"max_retries": -1}, {"max_retries": 1.5}, {"max_retries": True}, {"upload_timeout": 0}]
+)
+def test_unusable_retry_and_timeout_options_are_refused(options: dict[str, Any]) -> None:
+    with pytest.raises(rt.ConfigurationError):
+        rt.Client(api_key="rt_x", base_url="http://x", **options)
+
+
 @pytest.mark.parametrize(("name", "parent"), SPEC["errors"]["tree"].items())
 def test_error_tree(name: str, parent: str | None) -> None:
     cls = getattr(rt, name)
