@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import shutil
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Optional
+from typing import Any, Optional
 
 from .._client import Client
 from .._episode import Episode
@@ -20,7 +20,7 @@ from .upload import merged_metadata, upload_artifacts
 from .video import FrameError, Mp4Writer
 
 # A policy maps (observation, info) to an action.
-Policy = Callable[[Any, "dict[str, Any]"], Any]
+Policy = Callable[[Any, dict[str, Any]], Any]
 
 _DEFAULT_FPS = 30.0
 _DEFAULT_MAX_STEPS = 10_000
