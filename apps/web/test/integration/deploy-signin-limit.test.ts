@@ -1,3 +1,6 @@
+import { consumeSignInAttempt, pruneSignInBuckets, SIGN_IN_BUCKET_PREFIX, takeTokens } from '@robotrace/core';
+import { createDb, rateLimit } from '@robotrace/db';
+import { like } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startPostgres, type TestPostgres } from '../../../../test/support/postgres.js';
 import { startServer, TEST_EMAIL, type TestServer } from '../../../../test/support/server.js';
@@ -10,13 +13,15 @@ const SECRET = 'signin-fleet-secret-'.padEnd(64, 'x');
 const LIMIT = 3;
 
 let pgs: TestPostgres;
+let databaseUrl: string;
 let one: TestServer;
 let two: TestServer;
 
 beforeAll(async () => {
   pgs = await startPostgres();
+  databaseUrl = await pgs.createDatabase();
   const env = {
-    DATABASE_URL: await pgs.createDatabase(),
+    DATABASE_URL: databaseUrl,
     ROBOTRACE_SECRET: SECRET,
     ROBOTRACE_SIGNIN_ATTEMPTS_PER_MINUTE: String(LIMIT),
     // Behind a balancer: the client IP is the first X-Forwarded-For hop.
@@ -73,5 +78,37 @@ describe('portal sign-in limit across instances', () => {
     expect(await formSignIn(one, '203.0.113.5')).toBe('limited');
     expect(await formSignIn(two, '203.0.113.6')).toBe('wrong');
     for (const s of [one, two]) expect(s.output()).not.toContain('could not determine a client IP');
+  });
+});
+
+describe('sign-in buckets in the database', () => {
+  it("are pruned once stale (a full bucket is the same as none), and never the API limits' buckets", async () => {
+    const dbh = await createDb({ kind: 'postgres', url: databaseUrl });
+    try {
+      const at = (iso: string) => ({ db: dbh.db, clock: { now: () => new Date(iso) } });
+      const rule = { window: 60, max: 2 };
+      expect(await consumeSignInAttempt(at('2026-01-01T00:00:00Z'), 'old|/sign-in/email', rule)).toEqual({
+        allowed: true,
+        retryAfter: null,
+      });
+      await consumeSignInAttempt(at('2026-01-01T00:00:01Z'), 'old|/sign-in/email', rule);
+      const third = await consumeSignInAttempt(at('2026-01-01T00:00:02Z'), 'old|/sign-in/email', rule);
+      expect(third.allowed).toBe(false);
+      expect(third.retryAfter).toBeGreaterThanOrEqual(1);
+      await consumeSignInAttempt(at('2026-01-01T02:00:00Z'), 'recent|/sign-in/email', rule);
+      await takeTokens(at('2026-01-01T00:00:00Z'), [{ bucket: 'key:prune-test', perMinute: 5 }]);
+
+      expect(await pruneSignInBuckets(at('2026-01-01T02:30:00Z'), 3_600_000)).toBe(1);
+      const left = await dbh.db
+        .select({ bucket: rateLimit.bucket })
+        .from(rateLimit)
+        .where(like(rateLimit.bucket, `${SIGN_IN_BUCKET_PREFIX}%`));
+      expect(left.map((r) => r.bucket)).toContain(`${SIGN_IN_BUCKET_PREFIX}recent|/sign-in/email`);
+      expect(left.map((r) => r.bucket)).not.toContain(`${SIGN_IN_BUCKET_PREFIX}old|/sign-in/email`);
+      const api = await dbh.db.select().from(rateLimit).where(like(rateLimit.bucket, 'key:prune-test'));
+      expect(api).toHaveLength(1);
+    } finally {
+      await dbh.close();
+    }
   });
 });
