@@ -66,7 +66,7 @@ export async function ensureAccounts(deps: DbClockDeps, spec: AccountsSpec): Pro
             .limit(1);
           if (other)
             throw new ConflictError(
-              `An owner account exists already (${other.email}): sign in with it, and add people from the portal`,
+              `An owner account exists already (${other.email}): sign in with it (others sign up themselves with ROBOTRACE_ALLOW_SIGNUP=1)`,
             );
         }
         userId = randomUUID();
