@@ -134,8 +134,10 @@ export const SIGN_IN_BUCKET_PREFIX = 'auth:';
 
 /**
  * One attempt against Better Auth's rule for `key` (client IP and path), in PostgreSQL like the API limits, so
- * every instance counts the same attempts. A token bucket of `max` per `window` seconds (burst = `max`): one
- * atomic statement, so simultaneous attempts cannot all pass a stale read.
+ * every instance counts the same attempts: the API's token bucket (one atomic statement, so simultaneous attempts
+ * cannot all pass a stale read) refilling `max` per `window` seconds, with one minute's worth as the burst — exactly
+ * `max` for the 60-second rules RoboTrace sets (sign-in, sign-up, the default); Better Auth's own 10-second rules
+ * (change-password, change-email: 3 per 10 s) get a burst of 18.
  */
 export async function consumeSignInAttempt(
   deps: DbClockDeps,
