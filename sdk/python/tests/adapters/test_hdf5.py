@@ -17,7 +17,9 @@ from robotrace.adapters import hdf5
 from ..support.adapters_hdf5 import write_aloha, write_robomimic
 from ..support.adapters_npz import load_npz, npz_summary
 from ..support.adapters_official import official_hdf5_episode
+from ..support.api import Api
 from ..support.fake_server import FakeServer
+from ..support.robotrace_server import RunningServer
 from ..unit.helpers import client_for
 
 
@@ -191,3 +193,22 @@ def test_upload_dataset_uploads_each_selected_demo(tmp_path: Path) -> None:
     assert {(c["source"], c["robot"], c["fps"]) for c in creates} == {("replay", "Panda", 20.0)}
     assert [c["metadata"]["hdf5_episode_key"] for c in creates] == ["demo_0", "demo_2"]
     assert all(c["request_uploads"] == ["video", "sensors", "actions"] for c in creates)
+
+
+def test_upload_an_aloha_episode_to_the_server(
+    tmp_path: Path, robotrace_server: RunningServer, api: Api
+) -> None:
+    path = write_aloha(tmp_path / "episode_7.hdf5", sim=True)
+    with rt.Client(api_key=robotrace_server.api_key, base_url=robotrace_server.base_url) as client:
+        episode = hdf5.upload_episode(path, client=client, fps=50, output_dir=tmp_path / "out")
+    stored = api.episode(episode.id)
+    assert (stored["status"], stored["source"], stored["name"], stored["robot"]) == (
+        "ready",
+        "replay",
+        "episode_7",
+        "sim",
+    )
+    assert stored["metadata"]["adapter"] == "hdf5"
+    for kind in ("video", "sensors", "actions"):
+        suffix = "mp4" if kind == "video" else "npz"
+        assert api.artifact(episode.id, kind) == (tmp_path / "out" / f"{kind}.{suffix}").read_bytes(), kind

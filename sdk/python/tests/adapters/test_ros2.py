@@ -12,7 +12,19 @@ import pytest
 import robotrace as rt
 from robotrace.adapters import ros2
 
-from ..support.adapters_bags import JOINTS, STANDARD, T0_NS, image, imu, joint_state, png, write_bag
+from ..support.adapters_bags import (
+    JOINTS,
+    STANDARD,
+    T0_NS,
+    image,
+    imu,
+    joint_state,
+    jpeg,
+    odometry,
+    png,
+    pose_stamped,
+    write_bag,
+)
 from ..support.adapters_npz import load_npz
 from ..support.api import Api
 from ..support.robotrace_server import RunningServer
@@ -136,6 +148,34 @@ def test_two_cameras_raw_and_png_are_put_side_by_side(tmp_path: Path) -> None:
     single = ros2.encode_bag(bag, tmp_path / "one", canonical_video_topic="/cam_b/compressed")
     assert single.video is not None
     assert _frames(single.video.path)[0].shape == (48, 64, 3)
+
+
+@pytest.mark.parametrize("storage", STORAGES)
+def test_odometry_pose_and_a_jpeg_camera(tmp_path: Path, storage: str) -> None:
+    topics = {
+        "/odom": ("nav_msgs/msg/Odometry", odometry),
+        "/goal_pose": ("geometry_msgs/msg/PoseStamped", pose_stamped),
+        "/camera/image/compressed": ("sensor_msgs/msg/CompressedImage", jpeg),
+    }
+    bag = write_bag(tmp_path / "bag", storage=storage, topics=topics, steps=5)
+    encoded = ros2.encode_bag(bag, tmp_path / "out")
+    sensors = load_npz(tmp_path / "out" / "sensors.npz")
+    assert {k: v.shape for k, v in sensors.items()} == {
+        "/odom/_t_ns": (5,),
+        "/odom/position": (5, 3),
+        "/odom/orientation": (5, 4),
+        "/odom/linear_velocity": (5, 3),
+        "/odom/angular_velocity": (5, 3),
+        "/goal_pose/_t_ns": (5,),
+        "/goal_pose/position": (5, 3),
+        "/goal_pose/orientation": (5, 4),
+    }
+    assert sensors["/odom/position"][:, 0].tolist() == [0.0, 0.5, 1.0, 1.5, 2.0]
+    assert sensors["/odom/linear_velocity"][0].tolist() == [0.5, 0.0, 0.0]
+    assert encoded.video is not None
+    frames = _frames(encoded.video.path)
+    assert (len(frames), frames[0].shape) == (5, (48, 64, 3))
+    assert frames[0][:, 40, 0].mean() > 120  # the JPEG's red gradient, decoded in RGB order
 
 
 def test_a_listed_topic_the_bag_lacks_is_a_one_line_error(tmp_path: Path) -> None:

@@ -113,6 +113,40 @@ def png(i: int, t_ns: int) -> Any:
     )
 
 
+def jpeg(i: int, t_ns: int) -> Any:
+    """A CompressedImage holding a JPEG (FFmpeg's MJPEG encoder, through PyAV)."""
+    codec = av.CodecContext.create("mjpeg", "w")
+    codec.width, codec.height, codec.pix_fmt = 64, 48, "yuvj420p"
+    frame = av.VideoFrame.from_ndarray(pixels(i), format="rgb24").reformat(format="yuvj420p")
+    packets = codec.encode(frame)
+    return _t("sensor_msgs/msg/CompressedImage")(
+        header=header(t_ns, "camera"), format="jpeg", data=np.frombuffer(bytes(packets[0]), dtype=np.uint8)
+    )
+
+
+def _point(x: float, y: float, z: float) -> Any:
+    return _t("geometry_msgs/msg/Point")(x=x, y=y, z=z)
+
+
+def _pose(i: int) -> Any:
+    quaternion = _t("geometry_msgs/msg/Quaternion")(x=0.0, y=0.0, z=0.0, w=1.0)
+    return _t("geometry_msgs/msg/Pose")(position=_point(0.5 * i, 1.0, 0.0), orientation=quaternion)
+
+
+def pose_stamped(i: int, t_ns: int) -> Any:
+    return _t("geometry_msgs/msg/PoseStamped")(header=header(t_ns), pose=_pose(i))
+
+
+def odometry(i: int, t_ns: int) -> Any:
+    twist = _t("geometry_msgs/msg/Twist")(linear=vector(0.5, 0.0, 0.0), angular=vector(0.0, 0.0, 0.1))
+    return _t("nav_msgs/msg/Odometry")(
+        header=header(t_ns, "odom"),
+        child_frame_id="base_link",
+        pose=_t("geometry_msgs/msg/PoseWithCovariance")(pose=_pose(i), covariance=np.zeros(36)),
+        twist=_t("geometry_msgs/msg/TwistWithCovariance")(twist=twist, covariance=np.zeros(36)),
+    )
+
+
 Message = Callable[[int, int], Any]
 
 STANDARD: dict[str, tuple[str, Message]] = {

@@ -159,6 +159,7 @@ def scan_dataset(repo_id_or_path: str, *, revision: str | None = None) -> Datase
     """Describe the dataset in the local folder ``repo_id_or_path`` from its ``meta/`` files: format, fps,
     episodes (length, tasks), columns and cameras. ``revision`` is accepted for the official signature and
     has no effect on a local folder."""
+    pyarrow_parquet()  # needed to read any episode: a missing extra is said now, not at the first encode
     root = dataset_root(repo_id_or_path)
     info = read_info(root)
     version = major_version(info, root)
