@@ -102,6 +102,11 @@ def test_a_policy_that_raises_is_one_line_naming_env_and_step(tmp_path: Path) ->
     assert not (tmp_path / "video.mp4").exists()  # the half-written video is removed
 
 
+def test_an_action_that_does_not_fit_its_space_names_the_env(tmp_path: Path) -> None:
+    with pytest.raises(rt.ConfigurationError, match=r"^ArmEnv: action: the Tuple space of 2 got 3"):
+        rt_gym.encode_rollout(ArmEnv(), tmp_path, policy=lambda obs, info: 3)
+
+
 def test_frames_of_varying_size_are_refused(tmp_path: Path) -> None:
     env = ArmEnv(length=4, frame_sizes=[(24, 32), (24, 32), (30, 32), (24, 32)])
     with pytest.raises(rt.ConfigurationError, match=r"^ArmEnv: env.render\(\) frame 2 is 32x30, the first"):

@@ -144,9 +144,12 @@ def encode_rollout(
             total_reward += float(reward)
             if terminated or truncated:
                 break
-    except BaseException:
+    except BaseException as exc:
         if writer is not None:
             writer.discard()
+        if isinstance(exc, AdapterError) and not str(exc).startswith(f"{label}: "):
+            # A value that does not fit its space: say which env it came from.
+            raise AdapterError(f"{label}: {exc}") from exc
         raise
 
     steps = len(actions)
