@@ -12,7 +12,8 @@ function vitestCounts(file) {
   const r = JSON.parse(readFileSync(file, 'utf8'));
   return {
     passed: r.numPassedTests ?? 0,
-    failed: (r.numFailedTests ?? 0) + (r.numRuntimeErrorTestSuites ?? 0),
+    // A file that fails before its tests run (a beforeAll, an import) fails no test: count the file instead.
+    failed: (r.numFailedTests ?? 0) > 0 ? r.numFailedTests : (r.numFailedTestSuites ?? 0),
     skipped: (r.numPendingTests ?? 0) + (r.numTodoTests ?? 0),
   };
 }
