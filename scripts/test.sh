@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# `npm test`: every test of the project — typecheck, lint, unit, integration (PGlite + PostgreSQL),
+# `npm test`: every test of the project — typecheck, lint, unit, app (the web app in process), integration (PGlite + PostgreSQL),
 # end to end (started app, real browser, real SDKs), Python SDK, API fuzzing (schemathesis). Installs what npm does
 # not, idempotently.
 #
@@ -48,6 +48,7 @@ node scripts/build.mjs >"$LOGS/build.log" 2>&1 || { echo "build failed:"; tail -
 step typecheck npx tsc -p tsconfig.json --noEmit
 step lint npx biome check .
 vitest_step unit --project unit
+vitest_step app --project app
 vitest_step integration --project integration --no-file-parallelism
 vitest_step e2e --project e2e --no-file-parallelism
 step python bash scripts/test-python.sh
