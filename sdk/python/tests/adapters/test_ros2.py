@@ -25,7 +25,8 @@ from ..support.adapters_bags import (
     pose_stamped,
     write_bag,
 )
-from ..support.adapters_npz import load_npz
+from ..support.adapters_npz import load_npz, npz_summary
+from ..support.adapters_official import official_ros2_bag
 from ..support.api import Api
 from ..support.robotrace_server import RunningServer
 
@@ -84,6 +85,18 @@ def test_a_bag_becomes_video_and_npz_with_absolute_times(tmp_path: Path, storage
     red, blue = frames[0][:, 40, 0].mean(), frames[0][:, 40, 2].mean()
     assert frames[0][:, 6, 0].mean() < 60 < red
     assert blue < 40
+
+
+@pytest.mark.parametrize("storage", STORAGES)
+def test_same_npz_and_metadata_as_the_official_adapter(tmp_path: Path, storage: str) -> None:
+    # No camera (the official writes video with OpenCV, absent there) and no type it reads differently.
+    topics = {name: STANDARD[name] for name in ("/joint_states", "/imu", "/cmd_vel")}
+    bag = write_bag(tmp_path / "bag", storage=storage, topics=topics)
+    official = official_ros2_bag(bag, tmp_path / "official")
+    ours = ros2.encode_bag(bag, tmp_path / "ours")
+    for name in ("sensors.npz", "actions.npz"):
+        assert npz_summary(tmp_path / "ours" / name) == npz_summary(tmp_path / "official" / name), name
+    assert ours.metadata == official["metadata"]
 
 
 @pytest.mark.parametrize("storage", STORAGES)

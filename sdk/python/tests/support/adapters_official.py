@@ -1,7 +1,7 @@
 """Runs the official robotrace-dev 0.3.0 adapters in their own venv (.cache/venv-official), for the "same
 output as the official adapter" tests.
 
-That venv holds the official SDK alone; its adapters also need numpy, gymnasium, h5py and pyarrow,
+That venv holds the official SDK alone; its adapters also need numpy, gymnasium, h5py, pyarrow and rosbags,
 installed once with ``pip install --target`` into .cache/official-adapter-libs (the pins of
 requirements-dev.txt, so both SDKs run the same libraries) and put on PYTHONPATH for the run. Our SDK is
 never on that path.
@@ -20,7 +20,7 @@ REPO_ROOT = Path(__file__).resolve().parents[4]
 OFFICIAL_PYTHON = REPO_ROOT / ".cache" / "venv-official" / "bin" / "python"
 LIBS = REPO_ROOT / ".cache" / "official-adapter-libs"
 SCRIPT = Path(__file__).with_name("adapters_official_rollout.py")
-_WANTED = ("numpy", "gymnasium", "h5py", "pyarrow")
+_WANTED = ("numpy", "gymnasium", "h5py", "pyarrow", "rosbags")
 
 
 def _pins() -> list[str]:
@@ -68,3 +68,8 @@ def official_hdf5_episode(path: Path, output_dir: Path, *, episode_index: int) -
 def official_lerobot_episode(root: Path, output_dir: Path, *, episode_index: int) -> dict[str, Any]:
     """The official lerobot ``encode_episode`` of one episode of a local dataset; returns its metadata."""
     return _run_official("lerobot", str(output_dir), str(root), str(episode_index))
+
+
+def official_ros2_bag(bag: Path, output_dir: Path) -> dict[str, Any]:
+    """The official ros2 ``encode_bag`` of a bag without cameras (no OpenCV there); returns its metadata."""
+    return _run_official("ros2", str(output_dir), str(bag))

@@ -4,6 +4,7 @@ step into OUTPUT_DIR. Prints a JSON line with the metadata it computed.
     python adapters_official_rollout.py gymnasium OUTPUT_DIR SEED MAX_STEPS   (CartPole-v1, the fixed policy)
     python adapters_official_rollout.py hdf5 OUTPUT_DIR FILE EPISODE_INDEX
     python adapters_official_rollout.py lerobot OUTPUT_DIR DATASET_ROOT EPISODE_INDEX
+    python adapters_official_rollout.py ros2 OUTPUT_DIR BAG
 """
 
 from __future__ import annotations
@@ -43,10 +44,21 @@ def lerobot_episode(output_dir: str, root: str, episode_index: str) -> dict[str,
     return lerobot.encode_episode(root, int(episode_index), output_dir).metadata
 
 
+def ros2_bag(output_dir: str, bag: str) -> dict[str, Any]:
+    from robotrace.adapters import ros2
+
+    return ros2.encode_bag(bag, output_dir).metadata
+
+
 def main() -> None:
     import robotrace
 
-    run = {"gymnasium": gymnasium_rollout, "hdf5": hdf5_episode, "lerobot": lerobot_episode}[sys.argv[1]]
+    run = {
+        "gymnasium": gymnasium_rollout,
+        "hdf5": hdf5_episode,
+        "lerobot": lerobot_episode,
+        "ros2": ros2_bag,
+    }[sys.argv[1]]
     metadata = run(*sys.argv[2:])
     print(json.dumps({"robotrace_version": robotrace.__version__, "metadata": metadata}))
 
