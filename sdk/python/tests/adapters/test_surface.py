@@ -62,3 +62,15 @@ def test_every_official_name_with_the_same_parameters(
             assert _public(mine["init"]) == _public(theirs["init"]), f"{module}.{name}()"
             for method, parameters in theirs["methods"].items():
                 assert mine["methods"].get(method) == parameters, f"{module}.{name}.{method}"
+
+
+@pytest.mark.parametrize("module", MODULES[1:])
+def test_public_classes_belong_to_their_public_module(module: str) -> None:
+    import importlib
+    import pickle
+
+    public = importlib.import_module(module)
+    artifact = public.EncodedArtifact(slot="sensors", path=Path("sensors.npz"), bytes_size=3)
+    assert type(artifact).__module__ == module
+    assert repr(artifact).startswith("EncodedArtifact(slot='sensors'")
+    assert pickle.loads(pickle.dumps(artifact)) == artifact

@@ -48,4 +48,6 @@ for _name in ("DatasetClass", "EncodedArtifact", "EncodedEpisode", "EpisodeRef",
     globals()[_name].__module__ = __name__
 for _name in ("classify_dataset", "encode_episode", "scan_file", "upload_dataset", "upload_episode"):
     globals()[_name].__module__ = __name__
+# The private class is this module's EncodedArtifact: named so in reprs and findable by pickle.
+EncodedArtifact.__name__ = EncodedArtifact.__qualname__ = "EncodedArtifact"
 del _name

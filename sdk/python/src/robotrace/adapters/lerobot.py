@@ -47,4 +47,6 @@ __all__ = [
 for _name in __all__:
     if _name != "Slot":
         globals()[_name].__module__ = __name__
+# The private class is this module's EncodedArtifact: named so in reprs and findable by pickle.
+EncodedArtifact.__name__ = EncodedArtifact.__qualname__ = "EncodedArtifact"
 del _name
