@@ -1,3 +1,4 @@
+import { parseTraceSource, type TraceSourceKind } from '@robotrace/core';
 import { z } from 'zod';
 
 /**
@@ -13,6 +14,41 @@ const optionalText = z
   .string()
   .optional()
   .transform((v) => (v === undefined || v.trim() === '' ? undefined : v));
+
+/** `jaeger:<URL>` | `tempo:<URL>` | `otlp-json:<template>` (core's parser says what is wrong in one line). */
+const traceSource = optionalText.transform((v, ctx): { kind: TraceSourceKind; url: string } | undefined => {
+  if (v === undefined) return undefined;
+  const parsed = parseTraceSource(v);
+  if ('error' in parsed) {
+    ctx.addIssue({ code: 'custom', message: parsed.error });
+    return z.NEVER;
+  }
+  return parsed;
+});
+
+/** A JSON object of request headers for the trace backend (API tokens): names and values are strings. */
+const traceSourceHeaders = optionalText.transform((v, ctx): Record<string, string> => {
+  if (v === undefined) return {};
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(v);
+  } catch {
+    parsed = undefined;
+  }
+  const valid =
+    typeof parsed === 'object' &&
+    parsed !== null &&
+    !Array.isArray(parsed) &&
+    Object.entries(parsed).every(
+      ([name, value]) =>
+        /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name) && typeof value === 'string' && !/[\r\n]/.test(value),
+    );
+  if (!valid) {
+    ctx.addIssue({ code: 'custom', message: 'must be a JSON object of header names to string values' });
+    return z.NEVER;
+  }
+  return { ...(parsed as Record<string, string>) };
+});
 
 const EnvSchema = z.object({
   PORT: int(0, 65535).default(3000),
@@ -67,6 +103,10 @@ const EnvSchema = z.object({
   ROBOTRACE_LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
   ROBOTRACE_ALLOW_SIGNUP: bool.default(false),
   ROBOTRACE_SIGNIN_ATTEMPTS_PER_MINUTE: int(0, 100_000).default(10),
+  ROBOTRACE_TRACE_SOURCE: traceSource,
+  ROBOTRACE_TRACE_SOURCE_HEADERS: traceSourceHeaders,
+  ROBOTRACE_TRACE_SOURCE_TIMEOUT_MS: int(1, 60_000).default(2_000),
+  ROBOTRACE_TRACE_SOURCE_CACHE_TTL_S: int(0, 86_400).default(60),
   ROBOTRACE_INIT_EMAIL: optionalText.pipe(z.email('must be an email address').optional()),
   ROBOTRACE_INIT_PASSWORD: optionalText.pipe(z.string().min(8, 'must be at least 8 characters').optional()),
   ROBOTRACE_INIT_PROJECT: optionalText.pipe(
@@ -95,7 +135,7 @@ export function loadEnv(source: NodeJS.ProcessEnv = process.env): Env {
     const name = String(issue?.path[0] ?? 'environment');
     const raw = source[name];
     const shown =
-      raw === undefined || /SECRET|PASSWORD|API_KEY|DATABASE_URL|ACCESS_KEY/.test(name)
+      raw === undefined || /SECRET|PASSWORD|API_KEY|DATABASE_URL|ACCESS_KEY|TRACE_SOURCE/.test(name)
         ? ''
         : ` (got "${raw}")`;
     throw new ConfigError(`invalid configuration: ${name} ${issue?.message ?? 'is invalid'}${shown}`);

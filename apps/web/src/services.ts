@@ -1,5 +1,11 @@
 import { join, resolve } from 'node:path';
-import { type CoreDeps, cacheApiKeysFor, systemClock } from '@robotrace/core';
+import {
+  type CoreDeps,
+  cacheApiKeysFor,
+  systemClock,
+  TRACE_SOURCE_DEFAULTS,
+  TraceSource,
+} from '@robotrace/core';
 import { type DbHandle, pendingMigrations } from '@robotrace/db';
 import { type ArtifactStore, LocalDiskStore, S3Store } from '@robotrace/storage';
 import { type Auth, createAuth } from './auth.js';
@@ -44,6 +50,7 @@ export async function createServices(env: Env, log: Logger): Promise<Services> {
           actions: env.ROBOTRACE_MAX_UPLOAD_BYTES_ACTIONS,
         })[kind] ?? env.ROBOTRACE_MAX_UPLOAD_BYTES,
     },
+    traceSource: createTraceSource(env),
   };
   const publicUrl = env.ROBOTRACE_PUBLIC_URL ?? `http://localhost:${env.PORT}`;
   const auth = createAuth({
@@ -72,6 +79,22 @@ export async function createServices(env: Env, log: Logger): Promise<Services> {
       await dbh.close();
     },
   };
+}
+
+/** The team's trace backend, when ROBOTRACE_TRACE_SOURCE names one (its headers stay in this object only). */
+function createTraceSource(env: Env): TraceSource | undefined {
+  const source = env.ROBOTRACE_TRACE_SOURCE;
+  if (!source) return undefined;
+  return new TraceSource({
+    ...TRACE_SOURCE_DEFAULTS,
+    kind: source.kind,
+    url: source.url,
+    headers: env.ROBOTRACE_TRACE_SOURCE_HEADERS,
+    timeoutMs: env.ROBOTRACE_TRACE_SOURCE_TIMEOUT_MS,
+    ttlMs: env.ROBOTRACE_TRACE_SOURCE_CACHE_TTL_S * 1000,
+    // A miss is kept briefly whatever the TTL: exporters batch, a trace arrives seconds after the episode.
+    missTtlMs: Math.min(TRACE_SOURCE_DEFAULTS.missTtlMs, env.ROBOTRACE_TRACE_SOURCE_CACHE_TTL_S * 1000),
+  });
 }
 
 /**

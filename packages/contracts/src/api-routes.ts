@@ -14,6 +14,7 @@ import {
 } from './episodes.js';
 import { defineRoute, type RouteDef } from './route.js';
 import { SignedUrlQuery, UploadStoredResponse } from './storage.js';
+import { getEpisodeTraceRoute, getTraceRoute } from './trace.js';
 import { getTrackWindowRoute, listTracksRoute } from './tracks.js';
 
 /**
@@ -173,6 +174,8 @@ export const API_ROUTES: readonly RouteDef[] = [
   getArtifact,
   listTracksRoute,
   getTrackWindowRoute,
+  getEpisodeTraceRoute,
+  getTraceRoute,
   uploadArtifact,
   downloadArtifact,
 ];

@@ -25,6 +25,13 @@ export const CreateEpisodeRequest = z
     fps: z.number().finite().nonnegative().nullish(),
     metadata: Metadata.nullish(),
     otel: z.unknown().optional().describe('W3C trace context of the active span; see TRACE_CONTEXT.md'),
+    started_at_unix_ns: z
+      .string()
+      .regex(/^[1-9]\d{0,18}$/, 'must be Unix nanoseconds as a decimal string')
+      .nullish()
+      .describe(
+        "Ours (optional): the episode's start on the sending machine's clock, Unix ns as a decimal string; the span lane aligns spans on it",
+      ),
   })
   .meta({ id: 'CreateEpisodeRequest' });
 export type CreateEpisodeRequest = z.infer<typeof CreateEpisodeRequest>;

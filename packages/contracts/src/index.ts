@@ -6,4 +6,5 @@ export { buildOpenApiDocument } from './openapi.js';
 export * from './otel.js';
 export * from './route.js';
 export * from './storage.js';
+export * from './trace.js';
 export * from './tracks.js';

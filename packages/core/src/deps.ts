@@ -23,6 +23,8 @@ export interface CoreDeps {
   store: ArtifactStore;
   clock: Clock;
   limits: CoreLimits;
+  /** The team's trace backend (ROBOTRACE_TRACE_SOURCE); absent: the span lane says "not configured". */
+  traceSource?: import('./trace-source/source.js').TraceSource | undefined;
 }
 
 /** What a function needs that only reads or writes rows (no storage, no time). */

@@ -67,6 +67,13 @@ async function findRow(deps: CoreDeps, scope: ProjectScope, id: string): Promise
 }
 
 /** Creates the episode (and its artifact slots) in one transaction, then signs one upload URL per slot. */
+/** The SDK's start (decimal Unix ns) as a bigint; beyond int8 (the schema's 19 digits allow it) is dropped. */
+function clientStartNs(value: string | null | undefined): bigint | null {
+  if (!value) return null;
+  const ns = BigInt(value);
+  return ns <= 9_223_372_036_854_775_807n ? ns : null;
+}
+
 export async function createEpisode(
   deps: CoreDeps,
   scope: ProjectScope,
@@ -104,6 +111,7 @@ export async function createEpisode(
     metadata,
     traceId: block?.trace_id ?? null,
     spanId: block?.span_id ?? null,
+    clientStartNs: clientStartNs(body.started_at_unix_ns),
     // Set here (millisecond precision) rather than by the DB so keyset cursors round-trip exactly.
     createdAt: deps.clock.now(),
   };

@@ -34,6 +34,7 @@ function build(db: Database) {
         metadata: p('metadata'),
         traceId: p('traceId'),
         spanId: p('spanId'),
+        clientStartNs: p('clientStartNs'),
         createdAt: p('createdAt'),
       })
       .prepare('rt_insert_episode'),

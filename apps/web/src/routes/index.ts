@@ -5,6 +5,7 @@ import { episodeRoutes } from './episodes.js';
 import { ingestRoutes } from './ingest.js';
 import { metaRoutes } from './meta.js';
 import { storageRoutes } from './storage.js';
+import { traceRoutes } from './trace.js';
 import { trackRoutes } from './tracks.js';
 
 /**
@@ -18,6 +19,7 @@ export function apiRouteHandlers(s: Services): BoundRoute[] {
     ...ingestRoutes(s),
     ...episodeRoutes(s),
     ...trackRoutes(s),
+    ...traceRoutes(s),
     ...(s.localStore ? storageRoutes(s, s.localStore) : []),
   ];
   const unbound = API_ROUTES.filter(

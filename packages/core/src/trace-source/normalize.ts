@@ -246,13 +246,12 @@ export function normalizeTrace(body: unknown, traceId: string, maxSpans: number)
   else if (isObject(body) && Array.isArray(body.data)) fromJaegerClassic(body.data, sink);
   else
     throw new TraceFormatError('the trace backend answered JSON that is neither OTLP nor Jaeger trace JSON');
-  spans.sort((a, b) =>
-    BigInt(a.start_unix_ns) < BigInt(b.start_unix_ns)
-      ? -1
-      : BigInt(a.start_unix_ns) > BigInt(b.start_unix_ns)
-        ? 1
-        : 0,
-  );
+  // Decimal strings without leading zeros order by length, then lexically: no BigInt per comparison.
+  spans.sort((a, b) => {
+    const x = a.start_unix_ns;
+    const y = b.start_unix_ns;
+    return x.length !== y.length ? x.length - y.length : x < y ? -1 : x > y ? 1 : 0;
+  });
   const total = spans.length;
   return { spans: spans.slice(0, maxSpans), truncated: total > maxSpans, total_spans: total };
 }

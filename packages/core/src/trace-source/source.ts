@@ -98,8 +98,13 @@ async function boundedText(res: Response, max: number): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
+/** A lookup's answer plus where it came from: the cache or a fetch, and when the backend answered (epoch ms). */
+export type TraceLookupAnswer = TraceLookupResult & { cached: boolean; fetchedAtMs: number };
+
 export class TraceSource {
   private readonly cache = new Map<string, { at: number; result: TraceLookupResult }>();
+  /** Fetches under way: the Tracing card and the lane ask for one trace at once, the backend is asked once. */
+  private readonly inflight = new Map<string, Promise<{ at: number; result: TraceLookupResult }>>();
   private static readonly CACHE_ENTRIES = 500;
 
   constructor(
@@ -109,21 +114,32 @@ export class TraceSource {
   ) {}
 
   /** What the backend has for this trace, cached (found: ttlMs; not found / unavailable: missTtlMs). */
-  async lookup(traceId: string, window: TraceWindow): Promise<TraceLookupResult & { cached: boolean }> {
+  async lookup(traceId: string, window: TraceWindow): Promise<TraceLookupAnswer> {
     const id = traceId.toLowerCase();
-    if (!TRACE_ID.test(id)) return { status: 'not_found', reason: 'not a W3C trace id', cached: false };
-    const hit = this.cache.get(id);
     const now = this.nowMs();
+    if (!TRACE_ID.test(id))
+      return { status: 'not_found', reason: 'not a W3C trace id', cached: false, fetchedAtMs: now };
+    const hit = this.cache.get(id);
     if (hit) {
       const ttl = hit.result.status === 'found' ? this.config.ttlMs : this.config.missTtlMs;
-      if (now - hit.at < ttl) return { ...hit.result, cached: true };
+      if (now - hit.at < ttl) return { ...hit.result, cached: true, fetchedAtMs: hit.at };
       this.cache.delete(id);
     }
-    const result = await this.fetchOnce(id, window);
-    if (this.cache.size >= TraceSource.CACHE_ENTRIES)
-      this.cache.delete(this.cache.keys().next().value as string);
-    this.cache.set(id, { at: now, result });
-    return { ...result, cached: false };
+    let pending = this.inflight.get(id);
+    if (!pending) {
+      pending = this.fetchOnce(id, window).then((result) => {
+        const entry = { at: this.nowMs(), result };
+        if (this.cache.size >= TraceSource.CACHE_ENTRIES)
+          this.cache.delete(this.cache.keys().next().value as string);
+        this.cache.set(id, entry);
+        return entry;
+      });
+      const settle = () => this.inflight.delete(id);
+      pending.then(settle, settle);
+      this.inflight.set(id, pending);
+    }
+    const entry = await pending;
+    return { ...entry.result, cached: false, fetchedAtMs: entry.at };
   }
 
   private async fetchOnce(id: string, window: TraceWindow): Promise<TraceLookupResult> {
