@@ -50,6 +50,8 @@ def test_every_adapter_imports_without_its_libraries() -> None:
         ("hdf5.scan_file('demo.hdf5')", "hdf5"),
         ("lerobot.scan_dataset('.')", "lerobot"),
         ("ros2.scan_bag('.')", "ros2"),
+        ("ros2.upload_bag('/no/such/bag')", "ros2"),
+        ("hdf5.encode_episode('/no/such.hdf5', 'out')", "hdf5"),
     ],
 )
 def test_using_an_adapter_names_its_extra(call: str, extra: str) -> None:
@@ -62,7 +64,6 @@ def test_using_an_adapter_names_its_extra(call: str, extra: str) -> None:
         os.chdir(folder)
         open("demo.hdf5", "wb").close()
         os.makedirs("meta"); open("meta/info.json", "w").write('{{"codebase_version": "v3.0"}}')
-        open("metadata.yaml", "w").close()
         try:
             {call}
         except ImportError as exc:

@@ -22,7 +22,7 @@ from .artifacts import EncodedArtifact, prepare_dir
 from .deps import numpy, require
 from .errors import AdapterError
 from .ros2_messages import FLATTENERS, CompressedDecoder, ImageError, image_kind, raw_frame
-from .ros2_topics import IMAGE_TYPES, BagSummary, OpenBag, Slot, bag_dir, scan_bag
+from .ros2_topics import IMAGE_TYPES, BagSummary, OpenBag, Slot, bag_dir, require_rosbags, scan_bag
 from .upload import merged_metadata, upload_artifacts
 from .video import FrameError, Mp4Writer
 
@@ -74,6 +74,7 @@ def encode_bag(
     unless ``canonical_video_topic`` picks one. A topic of a type the adapter does not read is skipped and
     noted in ``metadata["skipped_topics"]``.
     """
+    require_rosbags()
     bag = bag_dir(path)
     out = prepare_dir(output_dir)
     summary = summary if summary is not None else scan_bag(bag)
@@ -141,6 +142,7 @@ def upload_bag(
     The files go to ``output_dir`` (kept) or a temporary folder (removed unless ``keep_artifacts``). The
     name defaults to the bag folder's name. A failed upload leaves the episode ``failed`` with the reason.
     """
+    require_rosbags()
     bag = bag_dir(path)
     work = Path(output_dir) if output_dir is not None else Path(tempfile.mkdtemp(prefix="robotrace-ros2-"))
     try:

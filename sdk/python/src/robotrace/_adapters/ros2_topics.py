@@ -92,6 +92,11 @@ class BagSummary:
         return "\n".join(lines)
 
 
+def require_rosbags() -> None:
+    """The missing extra is said first, before anything about the bag."""
+    require("rosbags.highlevel", extra="ros2", purpose="The ROS 2 adapter")
+
+
 def bag_dir(path: str | Path) -> Path:
     """The bag's folder (the one with ``metadata.yaml``), or an AdapterError saying what is wrong."""
     bag = Path(path).expanduser().resolve()
@@ -133,6 +138,7 @@ class OpenBag:
 def scan_bag(path: str | Path) -> BagSummary:
     """Describe the bag at ``path`` (its folder; sqlite3 or mcap storage): each topic with its type, count
     and slot, and the recording's length. Nothing is decoded or written."""
+    require_rosbags()
     bag = bag_dir(path)
     with OpenBag(bag) as reader:
         topics = []
