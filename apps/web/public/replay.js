@@ -539,7 +539,7 @@
   if (cfg.failureNs !== null) {
     const pin = el('span', 'replay-failure-label', `failure at ${fmt(cfg.failureNs)}`);
     pin.setAttribute('data-replay-failure-pin', '');
-    axisWrap.append(pin);
+    toolbar.insertBefore(pin, copyBtn);
   }
 
   // ---------- hover values ----------

@@ -124,6 +124,32 @@ function half(bits: number): number {
   return sign * 2 ** (exp - 15) * (1 + frac / 1024);
 }
 
+type TypedCtor = { new (buffer: ArrayBuffer, byteOffset: number, length: number): ArrayLike<number> };
+const TYPED: Record<string, TypedCtor> = {
+  f4: Float32Array,
+  f8: Float64Array,
+  i1: Int8Array,
+  i2: Int16Array,
+  i4: Int32Array,
+  u1: Uint8Array,
+  u2: Uint16Array,
+  u4: Uint32Array,
+  b1: Uint8Array,
+};
+
+/**
+ * A typed-array view of little-endian items (this machine's order), copying only when the bytes are not
+ * aligned for it. Null for what needs per-item decoding (big-endian, float16, 64-bit integers).
+ */
+function nativeView(dtype: NumericDtype, bytes: Uint8Array, count: number): ArrayLike<number> | null {
+  const ctor = TYPED[`${dtype.kind}${dtype.itemsize}`];
+  if (!ctor || (!dtype.littleEndian && dtype.itemsize > 1)) return null;
+  if (bytes.byteOffset % dtype.itemsize === 0)
+    return new ctor(bytes.buffer as ArrayBuffer, bytes.byteOffset, count);
+  const copy = bytes.slice(0, count * dtype.itemsize);
+  return new ctor(copy.buffer, 0, count);
+}
+
 /** Decodes `count` items of `dtype` from `bytes` (at `byteOffset`, contiguous) into `out` as float64. */
 export function decodeInto(
   dtype: NumericDtype,
@@ -132,6 +158,12 @@ export function decodeInto(
   out: Float64Array,
   outOffset = 0,
 ): void {
+  const view = nativeView(dtype, bytes, count);
+  if (view) {
+    if (dtype.kind === 'b') for (let i = 0; i < count; i++) out[outOffset + i] = (view[i] as number) ? 1 : 0;
+    else out.set(view, outOffset);
+    return;
+  }
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const le = dtype.littleEndian;
   const n = dtype.itemsize;

@@ -1,0 +1,252 @@
+// bench/replay: the issue-14 speed goals, each beside a baseline measured in the same run.
+//   indexing      sensors.npz (stored) and actions.npz (deflated) of a 10-minute, 30-column, 100 Hz episode:
+//                 time and peak RSS growth of indexArtifactTracks vs reading the same file once (fresh process each)
+//   windows       GET …/tracks/{name}?points=2000 over random windows: p50/p99 vs the track list (DB only)
+//   first lane    Chromium: HTML response end → tracks listed and the first lane drawn (vs a page with no tracks)
+//   scrubbing     Chromium: playhead + hover moved every frame, frames/s from requestAnimationFrame (vs idle)
+// Usage: npx tsx bench/replay/run.ts [--quick] [--minutes N] [--write]
+//   --quick: 3 runs of each indexing measurement and 100 window requests (full: 5 and 400).
+import { execFileSync } from 'node:child_process';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { episode, project } from '@robotrace/db';
+import { chromium } from 'playwright-core';
+import { storageKey } from '../../packages/core/src/episodes.js';
+import {
+  ColumnCache,
+  indexArtifactTracks,
+  localArtifactOpener,
+  openFileSource,
+} from '../../packages/core/src/index.js';
+import { startPlayerHarness } from '../../packages/core/test/integration/tracks-player-harness.js';
+import { tempCore } from '../../packages/core/test/support/temp-core.js';
+import { writeSection } from '../lib.js';
+
+const argv = process.argv.slice(2);
+const option = (name: string) => (argv.includes(name) ? argv[argv.indexOf(name) + 1] : undefined);
+const quick = argv.includes('--quick');
+const minutes = Number(option('--minutes') ?? 10);
+const runs = quick ? 3 : 5;
+const windowRequests = quick ? 100 : 400;
+const log = (msg: string) => process.stderr.write(`[bench/replay] ${msg}\n`);
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
+const pct = (xs: number[], p: number) =>
+  [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * p))] ?? 0;
+
+const dir = mkdtempSync(join(tmpdir(), 'rt-bench-replay-'));
+log(`writing a ${minutes}-minute episode with numpy`);
+execFileSync('.cache/venv-sdk/bin/python', ['bench/replay/make_episode.py', dir, String(minutes)], {
+  stdio: 'inherit',
+});
+const files = { sensors: join(dir, 'sensors.npz'), actions: join(dir, 'actions.npz') };
+
+function worker(mode: 'index' | 'read', file: string): { ms: number; growthMiB: number } {
+  const out = execFileSync(
+    process.execPath,
+    ['--import', 'tsx', '--expose-gc', 'bench/replay/index-worker.ts', mode, file],
+    {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
+  return JSON.parse(out.trim().split('\n').at(-1) ?? '{}');
+}
+
+const rows: string[][] = [];
+for (const [kind, file] of Object.entries(files)) {
+  const read: { ms: number; growthMiB: number }[] = [];
+  const index: { ms: number; growthMiB: number }[] = [];
+  for (let i = 0; i < runs; i++) {
+    read.push(worker('read', file));
+    index.push(worker('index', file));
+  }
+  const r = median(read.map((x) => x.ms));
+  const ix = median(index.map((x) => x.ms));
+  const growth = Math.max(...index.map((x) => x.growthMiB));
+  const mib = statSync(file).size / 2 ** 20;
+  log(`${kind}: read ${r.toFixed(0)} ms, index ${ix.toFixed(0)} ms, RSS +${growth.toFixed(1)} MiB`);
+  rows.push([
+    `index ${kind}.npz (${mib.toFixed(1)} MiB, ${kind === 'sensors' ? 'stored' : 'deflated'})`,
+    `${ix.toFixed(0)} ms`,
+    `read once: ${r.toFixed(0)} ms`,
+    `${(ix / r).toFixed(2)}×`,
+    '≤ 2×',
+  ]);
+  rows.push([
+    `RSS growth while indexing ${kind}.npz`,
+    `${growth.toFixed(1)} MiB`,
+    `read once: ${Math.max(...read.map((x) => x.growthMiB)).toFixed(1)} MiB`,
+    '',
+    '≤ 64 MiB',
+  ]);
+}
+
+log('windows over HTTP (PGlite, the core functions behind a node:http server)');
+const core = await tempCore();
+const cache = new ColumnCache(join(dir, 'cache'), 4 << 30);
+await cache.init();
+const deps = {
+  ...core.deps,
+  tracks: { open: localArtifactOpener(core.store), cache, maxIndexBytes: 8 << 30 },
+};
+const scope = { projectId: crypto.randomUUID() };
+const withTracks = crypto.randomUUID();
+const noTracks = crypto.randomUUID();
+await core.deps.db.insert(project).values({ id: scope.projectId, name: 'bench' });
+await core.deps.db.insert(episode).values([
+  {
+    id: withTracks,
+    projectId: scope.projectId,
+    source: 'sim',
+    status: 'ready',
+    fps: 100,
+    durationS: minutes * 60,
+  },
+  {
+    id: noTracks,
+    projectId: scope.projectId,
+    source: 'sim',
+    status: 'ready',
+    fps: 100,
+    durationS: minutes * 60,
+  },
+]);
+for (const [kind, file] of Object.entries(files) as ['sensors' | 'actions', string][]) {
+  const path = core.store.pathOf(storageKey(scope, withTracks, kind));
+  mkdirSync(dirname(path), { recursive: true });
+  copyFileSync(file, path);
+  const source = await openFileSource(path);
+  await indexArtifactTracks(deps, scope, withTracks, kind, source).finally(() => source.close());
+}
+const harness = await startPlayerHarness(deps, scope, [
+  { episodeId: withTracks, fps: 100, durationS: minutes * 60, failureTimeS: minutes * 30 },
+  { episodeId: noTracks, fps: 100, durationS: minutes * 60 },
+]);
+const spanNs = minutes * 60e9;
+async function timed(path: string): Promise<number> {
+  const t0 = performance.now();
+  const res = await fetch(harness.url(path));
+  await res.arrayBuffer();
+  if (!res.ok) throw new Error(`${path}: ${res.status}`);
+  return performance.now() - t0;
+}
+const list: number[] = [];
+const win: Record<string, number[]> = { 'joints/position': [], 'cmd/value': [] };
+for (let i = 0; i < windowRequests; i++) {
+  list.push(await timed(`/api/episodes/${withTracks}/tracks`));
+  for (const name of Object.keys(win)) {
+    const width = spanNs * (i % 4 === 0 ? 1 : Math.random() * 0.5 + 0.01); // every 4th: the whole episode
+    const from = Math.floor(Math.random() * (spanNs - width));
+    win[name]?.push(
+      await timed(
+        `/api/episodes/${withTracks}/tracks/${encodeURIComponent(name)}?from_ns=${from}&to_ns=${Math.floor(from + width)}&points=2000`,
+      ),
+    );
+  }
+}
+for (const [name, xs] of Object.entries(win))
+  rows.push([
+    `GET …/tracks/${name} (2,000 points; ${name === 'cmd/value' ? 'deflated, cached copy' : 'stored, read in place'})`,
+    `p50 ${pct(xs, 0.5).toFixed(1)} ms, p99 ${pct(xs, 0.99).toFixed(1)} ms`,
+    `track list: p99 ${pct(list, 0.99).toFixed(1)} ms`,
+    '',
+    'p99 ≤ 50 ms',
+  ]);
+
+log('Chromium: first lane and scrubbing');
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+  args: ['--headless', '--no-sandbox', '--disable-gpu'],
+});
+async function firstLaneMs(id: string): Promise<number> {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  const page = await context.newPage();
+  await page.addInitScript(() => {
+    document.addEventListener('replay:ready', () => {
+      (window as unknown as { readyAt: number }).readyAt = performance.now();
+    });
+  });
+  await page.goto(harness.url(`/page/${id}`));
+  await page.waitForSelector('[data-replay][data-state="ready"]');
+  const ms = await page.evaluate(() => {
+    const nav = performance.getEntriesByType('navigation')[0] as PerformanceNavigationTiming;
+    return (window as unknown as { readyAt: number }).readyAt - nav.responseEnd;
+  });
+  await context.close();
+  return ms;
+}
+const firstLane: number[] = [];
+const firstEmpty: number[] = [];
+for (let i = 0; i < runs; i++) {
+  firstLane.push(await firstLaneMs(withTracks));
+  firstEmpty.push(await firstLaneMs(noTracks));
+}
+rows.push([
+  'tracks listed + first lane drawn after the HTML (Chromium)',
+  `${median(firstLane).toFixed(0)} ms`,
+  `no tracks: ${median(firstEmpty).toFixed(0)} ms`,
+  '',
+  '≤ 1,000 ms',
+]);
+
+const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+const page = await context.newPage();
+await page.goto(harness.url(`/page/${withTracks}`));
+await page.waitForSelector('[data-replay][data-state="ready"]');
+await page.waitForFunction(() =>
+  [...document.querySelectorAll('section[role="region"]')].every((s) => (s as HTMLElement).dataset.drawn),
+);
+const scrub = (move: boolean) =>
+  page.evaluate(async (doMove) => {
+    const target = document.querySelector('.replay-axis-wrap .replay-overlay') as HTMLCanvasElement;
+    const rect = target.getBoundingClientRect();
+    const at = (x: number) => ({
+      clientX: rect.left + x,
+      clientY: rect.top + 5,
+      pointerId: 1,
+      bubbles: true,
+    });
+    if (doMove) target.dispatchEvent(new PointerEvent('pointerdown', at(10)));
+    const stamps: number[] = [];
+    await new Promise<void>((done) => {
+      const frame = (ts: number) => {
+        stamps.push(ts);
+        if (doMove)
+          target.dispatchEvent(
+            new PointerEvent('pointermove', at(10 + ((stamps.length * 7) % (rect.width - 20)))),
+          );
+        if (stamps.length < 240) requestAnimationFrame(frame);
+        else done();
+      };
+      requestAnimationFrame(frame);
+    });
+    if (doMove) target.dispatchEvent(new PointerEvent('pointerup', at(10)));
+    const first = stamps[0] ?? 0;
+    const last = stamps[stamps.length - 1] ?? 1;
+    return ((stamps.length - 1) * 1000) / (last - first);
+  }, move);
+const idle = await scrub(false);
+const scrubbing = await scrub(true);
+rows.push([
+  'scrubbing: playhead + hover every frame (Chromium, rAF)',
+  `${scrubbing.toFixed(1)} frames/s`,
+  `idle page: ${idle.toFixed(1)} frames/s`,
+  '',
+  '≥ 50 frames/s',
+]);
+await context.close();
+await browser.close();
+await harness.close();
+await core.close();
+rmSync(dir, { recursive: true, force: true });
+
+const table = [
+  `A ${minutes}-minute episode, 30 columns × 100 Hz (${(minutes * 60 * 100 * 30).toLocaleString('en-US')} samples) in sensors (24 columns, numpy.savez) + actions (6 columns, numpy.savez_compressed); ${quick ? 'quick' : 'full'} run on this 2-core machine.`,
+  '',
+  '| measure | result | baseline (same run) | ratio | goal |',
+  '|---|---|---|---|---|',
+  ...rows.map((r) => `| ${r.join(' | ')} |`),
+].join('\n');
+process.stdout.write(`${table}\n`);
+if (argv.includes('--write')) writeSection('Replay', table);
