@@ -23,6 +23,7 @@ export default defineConfig({
         test: {
           name: 'app',
           include: ['apps/*/test/app/**/*.test.ts'],
+          globalSetup: ['test/support/pglite-template.ts'],
           testTimeout: 30_000,
           hookTimeout: 120_000,
         },

@@ -1,10 +1,10 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Clock } from '@robotrace/core';
-import { afterAll, afterEach, beforeAll, expect } from 'vitest';
+import { afterAll, afterEach, beforeAll, expect, inject } from 'vitest';
 import { api } from '../../../../test/support/api.js';
 import { responseViolation } from '../../../../test/support/route-check.js';
 import { TEST_API_KEY, TEST_EMAIL, TEST_PASSWORD } from '../../../../test/support/server.js';
@@ -106,6 +106,10 @@ function checking(
 
 export async function startApp(options: AppOptions = {}): Promise<TestApp> {
   const dataDir = mkdtempSync(join(tmpdir(), 'robotrace-app-'));
+  // The migrated template of the tier's global setup (test/support/pglite-template.ts): no initdb per app.
+  const template = inject('pgliteTemplate');
+  if (template && !options.env?.DATABASE_URL)
+    cpSync(join(template, 'pgdata'), join(dataDir, 'pgdata'), { recursive: true });
   const env = loadEnv({
     PORT: '0',
     HOST: '127.0.0.1',
