@@ -18,7 +18,9 @@ from ..support.adapters_envs import ArmEnv
 from ..support.adapters_npz import load_npz, npz_summary
 from ..support.adapters_official import official_cartpole_rollout
 from ..support.adapters_official_rollout import cartpole_policy
+from ..support.api import Api
 from ..support.fake_server import FakeServer, error
+from ..support.robotrace_server import RunningServer
 from ..unit.helpers import client_for
 
 SEED = 42
@@ -163,3 +165,16 @@ def test_a_failed_upload_finalizes_the_episode_failed_with_the_reason(tmp_path: 
     assert final["status"] == "failed"
     assert "bad bytes" in final["metadata"]["failure_reason"]
     assert (tmp_path / "sensors.npz").exists()  # the caller's folder is kept
+
+
+def test_upload_rollout_to_the_server(tmp_path: Path, robotrace_server: RunningServer, api: Api) -> None:
+    env = gym.make("CartPole-v1", render_mode="rgb_array")
+    with rt.Client(api_key=robotrace_server.api_key, base_url=robotrace_server.base_url) as client:
+        episode = rt_gym.upload_rollout(
+            env, policy=cartpole_policy, client=client, seed=SEED, max_steps=20, output_dir=tmp_path / "out"
+        )
+    stored = api.episode(episode.id)
+    assert (stored["status"], stored["source"], stored["fps"]) == ("ready", "sim", 30)
+    assert stored["metadata"]["gymnasium_env_id"] == "CartPole-v1"
+    for kind, name in (("video", "video.mp4"), ("sensors", "sensors.npz"), ("actions", "actions.npz")):
+        assert api.artifact(episode.id, kind) == (tmp_path / "out" / name).read_bytes(), kind

@@ -181,3 +181,27 @@ def test_upload_dataset_to_the_server(tmp_path: Path, robotrace_server: RunningS
     archive.write_bytes(sensors)
     assert load_npz(archive)["observation.state/value"].shape == (9, 4)
     assert np.frombuffer(api.artifact(episode.id, "video")[4:8], dtype=np.uint8).tobytes() == b"ftyp"
+
+
+def test_upload_dataset_reports_a_failed_episode_and_goes_on(tmp_path: Path) -> None:
+    from ..support.fake_server import FakeServer
+    from ..unit.helpers import client_for
+
+    root = write_v3(tmp_path / "cups")
+    server = FakeServer()
+    seen: list[tuple[int, int, bool, str]] = []
+    with client_for(server) as client:
+        episodes = lerobot.upload_dataset(
+            str(root),
+            client=client,
+            episode_indices=[0, 7, 1],
+            name_template="cups {episode_index}",
+            on_progress=lambda done, total, ep, err: seen.append(
+                (done, total, ep is not None, str(err or ""))
+            ),
+        )
+        assert [server.episodes[ep.id]["name"] for ep in episodes] == ["cups 0", "cups 1"]
+        assert [(d, t, ok) for d, t, ok, _ in seen] == [(1, 3, True), (2, 3, False), (3, 3, True)]
+        assert "no episode 7" in seen[1][3]
+        with pytest.raises(rt.ConfigurationError, match="no episode 7"):
+            lerobot.upload_dataset(str(root), client=client, episode_indices=[7], stop_on_error=True)
