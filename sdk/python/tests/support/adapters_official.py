@@ -9,9 +9,11 @@ never on that path.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import re
+import shutil
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -33,13 +35,21 @@ def _pins() -> list[str]:
 def _ensure_libs() -> None:
     if not OFFICIAL_PYTHON.exists():
         raise RuntimeError(f"{OFFICIAL_PYTHON} is missing: run scripts/setup-python.sh")
-    pins = _pins()
+    pins = "\n".join(_pins())
     stamp = LIBS / ".stamp"
-    if stamp.exists() and stamp.read_text() == "\n".join(pins):
-        return
-    pip = [str(OFFICIAL_PYTHON), "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
-    subprocess.run([*pip, "--upgrade", "--target", str(LIBS), *pins], check=True)
-    stamp.write_text("\n".join(pins))
+    LIBS.parent.mkdir(parents=True, exist_ok=True)
+    # One installer at a time (two test runs may start together); a changed pin installs afresh.
+    with open(LIBS.with_name(LIBS.name + ".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if stamp.exists() and stamp.read_text() == pins:
+            return
+        fresh = LIBS.with_name(LIBS.name + ".new")
+        shutil.rmtree(fresh, ignore_errors=True)
+        pip = [str(OFFICIAL_PYTHON), "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
+        subprocess.run([*pip, "--target", str(fresh), *pins.split()], check=True)
+        (fresh / ".stamp").write_text(pins)
+        shutil.rmtree(LIBS, ignore_errors=True)
+        fresh.rename(LIBS)
 
 
 def _run_official(*args: str) -> dict[str, Any]:
