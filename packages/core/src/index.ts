@@ -19,4 +19,5 @@ export * from './trace-source/normalize.js';
 export * from './trace-source/source.js';
 export * from './tracks/index.js';
 export * from './unique.js';
+export * from './uploads.js';
 export * from './users.js';

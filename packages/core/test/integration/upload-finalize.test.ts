@@ -1,16 +1,10 @@
 import { Readable } from 'node:stream';
 import { CreateEpisodeRequest } from '@robotrace/contracts';
 import { describe, expect, it } from 'vitest';
-import {
-  createEpisode,
-  finalizeEpisode,
-  getEpisode,
-  openUploadSlot,
-  recordUpload,
-  storageKey,
-} from '../../src/episodes.js';
+import { createEpisode, finalizeEpisode, getEpisode, storageKey } from '../../src/episodes.js';
 import { ConflictError, NotFoundError } from '../../src/errors.js';
 import { createProject } from '../../src/projects.js';
+import { openUploadSlot, recordUpload } from '../../src/uploads.js';
 import { coreOn, DATABASE_KINDS } from '../support/each-database.js';
 import type { TempCore } from '../support/temp-core.js';
 
