@@ -25,7 +25,7 @@ from .hdf5_layout import (
     open_file,
     scan_file,
 )
-from .upload import merged_metadata, upload_artifacts
+from .upload import merged_metadata, upload_artifacts, upload_each
 from .video import Mp4Writer
 
 ImageColor = Literal["rgb", "bgr"]
@@ -223,37 +223,28 @@ def upload_dataset(
     """
     summary = scan_file(path, fps=fps)
     indices = list(range(summary.total_episodes)) if episode_indices is None else list(episode_indices)
-    episodes: list[Episode] = []
-    for done, index in enumerate(indices, start=1):
-        try:
-            episode = upload_episode(
-                path,
-                episode_index=index,
-                client=client,
-                name=_name_from(name_template, summary, index),
-                source=source,
-                robot=robot,
-                policy_version=policy_version,
-                env_version=env_version,
-                git_sha=git_sha,
-                seed=seed,
-                metadata=metadata,
-                status=status,
-                fps=fps,
-                canonical_camera=canonical_camera,
-                image_color=image_color,
-                summary=summary,
-            )
-        except Exception as exc:
-            if on_progress is not None:
-                on_progress(done, len(indices), None, exc)
-            if stop_on_error:
-                raise
-            continue
-        episodes.append(episode)
-        if on_progress is not None:
-            on_progress(done, len(indices), episode, None)
-    return episodes
+
+    def upload_one(index: int) -> Episode:
+        return upload_episode(
+            path,
+            episode_index=index,
+            client=client,
+            name=_name_from(name_template, summary, index),
+            source=source,
+            robot=robot,
+            policy_version=policy_version,
+            env_version=env_version,
+            git_sha=git_sha,
+            seed=seed,
+            metadata=metadata,
+            status=status,
+            fps=fps,
+            canonical_camera=canonical_camera,
+            image_color=image_color,
+            summary=summary,
+        )
+
+    return upload_each(indices, upload_one, on_progress=on_progress, stop_on_error=stop_on_error)
 
 
 def _trajectory(handle: Any, key: str, path: str, h5py: Any) -> Any:

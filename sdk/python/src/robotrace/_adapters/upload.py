@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from .._client import Client
@@ -48,3 +48,28 @@ def upload_artifacts(
             episode.upload(file.slot, file.path)
         episode.finalize(status=status, duration_s=duration_s, fps=fps, metadata=final_metadata)
     return episode
+
+
+def upload_each(
+    indices: Sequence[int],
+    upload_one: Callable[[int], Episode],
+    *,
+    on_progress: Callable[[int, int, Episode | None, BaseException | None], object] | None,
+    stop_on_error: bool,
+) -> list[Episode]:
+    """``upload_one`` for each index in turn (``upload_dataset``), ``on_progress(done, total, episode,
+    error)`` after each; a failure is reported there and the walk goes on, unless ``stop_on_error``."""
+    episodes: list[Episode] = []
+    for done, index in enumerate(indices, start=1):
+        try:
+            episode = upload_one(index)
+        except Exception as exc:
+            if on_progress is not None:
+                on_progress(done, len(indices), None, exc)
+            if stop_on_error:
+                raise
+            continue
+        episodes.append(episode)
+        if on_progress is not None:
+            on_progress(done, len(indices), episode, None)
+    return episodes

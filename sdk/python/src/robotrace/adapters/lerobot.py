@@ -20,7 +20,7 @@ Hugging Face hub (download a dataset first). ``observation.*`` columns go to sen
 from __future__ import annotations
 
 from .._adapters.lerobot_episode import EncodedEpisode, encode_episode, upload_dataset, upload_episode
-from .._adapters.lerobot_episode import LerobotArtifact as EncodedArtifact
+from .._adapters.lerobot_files import LerobotArtifact as EncodedArtifact
 from .._adapters.lerobot_meta import (
     ColumnClass,
     DatasetSummary,
