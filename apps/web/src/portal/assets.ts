@@ -8,6 +8,9 @@ import type { Router } from '../http/router.js';
 const FILES: Record<string, string> = {
   'portal.css': 'text/css; charset=utf-8',
   'portal.js': 'text/javascript; charset=utf-8',
+  // The span lane (issue 15): loaded deferred on every page, it only acts on [data-trace-card] / [data-trace-waterfall].
+  'span-lane.js': 'text/javascript; charset=utf-8',
+  'span-lane.css': 'text/css; charset=utf-8',
   'favicon.svg': 'image/svg+xml',
 };
 

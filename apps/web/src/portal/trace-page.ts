@@ -65,6 +65,11 @@ export function registerTracePage(router: Router, kit: PortalKit, config: Portal
   </div>
   <div class="trace-actions" data-trace-id="${traceId}">${traceLinkButtons(links)}</div>
 </header>
+<section class="card trace-waterfall-card" aria-labelledby="waterfall-title">
+  <h2 id="waterfall-title">Waterfall</h2>
+  <p class="muted small">Every span the trace backend has for this trace; each episode is a bar over its window: click one to open it at that moment.</p>
+  <div data-trace-waterfall data-trace-id="${traceId}" data-span-links="${JSON.stringify(links)}" data-span-link-marker="${first.otel?.span_id ?? ''}"><p class="muted">Asking the trace backend…</p></div>
+</section>
 <ol class="trace-list card" aria-label="Episodes of this trace">${episodes.map(row)}</ol>`,
       });
     }),

@@ -11,6 +11,16 @@ export function traceLinkButtons(links: ResolvedTraceLink[]): Html {
   )}`;
 }
 
+/**
+ * What the trace backend has, filled in by span-lane.js after the page loaded (the page never waits for the
+ * backend), and the episode's span lane. The links carry this episode's span id, which the lane swaps for the
+ * clicked span's: "Open in <APM>" per span through the same run-time templates.
+ */
+function traceStatus(block: OtelBlock, links: ResolvedTraceLink[]): Html {
+  return html`<p class="trace-status muted small" data-trace-status role="status" aria-live="polite">Asking the trace backend…</p>
+  <div class="trace-span-lane" data-span-lane data-span-links="${JSON.stringify(links)}" data-span-link-marker="${block.span_id}" aria-label="Spans of this episode"></div>`;
+}
+
 function sampledText(block: OtelBlock): Html {
   const sampled = isSampled(block);
   if (sampled === null) return html`<span class="muted">unknown (no traceparent)</span>`;
@@ -40,7 +50,7 @@ export function tracingCard(o: {
     ['traceparent', block.traceparent],
     ['tracestate', block.tracestate],
   ];
-  return html`<section aria-label="Tracing" class="card tracing-card" data-trace-id="${block.trace_id}">
+  return html`<section aria-label="Tracing" class="card tracing-card" data-trace-id="${block.trace_id}" data-trace-card>
   <div class="card-head">
     <h2>Tracing</h2>
     <p class="shortcut-hint" id="trace-shortcuts">${
@@ -53,6 +63,7 @@ export function tracingCard(o: {
     )}
     <div><dt>sampled</dt><dd>${sampledText(block)}</dd></div>
   </dl>
+  ${traceStatus(block, links)}
   <div class="trace-actions">
     ${
       links.length > 0
