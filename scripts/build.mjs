@@ -3,7 +3,6 @@
 import { cpSync, existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const out = join(root, 'apps/web/dist');
@@ -30,6 +29,18 @@ const stamp = join(out, 'main.js');
 if (process.argv.includes('--if-needed') && existsSync(stamp)) {
   const built = statSync(stamp).mtimeMs;
   if (sources.every((s) => newest(join(root, s)) < built)) process.exit(0);
+}
+
+// Imported here, not at the top: in a checkout without node_modules (`npm run db:migrate` before `npm ci`) the
+// operator gets the one step they missed instead of "Cannot find package 'esbuild'".
+let build;
+try {
+  ({ build } = await import('esbuild'));
+} catch {
+  console.error(
+    'robotrace: the dependencies are not installed — run `npm ci` (or `npm install`) in the repository first',
+  );
+  process.exit(1);
 }
 
 const started = Date.now();

@@ -8,6 +8,10 @@ need=()
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
 [ -x /usr/bin/chromium ] || need+=(chromium)
 [ -x /usr/sbin/nginx ] || need+=(nginx)
+# The deploy doc test runs DEPLOY.md's own commands, which use these (slim images may lack them).
+command -v curl >/dev/null 2>&1 || need+=(curl)
+command -v envsubst >/dev/null 2>&1 || need+=(gettext-base)
+command -v openssl >/dev/null 2>&1 || need+=(openssl)
 command -v python3 >/dev/null 2>&1 || need+=(python3 python3-venv)
 
 if [ ${#need[@]} -eq 0 ]; then
