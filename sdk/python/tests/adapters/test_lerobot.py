@@ -205,3 +205,12 @@ def test_upload_dataset_reports_a_failed_episode_and_goes_on(tmp_path: Path) -> 
         assert "no episode 7" in seen[1][3]
         with pytest.raises(rt.ConfigurationError, match="no episode 7"):
             lerobot.upload_dataset(str(root), client=client, episode_indices=[7], stop_on_error=True)
+
+
+def test_a_path_template_leading_outside_the_dataset_is_refused(tmp_path: Path) -> None:
+    root = write_v3(tmp_path / "cups")
+    info = json.loads((root / "meta" / "info.json").read_text())
+    info["data_path"] = "../../{chunk_index}/secrets.parquet"
+    (root / "meta" / "info.json").write_text(json.dumps(info))
+    with pytest.raises(rt.ConfigurationError, match=r"data_path .* points outside the dataset"):
+        lerobot.encode_episode(str(root), 0, tmp_path / "out")

@@ -46,11 +46,15 @@ class EpisodeFiles:
         template = self.info.get(key)
         template = template if isinstance(template, str) and template else default
         try:
-            return self.root / template.format(**values)
-        except (KeyError, IndexError, ValueError) as exc:
+            path = (self.root / template.format(**values)).resolve()
+        except (KeyError, IndexError, ValueError, AttributeError) as exc:
             raise AdapterError(
                 f"{self.root}: meta/info.json {key} {template!r} cannot be filled ({exc})"
             ) from exc
+        # The template comes from the dataset: it may not lead outside the dataset's folder.
+        if not path.is_relative_to(self.root):
+            raise AdapterError(f"{self.root}: meta/info.json {key} {template!r} points outside the dataset")
+        return path
 
     def _v3(self, key: str) -> int:
         if key not in self.row:
