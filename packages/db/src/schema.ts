@@ -226,6 +226,150 @@ export const rateLimit = pgTable('rate_limit', {
   updatedAt: tz('updated_at').notNull().defaultNow(),
 });
 
+// ---- The other pillars: CLI device login, eval runs, release verification, failure insights. ----
+
+/**
+ * One `robotrace login` in progress. Only the SHA-256 of the device code (the CLI's secret) is stored; the API
+ * key is minted by the poll that first finds the login approved (so no plain key is ever stored here).
+ */
+export const deviceLogin = pgTable(
+  'device_login',
+  {
+    id: uuid('id').primaryKey(),
+    deviceCodeHash: text('device_code_hash').notNull(),
+    userCode: text('user_code').notNull(),
+    hostname: text('hostname'),
+    userAgent: text('user_agent'),
+    ip: text('ip'),
+    /** pending → approved → consumed, or pending → denied. Expiry is `expires_at`, not a status. */
+    status: text('status').notNull(),
+    createdAt: tz('created_at').notNull(),
+    expiresAt: tz('expires_at').notNull(),
+    lastPolledAt: tz('last_polled_at'),
+    userId: text('user_id').references(() => user.id, { onDelete: 'cascade' }),
+    userEmail: text('user_email'),
+    projectId: uuid('project_id').references(() => project.id, { onDelete: 'cascade' }),
+    apiKeyId: uuid('api_key_id'),
+  },
+  (t) => [
+    uniqueIndex('device_login_device_code_idx').on(t.deviceCodeHash),
+    uniqueIndex('device_login_user_code_idx').on(t.userCode),
+    index('device_login_expires_idx').on(t.expiresAt),
+  ],
+);
+
+/** An eval run: a candidate policy replayed against baseline episodes (one eval_result per baseline). */
+export const evalRun = pgTable(
+  'eval_run',
+  {
+    id: uuid('id').primaryKey(),
+    projectId: uuid('project_id')
+      .notNull()
+      .references(() => project.id, { onDelete: 'cascade' }),
+    name: text('name'),
+    candidatePolicyVersion: text('candidate_policy_version').notNull(),
+    baselinePolicyVersion: text('baseline_policy_version'),
+    /** pending (no result yet) → running → completed | failed | cancelled (finalized). */
+    status: text('status').notNull(),
+    metadata: jsonb('metadata').$type<Record<string, unknown>>().notNull().default({}),
+    summary: jsonb('summary').$type<Record<string, unknown>>(),
+    createdAt: tz('created_at').notNull(),
+    finalizedAt: tz('finalized_at'),
+  },
+  (t) => [index('eval_run_project_created_idx').on(t.projectId, t.createdAt.desc(), t.id.desc())],
+);
+
+export const evalResult = pgTable(
+  'eval_result',
+  {
+    id: uuid('id').primaryKey(),
+    evalRunId: uuid('eval_run_id')
+      .notNull()
+      .references(() => evalRun.id, { onDelete: 'cascade' }),
+    baselineEpisodeId: uuid('baseline_episode_id').notNull(),
+    candidateEpisodeId: uuid('candidate_episode_id'),
+    /** pending | complete | failed */
+    status: text('status').notNull(),
+    metrics: jsonb('metrics').$type<Record<string, unknown>>().notNull().default({}),
+    error: text('error'),
+    position: integer('position').notNull(),
+    updatedAt: tz('updated_at').notNull(),
+  },
+  (t) => [uniqueIndex('eval_result_run_baseline_idx').on(t.evalRunId, t.baselineEpisodeId)],
+);
+
+/** A baseline episode promoted into the release gate. One per (project, baseline episode). */
+export const verifyScenario = pgTable(
+  'verify_scenario',
+  {
+    id: uuid('id').primaryKey(),
+    projectId: uuid('project_id')
+      .notNull()
+      .references(() => project.id, { onDelete: 'cascade' }),
+    baselineEpisodeId: uuid('baseline_episode_id')
+      .notNull()
+      .references(() => episode.id, { onDelete: 'cascade' }),
+    name: text('name'),
+    description: text('description'),
+    /** critical | warning | info */
+    severity: text('severity').notNull(),
+    createdAt: tz('created_at').notNull(),
+    retiredAt: tz('retired_at'),
+  },
+  (t) => [uniqueIndex('verify_scenario_project_baseline_idx').on(t.projectId, t.baselineEpisodeId)],
+);
+
+export const verifyResult = pgTable(
+  'verify_result',
+  {
+    id: uuid('id').primaryKey(),
+    scenarioId: uuid('scenario_id')
+      .notNull()
+      .references(() => verifyScenario.id, { onDelete: 'cascade' }),
+    projectId: uuid('project_id').notNull(),
+    candidatePolicyVersion: text('candidate_policy_version').notNull(),
+    /** pass | fail | error */
+    status: text('status').notNull(),
+    metrics: jsonb('metrics').$type<Record<string, unknown>>().notNull().default({}),
+    candidateEpisodeId: uuid('candidate_episode_id'),
+    evalRunId: uuid('eval_run_id'),
+    error: text('error'),
+    createdAt: tz('created_at').notNull(),
+  },
+  (t) => [index('verify_result_scenario_version_idx').on(t.scenarioId, t.candidatePolicyVersion, t.createdAt)],
+);
+
+/** Every gate check answered (the verify page's history). */
+export const verifyCheck = pgTable(
+  'verify_check',
+  {
+    id: uuid('id').primaryKey(),
+    projectId: uuid('project_id')
+      .notNull()
+      .references(() => project.id, { onDelete: 'cascade' }),
+    candidatePolicyVersion: text('candidate_policy_version').notNull(),
+    passed: boolean('passed').notNull(),
+    body: jsonb('body').$type<Record<string, unknown>>().notNull(),
+    createdAt: tz('created_at').notNull(),
+  },
+  (t) => [index('verify_check_project_created_idx').on(t.projectId, t.createdAt.desc())],
+);
+
+/** The failure analyzer's last answer for an episode (ranked findings, its own errors, its version). */
+export const episodeInsight = pgTable('episode_insight', {
+  episodeId: uuid('episode_id')
+    .primaryKey()
+    .references(() => episode.id, { onDelete: 'cascade' }),
+  projectId: uuid('project_id').notNull(),
+  analyzerVersion: integer('analyzer_version').notNull(),
+  /** running | done | error */
+  status: text('status').notNull(),
+  findings: jsonb('findings').$type<unknown[]>().notNull().default([]),
+  errors: jsonb('errors').$type<string[]>().notNull().default([]),
+  startedAt: tz('started_at').notNull(),
+  finishedAt: tz('finished_at'),
+});
+
 export const schema = {
   user,
   session,
@@ -239,4 +383,11 @@ export const schema = {
   trackIndex,
   idempotencyKey,
   rateLimit,
+  deviceLogin,
+  evalRun,
+  evalResult,
+  verifyScenario,
+  verifyResult,
+  verifyCheck,
+  episodeInsight,
 };
