@@ -9,8 +9,8 @@ import {
   type ListEpisodesResponse,
   MAX_METADATA_BYTES,
 } from '@robotrace/contracts';
-import { artifact, episode } from '@robotrace/db';
-import { and, asc, eq, gte, ilike, inArray, isNull, lte, or, type SQL, sql } from 'drizzle-orm';
+import { artifact, episode, episodeSearchText } from '@robotrace/db';
+import { and, asc, eq, gte, ilike, inArray, isNull, lte, type SQL, sql } from 'drizzle-orm';
 import type { CoreDeps, ProjectScope, RequestContext } from './deps.js';
 import { type ArtifactRow, type EpisodeRow, portalUrl, toEpisode } from './episode-view.js';
 import { ConflictError, NotFoundError, PayloadTooLargeError, ValidationError } from './errors.js';
@@ -335,15 +335,9 @@ export function episodeFilters(scope: ProjectScope, query: Omit<ListEpisodesQuer
   if (traceId) where.push(eq(episode.traceId, traceId));
   if (spanId) where.push(eq(episode.spanId, spanId));
   if (q.q && !traceRef) {
+    // A fragment of the name, robot, policy version or git sha: the expression the trigram index is built on.
     const text = q.q.trim();
-    where.push(
-      or(
-        ilike(episode.name, `%${escapeLike(text)}%`),
-        eq(episode.policyVersion, text),
-        eq(episode.robot, text),
-        eq(episode.gitSha, text),
-      ),
-    );
+    where.push(ilike(episodeSearchText(episode), `%${escapeLike(text)}%`));
   }
   if (q.status) where.push(eq(episode.status, q.status));
   if (q.source) where.push(eq(episode.source, q.source));

@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PGlite } from '@electric-sql/pglite';
+import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
 import type { ExtractTablesWithRelations } from 'drizzle-orm';
 import { sql } from 'drizzle-orm';
 import { drizzle as drizzleNodePg } from 'drizzle-orm/node-postgres';
@@ -87,7 +88,8 @@ export async function createDb(options: DbOptions): Promise<DbHandle> {
   if (options.kind === 'pglite') {
     const release = options.lock === false ? () => {} : acquireDirLock(options.dataDir);
     try {
-      const client = await PGlite.create(join(options.dataDir, 'pgdata'));
+      // pg_trgm backs the search box's trigram index (migration 0006), as on PostgreSQL.
+      const client = await PGlite.create(join(options.dataDir, 'pgdata'), { extensions: { pg_trgm } });
       const db = drizzlePglite({ client, schema }) as unknown as Database;
       return {
         db,

@@ -1,4 +1,4 @@
-import { sql } from 'drizzle-orm';
+import { type AnyColumn, type SQL, sql } from 'drizzle-orm';
 import {
   bigint,
   boolean,
@@ -117,6 +117,21 @@ export const apiKey = pgTable(
   (t) => [uniqueIndex('api_key_hash_idx').on(t.hash), index('api_key_project_idx').on(t.projectId)],
 );
 
+/**
+ * What the search box matches against: name, robot, policy version and git sha, joined by a newline (a fragment
+ * the user types cannot span two fields without one). The trigram index is on exactly this expression, and the
+ * list query (core's episodeFilters) writes it the same way so PostgreSQL can match the two.
+ */
+export function episodeSearchText(t: {
+  name: AnyColumn;
+  robot: AnyColumn;
+  policyVersion: AnyColumn;
+  gitSha: AnyColumn;
+}): SQL {
+  const nl = sql.raw("E'\\n'");
+  return sql`(coalesce(${t.name}, '') || ${nl} || coalesce(${t.robot}, '') || ${nl} || coalesce(${t.policyVersion}, '') || ${nl} || coalesce(${t.gitSha}, ''))`;
+}
+
 export const episode = pgTable(
   'episode',
   {
@@ -155,6 +170,9 @@ export const episode = pgTable(
     index('episode_project_policy_idx').on(t.projectId, t.policyVersion, t.createdAt.desc()),
     // The portal's robot filter (bench/portal: 415 ms at 1M rows without it when nothing matches).
     index('episode_project_robot_idx').on(t.projectId, t.robot, t.createdAt.desc()),
+    // The search box (`q=`, a substring of any of these fields): one trigram index (pg_trgm, loaded on PGlite
+    // too) over the fields joined, so a 3+ character fragment is an index scan, not a read of every row.
+    index('episode_search_trgm_idx').using('gin', sql`${episodeSearchText(t)} gin_trgm_ops`),
   ],
 );
 
