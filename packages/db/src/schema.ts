@@ -354,7 +354,9 @@ export const verifyResult = pgTable(
     error: text('error'),
     createdAt: tz('created_at').notNull(),
   },
-  (t) => [index('verify_result_scenario_version_idx').on(t.scenarioId, t.candidatePolicyVersion, t.createdAt)],
+  (t) => [
+    index('verify_result_scenario_version_idx').on(t.scenarioId, t.candidatePolicyVersion, t.createdAt),
+  ],
 );
 
 /** Every gate check answered (the verify page's history). */
