@@ -198,6 +198,10 @@ export function decodeInto(
 
 /** Decodes int64/uint64/int32 time stamps exactly (BigInt), for `_t_ns`. */
 export function decodeBigInts(dtype: NumericDtype, bytes: Uint8Array, count: number): BigInt64Array {
+  if (dtype.kind === 'i' && dtype.itemsize === 8 && dtype.littleEndian) {
+    const aligned = bytes.byteOffset % 8 === 0 ? bytes : bytes.slice(0, count * 8);
+    return new BigInt64Array(aligned.buffer, aligned.byteOffset, count);
+  }
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const out = new BigInt64Array(count);
   const le = dtype.littleEndian;

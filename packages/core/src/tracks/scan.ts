@@ -32,6 +32,10 @@ export class FiniteScan {
     this.split = new ItemSplitter(dtype.itemsize);
   }
   push(chunk: Uint8Array): void {
+    if (this.dtype.kind === 'f' && this.dtype.littleEndian && this.dtype.itemsize >= 4) {
+      this.pushFloatBits(this.split.push(chunk));
+      return;
+    }
     if (this.dtype.kind !== 'f') {
       this.items += Math.floor(this.split.push(chunk).byteLength / this.dtype.itemsize);
       return;
@@ -47,7 +51,25 @@ export class FiniteScan {
     this.nonFinite += bad;
     this.items += n;
   }
+
+  private pushFloatBits(bytes: Uint8Array): void {
+    const aligned = bytes.byteOffset % 4 === 0 ? bytes : bytes.slice();
+    const words = new Uint32Array(aligned.buffer, aligned.byteOffset, aligned.byteLength / 4);
+    let bad = 0;
+    if (this.dtype.itemsize === 4) {
+      for (let i = 0; i < words.length; i++) if (((words[i] as number) & F32_EXP) === F32_EXP) bad++;
+    } else {
+      // little-endian float64: the exponent is in the high (odd) word
+      for (let i = 1; i < words.length; i += 2) if (((words[i] as number) & F64_EXP_HI) === F64_EXP_HI) bad++;
+    }
+    this.nonFinite += bad;
+    this.items += bytes.byteLength / this.dtype.itemsize;
+  }
 }
+
+/** NaN and ±Inf are exactly the floats whose exponent bits are all ones: checked on the bits, no decoding. */
+const F32_EXP = 0x7f800000;
+const F64_EXP_HI = 0x7ff00000;
 
 /** First, last and monotonicity of a `_t_ns` array, exactly (BigInt). */
 export class TimeScan {
@@ -62,6 +84,10 @@ export class TimeScan {
   push(chunk: Uint8Array): void {
     const bytes = this.split.push(chunk);
     const n = bytes.byteLength / this.dtype.itemsize;
+    if (n > 0 && this.dtype.kind === 'i' && this.dtype.itemsize === 8 && this.dtype.littleEndian) {
+      this.pushInt64(bytes, n);
+      return;
+    }
     const values = decodeBigInts(this.dtype, bytes, n);
     for (let i = 0; i < n; i++) {
       const v = values[i] as bigint;
@@ -69,6 +95,34 @@ export class TimeScan {
       else if (this.last !== null && v < this.last) this.monotonic = false;
       this.last = v;
     }
+    this.items += n;
+  }
+
+  /** int64 stamps compared as (signed high word, unsigned low word): no BigInt per item. */
+  private pushInt64(bytes: Uint8Array, n: number): void {
+    const aligned = bytes.byteOffset % 8 === 0 ? bytes : bytes.slice();
+    const w = new Uint32Array(aligned.buffer, aligned.byteOffset, n * 2);
+    const first = new BigInt64Array(aligned.buffer, aligned.byteOffset, n);
+    if (this.first === null) this.first = first[0] ?? null;
+    let prevHi: number;
+    let prevLo: number;
+    if (this.last === null) {
+      prevHi = (w[1] as number) | 0;
+      prevLo = w[0] as number;
+    } else {
+      prevHi = Number(BigInt.asIntN(32, this.last >> 32n));
+      prevLo = Number(BigInt.asUintN(32, this.last));
+    }
+    let monotonic = this.monotonic;
+    for (let i = 0; i < n && monotonic; i++) {
+      const hi = (w[2 * i + 1] as number) | 0;
+      const lo = w[2 * i] as number;
+      if (hi < prevHi || (hi === prevHi && lo < prevLo)) monotonic = false;
+      prevHi = hi;
+      prevLo = lo;
+    }
+    this.monotonic = monotonic;
+    this.last = first[n - 1] ?? this.last;
     this.items += n;
   }
 }
