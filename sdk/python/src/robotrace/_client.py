@@ -9,6 +9,7 @@ from typing import Any, Literal, TypeVar
 
 import httpx
 
+from ._background import delivery_mode, spool_episode, start_worker
 from ._core import (
     ClientCore,
     checked_upload_timeout,
@@ -23,6 +24,7 @@ from ._episode import Episode
 from ._http import HttpSession
 from ._payload import ARTIFACT_KINDS, ArtifactKind, EpisodeFinalStatus, EpisodeSource, UploadFile, create_body
 from ._progress import progress_for
+from ._spool_worker import SpoolWorker
 
 _C = TypeVar("_C", bound="Client")
 
@@ -37,6 +39,12 @@ class Client(ClientCore):
     ``ROBOTRACE_OTEL_LINK_SPAN``. ``max_retries`` (default 3) is how often each call is retried after its
     first attempt (0: never). ``upload_timeout`` (seconds, default 120) is an idle timeout: an upload fails
     when no bytes moved for that long, however long the whole transfer takes.
+
+    ``delivery="background"`` (default ``ROBOTRACE_DELIVERY``, else ``"blocking"``): ``log_episode`` writes
+    the episode to a durable spool (``spool_dir``, default ``ROBOTRACE_SPOOL_DIR`` or
+    ``~/.robotrace/spool``) and returns at once; a worker thread delivers it (``Episode.wait``, ``flush``).
+    At exit and on ``close`` it flushes for at most ``flush_timeout`` seconds (default 5); the rest is
+    delivered by the next process.
     """
 
     def __init__(
@@ -51,8 +59,12 @@ class Client(ClientCore):
         link_span: bool | None = None,
         max_retries: int | None = None,
         upload_timeout: float | None = None,
+        delivery: Literal["blocking", "background"] | None = None,
+        spool_dir: str | os.PathLike[str] | None = None,
+        flush_timeout: float | None = None,
     ) -> None:
         super().__init__(api_key, base_url, verbose, otel_respect_sampled, link_span)
+        background = delivery_mode(delivery) == "background"
         self._session = HttpSession(
             api_key=self._conn.api_key,
             base_url=self._conn.base_url,
@@ -61,10 +73,21 @@ class Client(ClientCore):
             policy=retry_policy(max_retries),
             upload_timeout=checked_upload_timeout(upload_timeout),
         )
+        self._worker: SpoolWorker | None = (
+            start_worker(self, spool_dir, flush_timeout) if background else None
+        )
 
     def close(self) -> None:
-        """Release the connection pool. Safe to call twice."""
+        """Release the connection pool (background delivery: after flushing for at most ``flush_timeout``
+        seconds). Safe to call twice."""
+        if self._worker is not None:
+            self._worker.close(self._worker.flush_timeout)
         self._session.close()
+
+    def flush(self, timeout: float | None = 30.0) -> bool:
+        """Background delivery: deliver what is spooled now, waiting at most ``timeout`` seconds (None: until
+        done). True when nothing is left waiting. Never raises for a delivery problem. Blocking: True."""
+        return True if self._worker is None else self._worker.flush(timeout)
 
     def __enter__(self: _C) -> _C:
         return self
@@ -132,6 +155,9 @@ class Client(ClientCore):
         """Create the episode, upload the given files, finalize it; returns the finalized ``Episode``.
 
         If an upload fails, the episode is finalized ``failed`` with the reason and the error is raised.
+        With ``delivery="background"`` it returns once the episode is spooled (its ``id`` and ``url`` fill
+        in when delivered: ``Episode.wait``) and never raises for a delivery problem; arguments are still
+        checked.
         """
         files, final, body = log_episode_plan(
             {"video": video, "sensors": sensors, "actions": actions},
@@ -150,6 +176,8 @@ class Client(ClientCore):
                 "metadata": metadata,
             },
         )
+        if self._worker is not None:
+            return spool_episode(self, self._worker, files, final, body)
         episode = self._create(body)
         for file in files:
             try:

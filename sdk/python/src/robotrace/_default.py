@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import inspect
+import os
 import threading
-from typing import TYPE_CHECKING, Callable, TypeVar
+from typing import TYPE_CHECKING, Callable, Literal, TypeVar
 
 import httpx
 
@@ -32,6 +33,9 @@ def init(
     transport: httpx.BaseTransport | None = None,
     max_retries: int | None = None,
     upload_timeout: float | None = None,
+    delivery: Literal["blocking", "background"] | None = None,
+    spool_dir: str | os.PathLike[str] | None = None,
+    flush_timeout: float | None = None,
 ) -> None:
     """Configure the default client (closing the previous one). Arguments as for ``Client``."""
     _replace_default(
@@ -45,6 +49,9 @@ def init(
             link_span=link_span,
             max_retries=max_retries,
             upload_timeout=upload_timeout,
+            delivery=delivery,
+            spool_dir=spool_dir,
+            flush_timeout=flush_timeout,
         )
     )
 
@@ -87,4 +94,5 @@ def _on_default_client(method: Callable[Concatenate[Client, _P], _R]) -> Callabl
 
 
 start_episode = _on_default_client(Client.start_episode)
+flush = _on_default_client(Client.flush)
 log_episode = _on_default_client(Client.log_episode)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from types import TracebackType
@@ -186,6 +187,28 @@ class Episode(EpisodeState):
     """
 
     _client: Client | None = field(default=None, repr=False)
+    # Background delivery (spec/SPOOL.md): set once the spooled episode was delivered or could not be.
+    spool_id: str | None = field(default=None, repr=False)
+    delivery_error: str | None = field(default=None, repr=False)
+    _delivered: threading.Event | None = field(default=None, repr=False)
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Background delivery: wait up to ``timeout`` s until the episode is on the server (then ``id``,
+        ``url`` and ``status`` are the server's); False on timeout or when it could not be delivered
+        (``delivery_error`` says why). A blocking ``log_episode``'s episode is delivered already: True."""
+        if self._delivered is None:
+            return True
+        return self._delivered.wait(timeout) and self.delivery_error is None
+
+    def _delivery_done(self, *, receipt: Mapping[str, Any] | None = None, error: str | None = None) -> None:
+        if receipt is not None:
+            self.id = str(receipt["episode_id"])
+            self.url = str(receipt.get("url") or self.url)
+            self.status = str(receipt.get("status") or "ready")
+            self._finalized = True
+        self.delivery_error = error
+        if self._delivered is not None:
+            self._delivered.set()
 
     def upload(self, kind: ArtifactKind, path: str | os.PathLike[str]) -> int:
         """Stream one file to its signed URL; returns the bytes uploaded.

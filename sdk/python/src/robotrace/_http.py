@@ -45,6 +45,8 @@ class ApiCall:
     path: str
     body: bytes | None = None
     idempotent_write: bool = False
+    # A key chosen by the caller (a spooled record keeps its key across processes); None: a fresh UUID.
+    idempotency_key: str | None = None
 
     @property
     def what(self) -> str:
@@ -81,7 +83,7 @@ class SessionBase:
         if call.body is not None:
             headers["Content-Type"] = "application/json"
         if call.idempotent_write:
-            headers["Idempotency-Key"] = str(uuid.uuid4())
+            headers["Idempotency-Key"] = call.idempotency_key or str(uuid.uuid4())
         return self.base_url + call.path, headers
 
     def _upload_target(self, url: str, file: UploadFile) -> tuple[str, dict[str, str]]:

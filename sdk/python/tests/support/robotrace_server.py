@@ -17,6 +17,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[4]
+# Where the server is built and run from: this checkout, unless a test run points at another copy of it
+# (e.g. a clean export of HEAD while the working tree is mid-edit).
+SERVER_ROOT = Path(os.environ.get("ROBOTRACE_TEST_SERVER_ROOT") or REPO_ROOT)
 API_KEY = "rt_testkey_0123456789abcdefghijklmnop"
 _LISTENING = re.compile(r"listening on (http://\S+)")
 
@@ -49,7 +52,7 @@ def start_server(timeout_s: float = 90.0, env: dict[str, str] | None = None) -> 
     if node is None:
         raise RuntimeError("the integration tests need `node` on PATH to run the RoboTrace server")
     subprocess.run(
-        [node, "scripts/build.mjs", "--if-needed"], cwd=REPO_ROOT, check=True, stdout=subprocess.DEVNULL
+        [node, "scripts/build.mjs", "--if-needed"], cwd=SERVER_ROOT, check=True, stdout=subprocess.DEVNULL
     )
     data_dir = Path(tempfile.mkdtemp(prefix="robotrace-pytest-"))
     env = {
@@ -65,7 +68,7 @@ def start_server(timeout_s: float = 90.0, env: dict[str, str] | None = None) -> 
     }
     process = subprocess.Popen(
         [node, "apps/web/dist/main.js"],
-        cwd=REPO_ROOT,
+        cwd=SERVER_ROOT,
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
