@@ -10,6 +10,7 @@ import {
   MAX_METADATA_BYTES,
 } from '@robotrace/contracts';
 import { artifact, episode, episodeSearchText } from '@robotrace/db';
+import type { StoredObject } from '@robotrace/storage';
 import { and, asc, eq, gte, ilike, inArray, isNull, lte, type SQL, sql } from 'drizzle-orm';
 import type { CoreDeps, ProjectScope, RequestContext } from './deps.js';
 import { type ArtifactRow, type EpisodeRow, portalUrl, toEpisode } from './episode-view.js';
@@ -67,7 +68,6 @@ async function findRow(deps: CoreDeps, scope: ProjectScope, id: string): Promise
   return row;
 }
 
-/** Creates the episode (and its artifact slots) in one transaction, then signs one upload URL per slot. */
 /** The SDK's start (decimal Unix ns) as a bigint; beyond int8 (the schema's 19 digits allow it) is dropped. */
 function clientStartNs(value: string | null | undefined): bigint | null {
   if (!value) return null;
@@ -75,12 +75,24 @@ function clientStartNs(value: string | null | undefined): bigint | null {
   return ns <= 9_223_372_036_854_775_807n ? ns : null;
 }
 
-export async function createEpisode(
+/** A create checked and answered in advance: the rows to write, and the response once they are written. */
+export interface PreparedCreate {
+  row: typeof episode.$inferInsert & { id: string; projectId: string; createdAt: Date };
+  slots: { episodeId: string; kind: string; storageKey: string }[];
+  response: CreateEpisodeResponse;
+}
+
+/**
+ * Everything of a create that needs no database: validation, the otel block, the id, the signed upload URLs
+ * (signing is local: an HMAC, or an S3 presign). The answer is complete before the write, so a batch can store
+ * it with an Idempotency-Key in the same statement as the episode.
+ */
+export async function prepareCreate(
   deps: CoreDeps,
   scope: ProjectScope,
   body: CreateEpisodeRequest,
   ctx: RequestContext,
-): Promise<CreateEpisodeResponse> {
+): Promise<PreparedCreate> {
   const text = storableJson({
     name: body.name,
     robot: body.robot,
@@ -97,7 +109,7 @@ export async function createEpisode(
   checkMetadataSize(metadata);
   const id = randomUUID();
   const kinds = [...new Set(body.request_uploads ?? [])];
-  const row: typeof episode.$inferInsert = {
+  const row: PreparedCreate['row'] = {
     id,
     projectId: scope.projectId,
     name: fields.name ?? null,
@@ -117,12 +129,6 @@ export async function createEpisode(
     createdAt: deps.clock.now(),
   };
   const slots = kinds.map((kind) => ({ episodeId: id, kind, storageKey: storageKey(scope, id, kind) }));
-  if (slots.length === 0) await prepared(deps.db).insertEpisode.execute(row);
-  else
-    await deps.db.transaction(async (tx) => {
-      await tx.insert(episode).values(row);
-      await tx.insert(artifact).values(slots);
-    });
   const upload_urls = await Promise.all(
     slots.map(async (slot) => {
       const kind = slot.kind as ArtifactKind;
@@ -135,13 +141,34 @@ export async function createEpisode(
     }),
   );
   return {
-    episode_id: id,
-    status: 'recording',
-    storage: deps.store.kind,
-    upload_urls,
-    portal_url: portalUrl(ctx.baseUrl, id),
-    warnings,
+    row,
+    slots,
+    response: {
+      episode_id: id,
+      status: 'recording',
+      storage: deps.store.kind,
+      upload_urls,
+      portal_url: portalUrl(ctx.baseUrl, id),
+      warnings,
+    },
   };
+}
+
+/** Creates the episode (and its artifact slots) in one transaction; the signed upload URLs were made first. */
+export async function createEpisode(
+  deps: CoreDeps,
+  scope: ProjectScope,
+  body: CreateEpisodeRequest,
+  ctx: RequestContext,
+): Promise<CreateEpisodeResponse> {
+  const { row, slots, response } = await prepareCreate(deps, scope, body, ctx);
+  if (slots.length === 0) await prepared(deps.db).insertEpisode.execute(row);
+  else
+    await deps.db.transaction(async (tx) => {
+      await tx.insert(episode).values(row);
+      await tx.insert(artifact).values(slots);
+    });
+  return response;
 }
 
 /** A new signed upload URL for one slot of a still-recording episode (the first one expired). */
@@ -167,23 +194,36 @@ export async function refreshUploadUrl(
   return { kind, url: signed.url, expires_at: signed.expiresAt.toISOString() };
 }
 
+/** A finalize checked and read in advance (outside any transaction): what applyFinalize writes. */
+export interface FinalizePlan {
+  scope: ProjectScope;
+  id: string;
+  body: FinalizeEpisodeRequest;
+  ctx: RequestContext;
+  current: EpisodeRow;
+  /** Objects found in the store for slots the app never recorded an upload of (S3), by kind. */
+  found: Map<string, StoredObject | null>;
+  metadata: Record<string, unknown>;
+}
+
 /**
- * Finalizes once: a repeat with the same status is a no-op 200, another status is a 409. Metadata is merged
- * shallowly, and the otel block set at create is never dropped or rewritten.
+ * The read-only part of a finalize: the row, its slots, and a stat of the uploads that bypassed the app (S3
+ * HEAD requests), so a batch transaction never waits on the store.
  */
-export async function finalizeEpisode(
+export async function planFinalize(
   deps: CoreDeps,
   scope: ProjectScope,
   id: string,
   body: FinalizeEpisodeRequest,
   ctx: RequestContext,
-): Promise<Episode> {
+): Promise<FinalizePlan> {
   if (body.status === 'ready' && body.failure_time_s != null)
     throw new ValidationError('Invalid request body: failure_time_s: only allowed with status "failed"', {
       issues: [{ path: 'failure_time_s', message: 'only allowed with status "failed"' }],
     });
   const current = await findRow(deps, scope, id);
-  if (current.status !== 'recording') return finalizedAlready(deps, current, body.status, ctx);
+  const found: FinalizePlan['found'] = new Map();
+  if (current.status !== 'recording') return { scope, id, body, ctx, current, found, metadata: {} };
 
   const artifacts = (await loadArtifacts(deps, [current.id])).get(current.id) ?? [];
   // Stores whose uploads bypass the app (S3) are asked what arrived.
@@ -191,14 +231,22 @@ export async function finalizeEpisode(
   const checked = await Promise.all(pending.map((a) => statWithinLimit(deps, a, true)));
   const oversize = checked.flatMap((c) => (c.oversize ? [c.oversize] : []));
   if (oversize.length > 0 && body.status === 'ready') throw oversizeError(oversize);
-  const found = new Map(pending.map((a, i) => [a.kind, checked[i]?.obj ?? null]));
-  const now = deps.clock.now();
+  pending.forEach((a, i) => {
+    found.set(a.kind, checked[i]?.obj ?? null);
+  });
 
   const { otel: _ignored, ...incoming } = storableJson(body.metadata ?? {}).value;
   const metadata = { ...current.metadata, ...incoming };
   if (current.metadata.otel !== undefined) metadata.otel = current.metadata.otel;
   checkMetadataSize(metadata);
+  return { scope, id, body, ctx, current, found, metadata };
+}
 
+/** The writing part of a finalize (one transaction, or a savepoint of a batch's transaction). */
+export async function applyFinalize(deps: CoreDeps, plan: FinalizePlan): Promise<Episode> {
+  const { scope, id, body, ctx, current, found, metadata } = plan;
+  if (current.status !== 'recording') return finalizedAlready(deps, current, body.status, ctx);
+  const now = deps.clock.now();
   const updated = await deps.db.transaction(async (tx) => {
     // Lock the row before counting bytes: an upload being recorded (recordUpload) commits first and is
     // counted; one arriving later finds the episode finalized and is refused.
@@ -245,6 +293,20 @@ export async function finalizeEpisode(
   if (!updated) return finalizedAlready(deps, await findRow(deps, scope, id), body.status, ctx);
   const fresh = (await loadArtifacts(deps, [updated.id])).get(updated.id) ?? [];
   return toEpisode(updated, fresh, ctx.baseUrl);
+}
+
+/**
+ * Finalizes once: a repeat with the same status is a no-op 200, another status is a 409. Metadata is merged
+ * shallowly, and the otel block set at create is never dropped or rewritten.
+ */
+export async function finalizeEpisode(
+  deps: CoreDeps,
+  scope: ProjectScope,
+  id: string,
+  body: FinalizeEpisodeRequest,
+  ctx: RequestContext,
+): Promise<Episode> {
+  return applyFinalize(deps, await planFinalize(deps, scope, id, body, ctx));
 }
 
 async function finalizedAlready(
