@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { cliAuthPoll, cliAuthRevoke, cliAuthStart } from './cli-auth.js';
 import { ArtifactKind } from './common.js';
 import {
   CreateEpisodeRequest,
@@ -12,10 +13,12 @@ import {
   UploadUrl,
   UploadUrlRequest,
 } from './episodes.js';
+import { createEvalRun, finalizeEvalRun, recordEvalResult } from './evals.js';
 import { defineRoute, type RouteDef } from './route.js';
 import { SignedUrlQuery, UploadStoredResponse } from './storage.js';
 import { getEpisodeTraceRoute, getTraceRoute } from './trace.js';
 import { getTrackWindowRoute, listTracksRoute } from './tracks.js';
+import { checkGate, promoteScenario, recordVerifyResult } from './verify.js';
 
 /**
  * The HTTP API, one definition per route (see route.ts). Adding a route: a definition here (and in API_ROUTES),
@@ -176,6 +179,16 @@ export const API_ROUTES: readonly RouteDef[] = [
   getTrackWindowRoute,
   getEpisodeTraceRoute,
   getTraceRoute,
+  // The other pillars (OFFICIAL_PILLARS.md §1–§3).
+  createEvalRun,
+  recordEvalResult,
+  finalizeEvalRun,
+  promoteScenario,
+  recordVerifyResult,
+  checkGate,
+  cliAuthStart,
+  cliAuthPoll,
+  cliAuthRevoke,
   uploadArtifact,
   downloadArtifact,
 ];

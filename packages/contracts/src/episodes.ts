@@ -14,10 +14,12 @@ export const MAX_METADATA_BYTES = 1024 * 1024;
 
 export const CreateEpisodeRequest = z
   .object({
-    source: EpisodeSource,
+    // The SDKs always send it; `{}` is a valid create body (a metadata-only run), recorded as "real".
+    source: EpisodeSource.default('real'),
     request_uploads: z.array(ArtifactKind).max(3).nullish(),
-    name: shortText(500).nullish(),
-    robot: shortText(200).nullish(),
+    // The documented create limits (OFFICIAL_PILLARS.md): name ≤ 200, robot ≤ 120.
+    name: shortText(200).nullish(),
+    robot: shortText(120).nullish(),
     policy_version: shortText(200).nullish(),
     env_version: shortText(200).nullish(),
     git_sha: shortText(100).nullish(),

@@ -1,10 +1,13 @@
 export * as apiRoutes from './api-routes.js';
 export { API_ROUTES } from './api-routes.js';
+export * from './cli-auth.js';
 export * from './common.js';
 export * from './episodes.js';
+export * from './evals.js';
 export { buildOpenApiDocument } from './openapi.js';
 export * from './otel.js';
 export * from './route.js';
 export * from './storage.js';
 export * from './trace.js';
 export * from './tracks.js';
+export * from './verify.js';

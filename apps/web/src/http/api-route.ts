@@ -65,7 +65,10 @@ export interface BindOptions {
 async function scopeOf(def: RouteDef, ctx: HttpContext, auth: RouteAuth): Promise<ProjectScope | undefined> {
   if (def.auth === 'apiKey') return auth.apiKey(ctx);
   if (def.auth === 'apiKeyOrSession')
-    return ctx.req.headers.authorization || !auth.session ? auth.apiKey(ctx) : auth.session(ctx);
+    // Either key header (Bearer or X-RoboTrace-Key) means the caller chose the key: it is checked, never the cookie.
+    return ctx.req.headers.authorization || ctx.req.headers['x-robotrace-key'] || !auth.session
+      ? auth.apiKey(ctx)
+      : auth.session(ctx);
   return undefined;
 }
 

@@ -5,6 +5,7 @@ import type { Services } from '../services.js';
 import { registerApiKeysPage } from './api-keys-page.js';
 import { loadAssets } from './assets.js';
 import { registerAuthPages } from './auth-pages.js';
+import { registerCliAuthPage } from './cli-auth-page.js';
 import { registerEpisodePage } from './episode-page.js';
 import { registerEpisodesPage } from './episodes-page.js';
 import { type PortalKit, portalPage, requireViewer, sessionUser } from './guard.js';
@@ -29,6 +30,7 @@ export function createPortal(s: Services): AppExtensions {
       registerEpisodePage(router, kit, config);
       registerTracePage(router, kit, config);
       registerApiKeysPage(router, kit);
+      registerCliAuthPage(router, kit);
       registerSettingsPage(router, kit, config);
       // Anything else under /portal is a portal 404 page (after the session check, so it leaks nothing).
       router.on(

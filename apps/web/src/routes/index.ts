@@ -1,12 +1,15 @@
 import { API_ROUTES } from '@robotrace/contracts';
 import type { BoundRoute } from '../http/api-route.js';
 import type { Services } from '../services.js';
+import { cliAuthRoutes } from './cli-auth.js';
 import { episodeRoutes } from './episodes.js';
+import { evalRoutes } from './evals.js';
 import { ingestRoutes } from './ingest.js';
 import { metaRoutes } from './meta.js';
 import { storageRoutes } from './storage.js';
 import { traceRoutes } from './trace.js';
 import { trackRoutes } from './tracks.js';
+import { verifyRoutes } from './verify.js';
 
 /**
  * Every API route with its handler. A definition of the table without a handler stops the start: the
@@ -20,6 +23,9 @@ export function apiRouteHandlers(s: Services): BoundRoute[] {
     ...episodeRoutes(s),
     ...trackRoutes(s),
     ...traceRoutes(s),
+    ...cliAuthRoutes(s),
+    ...evalRoutes(s),
+    ...verifyRoutes(s),
     ...(s.localStore ? storageRoutes(s, s.localStore) : []),
   ];
   const unbound = API_ROUTES.filter(
