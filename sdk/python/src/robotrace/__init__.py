@@ -22,7 +22,7 @@ import inspect
 from typing import TYPE_CHECKING, Any
 
 # The public submodules stay attributes of the package, as when they held the code (``robotrace.errors.X``).
-from . import client, episode, errors, types  # noqa: F401
+from . import client, episode, errors, evals, types, verify  # noqa: F401
 from ._client import Client
 from ._default import close, flush, init, log_episode, start_episode
 from ._episode import Episode, UploadUrl
@@ -88,6 +88,7 @@ __all__ = [
     "__version__",
     "capture_trace_context",
     "close",
+    "evals",
     "flush",
     "init",
     "kind_from_extension",
@@ -95,6 +96,7 @@ __all__ = [
     "start_episode",
     "trace_block",
     "types",
+    "verify",
 ]
 
 

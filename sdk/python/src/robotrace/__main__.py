@@ -1,0 +1,5 @@
+"""``python -m robotrace ...``: the ``robotrace`` CLI."""
+
+from ._cli.commands import main
+
+main()

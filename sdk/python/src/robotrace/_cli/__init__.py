@@ -1,0 +1,1 @@
+"""The ``robotrace`` command line (public names in ``robotrace.cli``)."""

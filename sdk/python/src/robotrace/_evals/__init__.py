@@ -1,0 +1,1 @@
+"""The replay harness behind ``robotrace.evals`` (and the release gate in ``robotrace._verify``)."""
