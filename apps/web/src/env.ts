@@ -96,6 +96,10 @@ const EnvSchema = z.object({
   ROBOTRACE_MAX_UPLOAD_BYTES_ACTIONS: int(1, Number.MAX_SAFE_INTEGER).optional(),
   ROBOTRACE_MAX_CONCURRENT_UPLOADS: int(1, 10_000).default(64),
   ROBOTRACE_MAX_INFLIGHT: int(1, 100_000).default(1024),
+  // Group commit of creates and finalizes (docs/CONFIGURATION.md): how long a partial batch waits while another
+  // is being written, and the most requests per batch (1 writes each on its own).
+  ROBOTRACE_GROUP_COMMIT_WINDOW_MS: int(0, 1000).default(2),
+  ROBOTRACE_GROUP_COMMIT_MAX_BATCH: int(1, 1000).default(64),
   ROBOTRACE_RATE_LIMIT_PER_MINUTE: int(0, 10_000_000).default(0),
   ROBOTRACE_PROJECT_RATE_LIMIT_PER_MINUTE: int(0, 10_000_000).default(0),
   ROBOTRACE_UPLOAD_URL_TTL_S: int(10, 7 * 24 * 3600).default(900),
