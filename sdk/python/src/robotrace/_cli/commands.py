@@ -14,6 +14,7 @@ import webbrowser
 from collections.abc import Sequence
 from typing import Any, Callable, NoReturn, cast
 
+from .. import _spool_cli as spool_commands
 from .._client import Client
 from .._errors import ConfigurationError, RobotraceError
 from .._evals import runner as evals
@@ -135,6 +136,7 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--dry-run", action="store_true", help="Replay locally without uploading results.")
     _profile(check, "Credentials profile to authenticate with (default: 'default').")
     check.set_defaults(handler=_cmd_verify_check)
+    spool_commands.register(sub)  # `sync`, `spool status` (background delivery, spec/SPOOL.md)
     return parser
 
 
