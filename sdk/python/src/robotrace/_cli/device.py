@@ -26,6 +26,8 @@ MIN_POLL_INTERVAL_S = 0.5
 LOGOUT_REVOKE_TIMEOUT_S = 15.0
 
 _TIMEOUT = httpx.Timeout(connect=10.0, read=15.0, write=10.0, pool=10.0)
+# The waits between polls (tests record them instead of waiting).
+_sleep = time.sleep
 
 
 class CliError(RobotraceError):
@@ -111,7 +113,7 @@ def poll_until_resolved(base_url: str, device_code: str, interval_s: float) -> d
         try:
             response = _post(f"{base_url}/api/cli/auth/poll", json={"device_code": device_code})
         except httpx.HTTPError:
-            time.sleep(min(interval * 2, 5.0))  # a network blip: wait, then ask again
+            _sleep(min(interval * 2, 5.0))  # a network blip: wait, then ask again
             continue
         data = _json_object(response)
         if response.status_code == 200 and data is not None:
@@ -137,7 +139,7 @@ def poll_until_resolved(base_url: str, device_code: str, interval_s: float) -> d
             raise CliError(describe_http_error(response, "poll for approval"))
         term.status_line(term.dim(f"{spinner[ticks % 4]} Waiting - authorize this device in the browser…"))
         ticks += 1
-        time.sleep(interval)
+        _sleep(interval)
 
 
 def revoke_key(api_key: str, base_url: str) -> tuple[bool, str | None, str | None]:
