@@ -40,7 +40,8 @@
     link.rel = 'stylesheet';
     // The page names the stylesheet's versioned URL; a host page that does not falls back to the sibling file.
     link.href =
-      script.dataset.css || new URL(script.src, location.href).pathname.replace(/span-lane\.js$/, 'span-lane.css');
+      script.dataset.css ||
+      new URL(script.src, location.href).pathname.replace(/span-lane\.js$/, 'span-lane.css');
     link.setAttribute('data-span-lane-css', '');
     document.head.append(link);
   }
@@ -255,24 +256,56 @@
     list.setAttribute('role', 'group');
     list.setAttribute('aria-label', `Spans (${rows.length})`);
     list.style.height = `${rows.length * ROW_H}px`;
-    const frag = document.createDocumentFragment();
-    const rowEls = rows.map((r, i) => {
+    // Virtualised: only the rows in view (plus a margin, plus the focused one) are elements, so a trace of
+    // thousands of spans costs the DOM a few dozen rows. Each rendered row is a button labelled with its span name.
+    const OVERSCAN = 30;
+    const rowEls = new Map();
+    let focusIndex = 0;
+    let rendered = '';
+    const makeRow = (i) => {
+      const r = rows[i];
       const item = el('div', 'span-lane-row');
       item.setAttribute('role', 'button');
       item.setAttribute('aria-label', r.span.name);
-      item.tabIndex = i === 0 ? 0 : -1;
       item.dataset.index = String(i);
       item.dataset.spanId = r.span.span_id;
+      item.style.top = `${i * ROW_H}px`;
       if (r.span.status && r.span.status.code === 'error') item.dataset.error = 'true';
       if (r.span.span_id === o.highlightSpanId) item.dataset.own = 'true';
       if (win && (r.end < win.fromNs || r.start > win.toNs)) item.dataset.outside = 'true';
       const name = el('span', 'span-lane-name', r.span.name);
       name.style.paddingLeft = `${4 + Math.min(r.depth, 30) * 10}px`;
       item.append(name);
-      frag.append(item);
       return item;
-    });
-    list.append(frag);
+    };
+    function renderRows() {
+      const viewH = scroller.clientHeight || 420;
+      const first = Math.max(0, Math.floor(scroller.scrollTop / ROW_H) - OVERSCAN);
+      const last = Math.min(rows.length, Math.ceil((scroller.scrollTop + viewH) / ROW_H) + OVERSCAN);
+      const key = `${first}:${last}:${focusIndex}`;
+      if (key === rendered) return;
+      rendered = key;
+      const wanted = [];
+      if (focusIndex < first) wanted.push(focusIndex);
+      for (let i = first; i < last; i++) wanted.push(i);
+      if (focusIndex >= last) wanted.push(focusIndex);
+      const keep = new Set(wanted);
+      for (const [i, item] of rowEls) if (!keep.has(i)) rowEls.delete(i) && item.remove();
+      const ordered = wanted.map((i) => {
+        let item = rowEls.get(i);
+        if (!item) {
+          item = makeRow(i);
+          rowEls.set(i, item);
+        }
+        item.tabIndex = i === focusIndex ? 0 : -1;
+        if (active.has(i)) item.dataset.active = 'true';
+        else delete item.dataset.active;
+        if (i === selected) item.dataset.selected = 'true';
+        else delete item.dataset.selected;
+        return item;
+      });
+      list.replaceChildren(...ordered);
+    }
     list.addEventListener('click', (e) => {
       const item = e.target.closest('.span-lane-row');
       if (item) select(Number(item.dataset.index), true);
@@ -292,9 +325,13 @@
         return;
       } else return;
       e.preventDefault();
-      item.tabIndex = -1;
-      rowEls[next].tabIndex = 0;
-      rowEls[next].focus();
+      focusIndex = next;
+      const top = next * ROW_H;
+      if (top < scroller.scrollTop) scroller.scrollTop = top;
+      else if (top + ROW_H > scroller.scrollTop + scroller.clientHeight)
+        scroller.scrollTop = top + ROW_H - scroller.clientHeight;
+      renderRows();
+      rowEls.get(next)?.focus();
     });
     scroller.append(list);
     // The canvas lies under the scrolling rows (transparent buttons) and draws only the rows in view.
@@ -437,9 +474,11 @@
       if (playhead !== null)
         for (let i = 0; i < rows.length; i++)
           if (rows[i].start <= playhead && playhead <= rows[i].end) next.add(i);
-      for (const i of active) if (!next.has(i)) delete rowEls[i].dataset.active;
-      for (const i of next) rowEls[i].dataset.active = 'true';
       active = next;
+      for (const [i, item] of rowEls) {
+        if (active.has(i)) item.dataset.active = 'true';
+        else delete item.dataset.active;
+      }
       host.dataset.playheadNs = playhead === null ? '' : String(Math.round(playhead));
       redraw();
     }
@@ -522,9 +561,11 @@
     function select(i, seek) {
       const r = rows[i];
       if (!r) return;
-      if (selected >= 0) delete rowEls[selected].dataset.selected;
+      const before = rowEls.get(selected);
+      if (before) delete before.dataset.selected;
       selected = i;
-      rowEls[i].dataset.selected = 'true';
+      const item = rowEls.get(i);
+      if (item) item.dataset.selected = 'true';
       showDetails(r);
       if (seek) {
         if (typeof o.onSeek === 'function') o.onSeek(r.start, r.span);
@@ -538,10 +579,21 @@
       redraw();
     }
 
-    scroller.addEventListener('scroll', redraw, { passive: true });
-    const resize = new ResizeObserver(redraw);
+    scroller.addEventListener(
+      'scroll',
+      () => {
+        renderRows();
+        redraw();
+      },
+      { passive: true },
+    );
+    const resize = new ResizeObserver(() => {
+      renderRows();
+      redraw();
+    });
     resize.observe(scroller);
     setView(view.from, view.to);
+    renderRows();
     draw();
     host.dataset.drawn = 'true';
     host.dataset.drawMs = String(Math.round(performance.now() - t0));

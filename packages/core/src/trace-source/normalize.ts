@@ -41,9 +41,13 @@ const arrayOf = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
 const str = (v: unknown): string => (typeof v === 'string' ? v : typeof v === 'number' ? String(v) : '');
 
 const HEX = /^[0-9a-f]+$/;
+const ZEROS = /^0+$/;
 
 /** An OTLP id: hex (the OTLP JSON spec) or base64 (protobuf's JSON mapping, used by Jaeger's gRPC gateway and Tempo). */
 export function otlpId(value: unknown, bytes: 8 | 16): string | null {
+  // The common case first: lowercase hex of the right length (OTLP JSON as Jaeger v3 and exporters write it).
+  if (typeof value === 'string' && value.length === bytes * 2 && HEX.test(value))
+    return ZEROS.test(value) ? null : value;
   const text = str(value).trim();
   if (text === '') return null;
   const lower = text.toLowerCase();
@@ -62,9 +66,15 @@ export function otlpId(value: unknown, bytes: 8 | 16): string | null {
 function nanos(value: unknown): string | null {
   if (typeof value === 'number' && Number.isFinite(value) && value >= 0)
     return BigInt(Math.round(value)).toString();
-  if (typeof value === 'string' && /^\d{1,20}$/.test(value.trim())) return BigInt(value.trim()).toString();
-  return null;
+  if (typeof value !== 'string') return null;
+  const text = value.length <= 20 && /^\d+$/.test(value) ? value : value.trim();
+  if (!/^\d{1,20}$/.test(text)) return null;
+  // Canonical decimal (no leading zeros), so times order by length then text, without a BigInt per span.
+  return text.length > 1 && text.charCodeAt(0) === 48 ? text.replace(/^0+(?=\d)/, '') : text;
 }
+
+/** a < b for canonical decimal strings. */
+const decimalLess = (a: string, b: string): boolean => (a.length !== b.length ? a.length < b.length : a < b);
 
 /** An OTLP AnyValue as plain JSON. */
 function anyValue(v: unknown, depth = 0): unknown {
@@ -83,18 +93,15 @@ function anyValue(v: unknown, depth = 0): unknown {
 }
 
 function keyValues(list: unknown, depth = 0): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const kv of arrayOf(list)) {
+  if (!Array.isArray(list) || list.length === 0) return {};
+  const pairs: [string, unknown][] = [];
+  for (const kv of list) {
     if (!isObject(kv) || typeof kv.key !== 'string') continue;
-    // A plain object keyed by untrusted strings: never let `__proto__` reach the prototype.
-    Object.defineProperty(out, kv.key, {
-      value: anyValue(kv.value, depth),
-      enumerable: true,
-      writable: true,
-      configurable: true,
-    });
+    pairs.push([kv.key, anyValue(kv.value, depth)]);
   }
-  return out;
+  // A plain object keyed by untrusted strings: fromEntries defines own properties, so `__proto__` never reaches
+  // the prototype (and is far cheaper than one defineProperty per key).
+  return Object.fromEntries(pairs);
 }
 
 const KINDS = ['unspecified', 'internal', 'server', 'client', 'producer', 'consumer'] as const;
@@ -153,7 +160,7 @@ function fromOtlp(resourceSpans: unknown[], sink: (s: NormalizedSpan) => void): 
           service,
           kind: kindOf(sp.kind),
           start_unix_ns: start,
-          end_unix_ns: BigInt(end) < BigInt(start) ? start : end,
+          end_unix_ns: decimalLess(end, start) ? start : end,
           status: statusOf(sp.status),
           attributes: keyValues(sp.attributes),
           events: arrayOf(sp.events)
@@ -171,18 +178,12 @@ function fromOtlp(resourceSpans: unknown[], sink: (s: NormalizedSpan) => void): 
 
 /** Jaeger's classic `/api/traces/{id}`: `{data: [{spans, processes}]}`, microsecond times, tags and logs. */
 function fromJaegerClassic(data: unknown[], sink: (s: NormalizedSpan) => void): void {
-  const tagsOf = (list: unknown): Record<string, unknown> => {
-    const out: Record<string, unknown> = {};
-    for (const t of arrayOf(list))
-      if (isObject(t) && typeof t.key === 'string')
-        Object.defineProperty(out, t.key, {
-          value: t.value ?? null,
-          enumerable: true,
-          writable: true,
-          configurable: true,
-        });
-    return out;
-  };
+  const tagsOf = (list: unknown): Record<string, unknown> =>
+    Object.fromEntries(
+      arrayOf(list)
+        .filter((t): t is Json => isObject(t) && typeof t.key === 'string')
+        .map((t) => [t.key as string, t.value ?? null]),
+    );
   const micros = (v: unknown) =>
     typeof v === 'number' && Number.isFinite(v) && v >= 0 ? BigInt(Math.round(v)) * 1000n : null;
   for (const trace of data) {
