@@ -1,7 +1,9 @@
 // Load generator of the ingest flow as the SDKs run it: create (one upload slot) → PUT the file to the signed URL
-// → finalize. Runs in its own process (bench/ingest/run.ts spawns it) so it never shares the server's or the
+// → finalize, with the SDKs' headers and a fresh Idempotency-Key on create and on finalize (as both SDKs send
+// them; the bare server ignores them). Runs in its own process (bench/ingest/run.ts spawns it) so it never shares the server's or the
 // bench's event loop; `concurrency` workers loop for `durationS` seconds; prints one JSON line.
 // Usage: node --import tsx bench/ingest/flow.ts '<json FlowOptions>'
+import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 
 export interface FlowOptions {
@@ -22,7 +24,13 @@ export interface FlowResult {
 }
 
 const o = JSON.parse(process.argv[2] ?? '{}') as FlowOptions;
-const auth = { authorization: `Bearer ${o.apiKey}`, 'content-type': 'application/json' };
+const auth = {
+  authorization: `Bearer ${o.apiKey}`,
+  'content-type': 'application/json',
+  accept: 'application/json',
+  'user-agent': `robotrace-ts/0.1.0 node/${process.versions.node} ${process.platform}/${process.arch}`,
+  'x-robotrace-sdk-version': '0.1.0',
+};
 const file = Buffer.alloc(o.uploadBytes, 0x42);
 const latencies: number[] = [];
 const failures: Record<string, number> = {};
@@ -34,7 +42,7 @@ async function flow(): Promise<void> {
   const t0 = performance.now();
   const created = await fetch(`${o.baseUrl}/api/ingest/episode`, {
     method: 'POST',
-    headers: auth,
+    headers: { ...auth, 'idempotency-key': randomUUID() },
     body: JSON.stringify({ source: 'sim', name: 'bench-flow', request_uploads: ['sensors'] }),
   });
   if (created.status !== 201) return fail('create', created.status);
@@ -48,7 +56,7 @@ async function flow(): Promise<void> {
   if (put.status >= 400) return fail('put', put.status);
   const fin = await fetch(`${o.baseUrl}/api/ingest/episode/${body.episode_id}/finalize`, {
     method: 'POST',
-    headers: auth,
+    headers: { ...auth, 'idempotency-key': randomUUID() },
     body: JSON.stringify({ status: 'ready', bytes_total: o.uploadBytes }),
   });
   await fin.arrayBuffer();

@@ -1,4 +1,3 @@
-import { performance } from 'node:perf_hooks';
 import { UnavailableError } from './errors.js';
 
 export interface GroupCommitOptions {
