@@ -17,6 +17,7 @@ import numpy as np
 import pytest
 
 import robotrace as rt
+from robotrace import cli
 
 from ..support.robotrace_server import RunningServer
 from .test_evals import log_baseline
@@ -73,7 +74,7 @@ def approve_in_the_browser(server: RunningServer, verification_url: str) -> None
 
 
 @pytest.fixture
-def logged_in(robotrace_server: RunningServer) -> rt.cli.StoredCredentials:
+def logged_in(robotrace_server: RunningServer) -> cli.StoredCredentials:
     """``robotrace login --no-browser``, approved in the portal while the CLI polls."""
     process = subprocess.Popen(
         [
@@ -107,7 +108,7 @@ def logged_in(robotrace_server: RunningServer) -> rt.cli.StoredCredentials:
             process.wait()
     assert process.returncode == 0, err
     assert f"✓ Signed in as {OWNER_EMAIL}." in out
-    creds = rt.cli.read_credentials()
+    creds = cli.read_credentials()
     assert creds is not None
     assert creds.base_url == robotrace_server.base_url
     return creds
@@ -123,7 +124,7 @@ def _baseline(client: rt.Client, tmp_path: Path, success: bool) -> str:
 
 
 def test_login_whoami_replay_verify_logout(
-    logged_in: rt.cli.StoredCredentials, robotrace_server: RunningServer, client: rt.Client, tmp_path: Path
+    logged_in: cli.StoredCredentials, robotrace_server: RunningServer, client: rt.Client, tmp_path: Path
 ) -> None:
     key = logged_in.api_key
     assert key.startswith("rt_")
@@ -185,7 +186,7 @@ def test_login_whoami_replay_verify_logout(
     out = robotrace("logout", "--revoke")
     assert out.returncode == 0, out.stderr
     assert "server-side." in out.stdout
-    assert rt.cli.read_credentials() is None
+    assert cli.read_credentials() is None
     refused = httpx.get(
         f"{robotrace_server.base_url}/api/episodes", headers={"Authorization": f"Bearer {key}"}
     )
@@ -204,8 +205,8 @@ def test_login_whoami_replay_verify_logout(
 def test_replay_run_bad_input_is_one_line(
     args: list[str], message: str, robotrace_server: RunningServer
 ) -> None:
-    rt.cli.write_credentials(
-        rt.cli.StoredCredentials(api_key=robotrace_server.api_key, base_url=robotrace_server.base_url)
+    cli.write_credentials(
+        cli.StoredCredentials(api_key=robotrace_server.api_key, base_url=robotrace_server.base_url)
     )
     full: dict[str, Any] = {"--candidate-version": "v", "--baseline-episodes": "x"}
     argv = ["replay", "run"]
