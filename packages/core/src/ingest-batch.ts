@@ -6,6 +6,7 @@ import { applyFinalize, type PreparedCreate, planFinalize, prepareCreate } from 
 import { AppError, ConflictError, UnavailableError, ValidationError } from './errors.js';
 import { GroupCommit, type GroupCommitOptions } from './group-commit.js';
 import { checkIdempotencyKey, idempotent, type StoredResponse } from './idempotency.js';
+import { scheduleInsights } from './insights/analyze.js';
 
 /** What the ingest routes answer: the status, the body, and whether it replays a stored response. */
 export type IngestResult = StoredResponse;
@@ -286,6 +287,8 @@ export function ingestBatcher(deps: CoreDeps, options: GroupCommitOptions): Inge
       if (idempotency) checkIdempotencyKey(idempotency.key);
       const plan = await planFinalize(deps, scope, id, body, ctx);
       const work = async (d: CoreDeps) => ({ status: 200, body: await applyFinalize(d, plan) });
+      // Failure insights: queued now, run once the row reads `failed` (after this batch commits), off this request.
+      if (body.status === 'failed') scheduleInsights(deps, scope, plan.current.id);
       return finalizes.submit({
         order: plan.current.id,
         run: idempotency

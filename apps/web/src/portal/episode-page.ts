@@ -11,12 +11,15 @@ import {
   statusBadge,
   time,
 } from './components.js';
+import { evalRunPill } from './eval-page.js';
 import { chromeOf, type PortalKit, portalPage, requireViewer } from './guard.js';
 import { type Html, html } from './html.js';
+import { insightsCard } from './insights-card.js';
 import { sendPage } from './layout.js';
 import { metadataView } from './metadata-view.js';
 import type { PortalConfig } from './portal-config.js';
 import { tracingCard } from './tracing-card.js';
+import { promoteCard } from './verify-page.js';
 
 const TRACE_COUNT_CAP = 1000;
 
@@ -136,6 +139,12 @@ export function registerEpisodePage(router: Router, kit: PortalKit, config: Port
         ? await countEpisodesOfTrace(kit.s.core, viewer.scope, e.otel.trace_id, TRACE_COUNT_CAP)
         : 0;
       const snippet = reproduceSnippet(e);
+      // Issue 16: the eval-run pill, the failure insights and the verification card.
+      const [evalPill, insights, promote] = await Promise.all([
+        evalRunPill(kit, viewer.scope, e.metadata),
+        insightsCard(kit, viewer.scope, e),
+        promoteCard(kit, viewer.scope, e),
+      ]);
       const title = e.name ?? 'Unnamed episode';
       sendPage(ctx, kit.assets, {
         title,
@@ -145,6 +154,7 @@ export function registerEpisodePage(router: Router, kit: PortalKit, config: Port
   <div>
     <h1>${title} ${statusBadge(e.status)}</h1>
     <p class="muted small">Episode ${copyable(e.id, 'episode id')} · created ${time(e.created_at, { relative: true })}</p>
+    ${evalPill}
   </div>
 </header>
 <section class="card repro" aria-labelledby="repro-title">
@@ -161,6 +171,7 @@ export function registerEpisodePage(router: Router, kit: PortalKit, config: Port
   </details>
 </section>
 ${failureCallout(e)}
+${insights}
 <div class="detail-grid">
   <div class="detail-main">
     ${videoCard(e)}
@@ -178,6 +189,7 @@ ${failureCallout(e)}
           })
         : html`<div class="card muted-card"><p class="muted small"><strong>No trace context.</strong> Log an episode inside an OpenTelemetry span and the SDKs attach its trace id here.</p></div>`
     }
+    ${promote}
     ${artifactsCard(e)}
     ${timesCard(e)}
   </aside>

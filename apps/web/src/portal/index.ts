@@ -8,11 +8,15 @@ import { registerAuthPages } from './auth-pages.js';
 import { registerCliAuthPage } from './cli-auth-page.js';
 import { registerEpisodePage } from './episode-page.js';
 import { registerEpisodesPage } from './episodes-page.js';
+import { registerEvalPage } from './eval-page.js';
+import { registerEvalsPage } from './evals-page.js';
 import { type PortalKit, portalPage, requireViewer, sessionUser } from './guard.js';
+import { registerInsightsActions } from './insights-card.js';
 import type { PortalConfig } from './portal-config.js';
 import { registerSettingsPage } from './settings-page.js';
 import { loadTraceLinkConfig } from './trace-link-config.js';
 import { registerTracePage } from './trace-page.js';
+import { registerVerifyPage } from './verify-page.js';
 
 /**
  * The web portal (issue 5): server-rendered pages on the same node:http server as the API. Runs at start:
@@ -31,6 +35,10 @@ export function createPortal(s: Services): AppExtensions {
       registerTracePage(router, kit, config);
       registerApiKeysPage(router, kit);
       registerCliAuthPage(router, kit);
+      registerEvalsPage(router, kit);
+      registerEvalPage(router, kit);
+      registerVerifyPage(router, kit);
+      registerInsightsActions(router, kit);
       registerSettingsPage(router, kit, config);
       // Anything else under /portal is a portal 404 page (after the session check, so it leaks nothing).
       router.on(

@@ -3,7 +3,7 @@ import type { HttpContext } from '../http/context.js';
 import type { Assets } from './assets.js';
 import { type Html, html } from './html.js';
 
-export type NavItem = 'episodes' | 'api-keys' | 'settings' | null;
+export type NavItem = 'episodes' | 'evals' | 'verify' | 'api-keys' | 'settings' | null;
 
 export interface PageOptions {
   title: string;
@@ -35,6 +35,8 @@ export function contentSecurityPolicy(nonce: string): string {
 function nav(active: NavItem): Html {
   const items: [NavItem, string, string][] = [
     ['episodes', '/portal/episodes', 'Episodes'],
+    ['evals', '/portal/evals', 'Evals'],
+    ['verify', '/portal/verify', 'Verify'],
     ['api-keys', '/portal/api-keys', 'API keys'],
     ['settings', '/portal/settings', 'Settings'],
   ];

@@ -316,3 +316,18 @@ export async function evalRunOfEpisode(
     .where(and(eq(evalRun.id, id.toLowerCase()), eq(evalRun.projectId, scope.projectId)));
   return row ?? null;
 }
+
+/** Names and statuses of the project's episodes among `ids` (others' ids simply do not appear). */
+export async function episodeLabels(
+  deps: DbClockDeps,
+  scope: ProjectScope,
+  ids: readonly string[],
+): Promise<Map<string, { name: string | null; status: string }>> {
+  const wanted = [...new Set(ids.filter((id) => isUuid(id)).map((id) => id.toLowerCase()))];
+  if (wanted.length === 0) return new Map();
+  const rows = await deps.db
+    .select({ id: episode.id, name: episode.name, status: episode.status })
+    .from(episode)
+    .where(and(eq(episode.projectId, scope.projectId), inArray(episode.id, wanted)));
+  return new Map(rows.map((r) => [r.id, { name: r.name, status: r.status }]));
+}
