@@ -1,9 +1,13 @@
 import { randomUUID } from 'node:crypto';
+import { basename, resolve } from 'node:path';
 import { type ResolvedConfig, type RoboTraceOptions, resolveConfig } from './config.js';
 import { Episode, type EpisodeBackend } from './episode.js';
 import { RobotraceError } from './errors.js';
 import { Transport } from './http/transport.js';
 import { type CapturedTrace, captureActiveSpan, linkSpanToEpisode } from './otel/active.js';
+import { deliveryBackend, spoolStoreFor } from './spool/backend.js';
+import { newRecordId } from './spool/record.js';
+import { SpoolWorker } from './spool/worker.js';
 import { fileSize, type ProgressListener, uploadFile } from './upload.js';
 import {
   checkFinalStatus,
@@ -90,6 +94,7 @@ export class RoboTrace {
   readonly #fetch: typeof fetch;
   readonly #userAgent: string;
   readonly #output: Output;
+  readonly #worker: SpoolWorker | undefined;
 
   constructor(options: RoboTraceClientOptions = {}) {
     this.#config = resolveConfig(options);
@@ -117,6 +122,20 @@ export class RoboTrace {
           what: `refresh ${kind} upload URL`,
         }),
     };
+    if (this.#config.delivery === 'background') this.#worker = this.#startWorker(options);
+  }
+
+  /**
+   * Background delivery: delivers what is spooled now, waiting at most `timeoutMs` (default 30 000; undefined
+   * waits until done). Resolves true when nothing is left waiting; never rejects. Blocking delivery: true.
+   */
+  flush(timeoutMs: number | undefined = 30_000): Promise<boolean> {
+    return this.#worker ? this.#worker.flush(timeoutMs) : Promise.resolve(true);
+  }
+
+  /** Background delivery: flushes for at most `flushTimeoutMs`, then stops the worker. Safe to call twice. */
+  close(): Promise<boolean> {
+    return this.#worker ? this.#worker.close(this.#config.flushTimeoutMs) : Promise.resolve(true);
   }
 
   get baseUrl(): string {
@@ -131,7 +150,9 @@ export class RoboTrace {
   /**
    * Creates an episode, uploads its files, finalizes it and returns it. The trace context is the span active
    * when this is called. If an upload fails, the episode is finalized "failed" with the reason and the error
-   * is thrown.
+   * is thrown. With `delivery: 'background'` it resolves once the episode is spooled (its `id` and `url` fill
+   * in when delivered: `await episode.delivered()`) and never rejects for a delivery problem; arguments are
+   * still checked.
    */
   async logEpisode(options: LogEpisodeOptions): Promise<Episode> {
     const trace = this.#capture();
@@ -143,15 +164,25 @@ export class RoboTrace {
     if (status !== 'failed' && (failureTimeS !== undefined || failureReason !== undefined)) {
       fail('failureTimeS and failureReason need status: "failed"');
     }
-    const files: Array<[ArtifactKind, string]> = [];
+    const files: Array<[ArtifactKind, string, number]> = [];
     for (const kind of ARTIFACT_KINDS) {
       const path = checkPath(kind, options[kind]);
-      if (path !== undefined) {
-        await fileSize(path, kind);
-        files.push([kind, path]);
-      }
+      if (path !== undefined) files.push([kind, path, await fileSize(path, kind)]);
     }
     body.request_uploads = files.map(([kind]) => kind);
+    if (this.#worker) {
+      const final: FinalizeEpisodeBody = {
+        status,
+        bytes_total: files.reduce((sum, [, , size]) => sum + size, 0),
+      };
+      if (durationS !== undefined) final.duration_s = durationS;
+      if (body.fps !== undefined) final.fps = body.fps;
+      if (status === 'failed') {
+        if (failureTimeS !== undefined) final.failure_time_s = failureTimeS;
+        final.metadata = { failure_reason: failureReason ?? 'failed' };
+      }
+      return this.#spool(body, final, files);
+    }
 
     const episode = await this.#create(body, trace, false);
     for (const [kind, path] of files) {
@@ -244,6 +275,44 @@ export class RoboTrace {
       idempotencyKey: randomUUID(),
       what: 'finalize episode',
     });
+  }
+
+  #startWorker(options: RoboTraceClientOptions): SpoolWorker {
+    return new SpoolWorker(
+      spoolStoreFor(this.#config),
+      deliveryBackend(this.#config, this.#userAgent, options.fetch),
+      this.#config.flushTimeoutMs,
+      options.logger ?? console,
+      `robotrace-ts/${SDK_VERSION}`,
+    );
+  }
+
+  /** The spooled episode, returned at once; its trace block is the span active at the call. */
+  #spool(
+    body: CreateEpisodeBody,
+    final: FinalizeEpisodeBody,
+    files: Array<[ArtifactKind, string, number]>,
+  ): Episode {
+    const id = newRecordId();
+    const { episode, settle } = Episode.spooled(this.#backend, id, body.otel);
+    (this.#worker as SpoolWorker).submit(
+      {
+        id,
+        createdAt: new Date().toISOString(),
+        createKey: randomUUID(),
+        createBody: JSON.stringify(body),
+        finalizeKey: randomUUID(),
+        finalizeBody: JSON.stringify(final),
+        files: files.map(([kind, path, size]) => ({
+          kind,
+          name: basename(path),
+          size,
+          source: resolve(path),
+        })),
+      },
+      settle,
+    );
+    return episode;
   }
 
   #capture(): CapturedTrace | undefined {

@@ -1,6 +1,7 @@
 import { credentialsPath, DEFAULT_PROFILE, type Env, readCredentials } from './credentials.js';
 import { ConfigurationError } from './errors.js';
 import { DEFAULT_MAX_RETRIES } from './http/retry.js';
+import { DEFAULT_MAX_AGE_S, DEFAULT_MAX_BYTES, spoolRoot } from './spool/record.js';
 
 export interface OtelOptions {
   /** Drop the trace block when the active span is not sampled. Env `ROBOTRACE_OTEL_RESPECT_SAMPLED=1`. */
@@ -34,6 +35,17 @@ export interface RoboTraceOptions {
   env?: Env;
   /** Appended to the User-Agent (the CLI names itself here). */
   userAgentSuffix?: string;
+  /**
+   * `background`: `logEpisode` writes the episode to a durable spool and resolves at once; a worker delivers
+   * it (`await episode.delivered()`, `await rt.flush()`). Default `ROBOTRACE_DELIVERY`, else `blocking`.
+   */
+  delivery?: 'blocking' | 'background';
+  /** The spool directory. Default `ROBOTRACE_SPOOL_DIR`, else `$ROBOTRACE_HOME/spool`, else `~/.robotrace/spool`. */
+  spoolDir?: string;
+  /** How long the exit flush (and `close()`) may take, in ms (default 5 000). */
+  flushTimeoutMs?: number;
+  /** Where background delivery's one-per-problem warnings go (default `console`). */
+  logger?: { warn(message: string): void };
 }
 
 export interface ResolvedConfig {
@@ -47,10 +59,17 @@ export interface ResolvedConfig {
   quiet: boolean;
   /** Where the key came from, for `robotrace whoami`. */
   apiKeySource: string;
+  delivery: 'blocking' | 'background';
+  spoolDir: string;
+  flushTimeoutMs: number;
+  /** `ROBOTRACE_SPOOL_MAX_BYTES` (default 10 GiB) and `ROBOTRACE_SPOOL_MAX_AGE_S` (default 7 days). */
+  spoolMaxBytes: number;
+  spoolMaxAgeS: number;
 }
 
 export const DEFAULT_TIMEOUT_MS = 30_000;
 export const DEFAULT_UPLOAD_TIMEOUT_MS = 120_000;
+export const DEFAULT_FLUSH_TIMEOUT_MS = 5_000;
 
 const HOW_TO_SET_KEY =
   'set ROBOTRACE_API_KEY, pass { apiKey } to new RoboTrace(), or run `robotrace login` (keys look like rt_…; create one in the portal or with `npm run admin -- create-key`)';
@@ -98,7 +117,26 @@ export function resolveConfig(options: RoboTraceOptions = {}): ResolvedConfig {
     linkSpan: options.otel?.linkSpan ?? envFlag(env.ROBOTRACE_OTEL_LINK_SPAN),
     quiet: options.quiet ?? envFlag(env.ROBOTRACE_QUIET),
     apiKeySource: key.source,
+    delivery: deliveryMode(options.delivery ?? clean(env.ROBOTRACE_DELIVERY)?.toLowerCase()),
+    spoolDir: spoolRoot(clean(options.spoolDir), env),
+    flushTimeoutMs:
+      options.flushTimeoutMs === 0
+        ? 0
+        : positive(options.flushTimeoutMs, DEFAULT_FLUSH_TIMEOUT_MS, 'flushTimeoutMs'),
+    spoolMaxBytes: envPositive(env.ROBOTRACE_SPOOL_MAX_BYTES, DEFAULT_MAX_BYTES),
+    spoolMaxAgeS: envPositive(env.ROBOTRACE_SPOOL_MAX_AGE_S, DEFAULT_MAX_AGE_S),
   };
+}
+
+function deliveryMode(value: string | undefined): 'blocking' | 'background' {
+  if (value === undefined || value === 'blocking' || value === 'background') return value ?? 'blocking';
+  throw new ConfigurationError(`delivery must be 'blocking' or 'background' (got ${JSON.stringify(value)})`);
+}
+
+/** A bound from the environment; an unreadable value keeps the default (never fails the run). */
+function envPositive(value: string | undefined, fallback: number): number {
+  const n = Number(value?.trim() || Number.NaN);
+  return Number.isFinite(n) && n > 0 ? n : fallback;
 }
 
 /** `http(s)://host[:port][/prefix]` without a trailing slash. */

@@ -1,4 +1,5 @@
 import { RobotraceError, URLExpiredError } from './errors.js';
+import type { Receipt } from './spool/record.js';
 import type { ProgressListener } from './upload.js';
 import { checkMetadata, checkNonNegative, fail } from './validate.js';
 import type {
@@ -51,17 +52,23 @@ const EXPIRY_MARGIN_MS = 5_000;
  * was captured when it was created; nothing done here changes it.
  */
 export class Episode {
-  readonly id: string;
-  /** Portal page of the episode. */
-  readonly url: string;
-  readonly storage: string;
+  /** The server's id; '' while a background episode waits in the spool (see `delivered()`). */
+  id: string;
+  /** Portal page of the episode ('' until a background episode is delivered). */
+  url: string;
+  storage: string;
   /** The signed upload URLs, one per requested slot (replaced when a fresh one had to be asked for). */
   uploadUrls: readonly UploadUrl[];
   /** Server warnings about the create request (e.g. a rejected otel block). */
   readonly warnings: readonly string[];
   /** The trace block sent with the create request, if any. */
   readonly otel: OtelBlock | undefined;
-  status: EpisodeStatus;
+  /** `spooled` while a background episode waits to be delivered. */
+  status: EpisodeStatus | 'spooled';
+  /** Background delivery: the record's id in the spool (spec/SPOOL.md). */
+  spoolId: string | undefined;
+  /** Background delivery: why the episode could not be spooled or was parked. */
+  deliveryError: string | undefined;
   /** The stored episode as the server returned it from finalize. */
   record: EpisodeRecord | undefined;
   /** Bytes uploaded so far through this handle. */
@@ -70,6 +77,7 @@ export class Episode {
   readonly #backend: EpisodeBackend;
   readonly #startedAt = performance.now();
   readonly #measureDuration: boolean;
+  #delivered: Promise<boolean> = Promise.resolve(true);
 
   constructor(
     backend: EpisodeBackend,
@@ -87,6 +95,51 @@ export class Episode {
     this.warnings = created.warnings ?? [];
     this.status = created.status;
     this.otel = otel;
+  }
+
+  /**
+   * Background delivery: resolves true once the episode is on the server (`id`, `url` and `status` are then
+   * the server's), false when it could not be (`deliveryError` says why), or after `timeoutMs`. Never
+   * rejects. An episode from a blocking call is delivered already.
+   */
+  delivered(timeoutMs?: number): Promise<boolean> {
+    if (timeoutMs === undefined) return this.#delivered;
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<boolean>((resolve) => {
+      timer = setTimeout(() => resolve(false), timeoutMs);
+    });
+    return Promise.race([this.#delivered, late]).finally(() => clearTimeout(timer));
+  }
+
+  /** @internal The spooled form: the returned listener fills the episode in when its record leaves the spool. */
+  static spooled(
+    backend: EpisodeBackend,
+    spoolId: string,
+    otel: OtelBlock | undefined,
+  ): { episode: Episode; settle: (result: { receipt?: Receipt; error?: string }) => void } {
+    const episode = new Episode(
+      backend,
+      { episode_id: '', status: 'recording', storage: 'spool', upload_urls: [] },
+      '',
+      otel,
+      false,
+    );
+    episode.status = 'spooled';
+    episode.spoolId = spoolId;
+    let resolve: (ok: boolean) => void = () => undefined;
+    episode.#delivered = new Promise<boolean>((r) => {
+      resolve = r;
+    });
+    const settle = (result: { receipt?: Receipt; error?: string }) => {
+      if (result.receipt) {
+        episode.id = result.receipt.episode_id;
+        episode.url = result.receipt.url;
+        episode.status = (result.receipt.status as EpisodeStatus) || 'ready';
+      }
+      episode.deliveryError = result.error;
+      resolve(result.receipt !== undefined);
+    };
+    return { episode, settle };
   }
 
   /** Uploads the episode's video (any of .mp4 .webm .mov .m4v; sent as video/mp4 like the official SDK). */

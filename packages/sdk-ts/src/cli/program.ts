@@ -5,6 +5,7 @@ import { registerDemo } from './commands/demo.js';
 import { registerEpisodes } from './commands/episodes.js';
 import { registerLog } from './commands/log.js';
 import { registerLogin } from './commands/login.js';
+import { registerSpool } from './commands/spool.js';
 import { registerTrace } from './commands/trace.js';
 import { CliError, type CliIo } from './io.js';
 
@@ -28,6 +29,7 @@ export function buildProgram(io: CliIo): Command {
   registerLog(program, io);
   registerEpisodes(program, io);
   registerTrace(program, io);
+  registerSpool(program, io);
   registerDemo(program, io);
   return program;
 }

@@ -20,6 +20,8 @@ export interface JsonRequest {
   path: string;
   query?: Record<string, string | number | undefined>;
   body?: unknown;
+  /** The body as exact JSON text (a spooled record is resent byte for byte: the server hashes it). */
+  rawBody?: string;
   /** Sent on every attempt of this one logical call, so a retried create or finalize happens once. */
   idempotencyKey?: string;
   /** Short description for error messages, e.g. "create episode". */
@@ -102,9 +104,9 @@ export class Transport {
       'User-Agent': userAgent,
       'X-RoboTrace-SDK-Version': sdkVersion,
     };
-    if (request.body !== undefined) headers['Content-Type'] = 'application/json';
+    const body = request.rawBody ?? (request.body === undefined ? undefined : JSON.stringify(request.body));
+    if (body !== undefined) headers['Content-Type'] = 'application/json';
     if (request.idempotencyKey) headers['Idempotency-Key'] = request.idempotencyKey;
-    const body = request.body === undefined ? undefined : JSON.stringify(request.body);
 
     return withRetries({ what: request.what, maxRetries, timeoutMs }, async ({ signal }) => {
       const response = await this.settings.fetch(url, { method: request.method, headers, body, signal });

@@ -246,7 +246,8 @@ class SpoolStore:
         return raw if isinstance(raw, dict) else {}
 
     def save_state(self, rid: str, state: dict[str, Any]) -> None:
-        write_json_atomic(self.dir("waiting") / rid / "state.json", state)
+        # Not fsynced: a state lost to a power cut only redoes a step, which the Idempotency-Keys make a no-op.
+        write_json_atomic(self.dir("waiting") / rid / "state.json", state, durable=False)
 
     def file_path(self, record: Record, f: SpoolFile) -> Path:
         """The spool's own copy of a file, copied from its source first when it is not there yet."""
@@ -280,7 +281,7 @@ class SpoolStore:
         os.rename(src, self.dir("parked") / rid)
 
     def delivered(self, rid: str, receipt: dict[str, Any], size: int) -> None:
-        write_json_atomic(self.dir("delivered") / f"{rid}.json", {"id": rid, **receipt})
+        write_json_atomic(self.dir("delivered") / f"{rid}.json", {"id": rid, **receipt}, durable=False)
         # Renamed away first, so a crash mid-removal never leaves a half-deleted record in waiting/.
         gone = self.dir("tmp") / f"{rid}.done"
         os.rename(self.dir("waiting") / rid, gone)
@@ -307,6 +308,10 @@ class SpoolStore:
                 os.write(fd, json.dumps({"pid": os.getpid(), "host": HOST, "at": time.time()}).encode())
             finally:
                 os.close(fd)
+            # Listed before another process delivered (or parked) it and released its claim: nothing to do.
+            if not (self.dir("waiting") / rid).is_dir():
+                self.release(rid)
+                return False
             return True
         return False
 
