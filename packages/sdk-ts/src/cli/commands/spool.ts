@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { resolveConfig } from '../../config.js';
 import { deliveryBackend, spoolStoreFor } from '../../spool/backend.js';
 import { deliverOne } from '../../spool/deliver.js';
 import { spoolRoot } from '../../spool/record.js';
