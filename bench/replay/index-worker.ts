@@ -1,5 +1,6 @@
 // One measurement in a fresh process, so its peak RSS is its own: `index` indexes a file with the core function
-// (PGlite, column cache), `read` only reads the same file once (1 MiB ranged reads; deflated members inflated),
+// (PGlite, column cache), `scan` only its file part (indexTrackFile, no DB write), `read` only reads the same file
+// once (1 MiB ranged reads; deflated members inflated),
 // the baseline. One warm-up pass, then the median of 3. Prints one JSON line: { ms, growthMiB }.
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -9,13 +10,16 @@ import { systemClock } from '../../packages/core/src/deps.js';
 import {
   ColumnCache,
   indexArtifactTracks,
+  indexTrackFile,
   openFileSource,
   readZipDirectory,
 } from '../../packages/core/src/index.js';
 import { memberChunks, memberDataOffset } from '../../packages/core/src/tracks/zip.js';
 
-const [mode, file] = process.argv.slice(2);
-if (!file || (mode !== 'index' && mode !== 'read')) throw new Error('usage: index-worker.ts index|read FILE');
+const [mode, path] = process.argv.slice(2);
+if (!path || !['index', 'scan', 'read'].includes(mode ?? ''))
+  throw new Error('usage: index-worker.ts index|scan|read FILE');
+const file: string = path;
 
 const kb = (field: string) =>
   Number(new RegExp(`${field}:\\s+(\\d+)`).exec(readFileSync('/proc/self/status', 'utf8'))?.[1] ?? 0);
@@ -28,23 +32,35 @@ const projectId = crypto.randomUUID();
 const episodeId = crypto.randomUUID();
 await dbh.db.insert(project).values({ id: projectId, name: 'bench' });
 await dbh.db.insert(episode).values({ id: episodeId, projectId, source: 'sim', status: 'ready', fps: 100 });
-const cache = new ColumnCache(join(dir, 'cache'), 4 << 30);
+const cache = new ColumnCache(join(dir, 'cache'), 4 * 2 ** 30);
 await cache.init();
 const source = await openFileSource(file);
 async function once(): Promise<void> {
-  if (mode === 'index')
-    await indexArtifactTracks(
+  if (mode === 'index') {
+    const list = await indexArtifactTracks(
       {
         db: dbh.db,
         clock: systemClock,
-        tracks: { open: () => openFileSource(file), cache, maxIndexBytes: 8 << 30 },
+        tracks: { open: () => openFileSource(file), cache, maxIndexBytes: 8 * 2 ** 30 },
       },
       { projectId },
       episodeId,
       'sensors',
       source,
     );
-  else
+    // A measurement that indexed nothing (a limit of 0, an unreadable file) would look fast: refuse it.
+    if (list.tracks.length === 0 || list.warnings.length > 0)
+      throw new Error(`indexed badly: ${JSON.stringify(list.warnings)}`);
+  } else if (mode === 'scan') {
+    // The file part of indexing alone (no DB write): what the read-once baseline compares with.
+    const indexed = await indexTrackFile(source, 'sensors', {
+      artifactKey: `scan-${Math.random()}`,
+      cache,
+      maxIndexBytes: 8 * 2 ** 30,
+    });
+    if (indexed.tracks.length === 0 || indexed.warnings.length > 0)
+      throw new Error(`indexed badly: ${JSON.stringify(indexed.warnings)}`);
+  } else
     for (const entry of await readZipDirectory(source)) {
       let bytes = 0;
       for await (const chunk of memberChunks(source, entry, await memberDataOffset(source, entry)))

@@ -9,6 +9,9 @@ export class MinMaxBuckets {
   readonly max: (number | null)[][];
   private bucket = -1;
   private readonly width: number;
+  // The open bucket's running min/max per column (NaN = no finite value yet), flushed when the bucket changes.
+  private readonly lo: Float64Array;
+  private readonly hi: Float64Array;
 
   constructor(
     private readonly columns: number,
@@ -19,34 +22,52 @@ export class MinMaxBuckets {
     this.width = Math.max(toNs - fromNs, 1) / points;
     this.min = Array.from({ length: columns }, () => []);
     this.max = Array.from({ length: columns }, () => []);
+    this.lo = new Float64Array(columns).fill(Number.NaN);
+    this.hi = new Float64Array(columns).fill(Number.NaN);
   }
 
   /** `t[i]` the sample's time, `values[i * columns + c]` its value in column c (row-major). */
   add(t: ArrayLike<number>, values: ArrayLike<number>, count: number): void {
     const cols = this.columns;
+    const { lo, hi } = this;
     for (let i = 0; i < count; i++) {
       const ti = t[i] as number;
       const b = Math.min(this.points - 1, Math.max(0, Math.floor((ti - this.fromNs) / this.width)));
       if (b !== this.bucket) {
+        this.flush();
         this.bucket = b;
         this.t.push(ti);
-        for (let c = 0; c < cols; c++) {
-          (this.min[c] as (number | null)[]).push(null);
-          (this.max[c] as (number | null)[]).push(null);
-        }
       }
-      const last = this.t.length - 1;
+      const row = i * cols;
       for (let c = 0; c < cols; c++) {
-        const v = values[i * cols + c] as number;
-        if (!Number.isFinite(v)) continue;
-        const mins = this.min[c] as (number | null)[];
-        const maxs = this.max[c] as (number | null)[];
-        const lo = mins[last];
-        const hi = maxs[last];
-        if (lo === null || lo === undefined || v < lo) mins[last] = v;
-        if (hi === null || hi === undefined || v > hi) maxs[last] = v;
+        const v = values[row + c] as number;
+        if (v - v !== 0) continue; // NaN or ±Inf
+        const l = lo[c] as number;
+        if (!(v >= l)) lo[c] = v; // also true while l is NaN
+        const h = hi[c] as number;
+        if (!(v <= h)) hi[c] = v;
       }
     }
+  }
+
+  /** Closes the open bucket; call once after the last `add` (the getters below do). */
+  private flush(): void {
+    if (this.bucket < 0) return;
+    for (let c = 0; c < this.columns; c++) {
+      const l = this.lo[c] as number;
+      const h = this.hi[c] as number;
+      (this.min[c] as (number | null)[]).push(Number.isNaN(l) ? null : l);
+      (this.max[c] as (number | null)[]).push(Number.isNaN(h) ? null : h);
+    }
+    this.lo.fill(Number.NaN);
+    this.hi.fill(Number.NaN);
+    this.bucket = -1;
+  }
+
+  /** The finished buckets: first time, and per column the min and max of each. */
+  result(): { t: number[]; min: (number | null)[][]; max: (number | null)[][] } {
+    this.flush();
+    return { t: this.t, min: this.min, max: this.max };
   }
 }
 

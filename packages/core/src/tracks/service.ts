@@ -353,12 +353,14 @@ export async function readTrackWindow(
       }
       sink.add(t, slice.values, slice.count);
     }
-    const series = track.columns.map((column, c) =>
-      sink instanceof MinMaxBuckets
-        ? { column, min: sink.min[c] ?? [], max: sink.max[c] ?? [] }
-        : { column, min: sink.values[c] ?? [], max: sink.values[c] ?? [] },
-    );
-    return { ...empty, samples: count, downsampled, t_ns: sink.t, series };
+    const out =
+      sink instanceof MinMaxBuckets ? sink.result() : { t: sink.t, min: sink.values, max: sink.values };
+    const series = track.columns.map((column, c) => ({
+      column,
+      min: out.min[c] ?? [],
+      max: out.max[c] ?? [],
+    }));
+    return { ...empty, samples: count, downsampled, t_ns: out.t, series };
   } finally {
     await data.close();
     await time?.close();

@@ -11,10 +11,11 @@ describe('MinMaxBuckets', () => {
     const values = Float64Array.from({ length: n * 2 }, (_, k) => (k % 2 === 0 ? k / 2 : -(k - 1) / 2));
     const b = new MinMaxBuckets(2, 0, 1000, 10);
     b.add(t, values, n);
-    expect(b.t).toEqual([0, 100, 200, 300, 400, 500, 600, 700, 800, 900]);
-    expect(b.min[0]).toEqual([0, 100, 200, 300, 400, 500, 600, 700, 800, 900]);
-    expect(b.max[0]).toEqual([99, 199, 299, 399, 499, 599, 699, 799, 899, 999]);
-    expect(b.min[1]).toEqual((b.max[0] as number[]).map((v) => -v));
+    const r = b.result();
+    expect(r.t).toEqual([0, 100, 200, 300, 400, 500, 600, 700, 800, 900]);
+    expect(r.min[0]).toEqual([0, 100, 200, 300, 400, 500, 600, 700, 800, 900]);
+    expect(r.max[0]).toEqual([99, 199, 299, 399, 499, 599, 699, 799, 899, 999]);
+    expect(r.min[1]).toEqual((r.max[0] as number[]).map((v) => -v));
   });
 
   it('never more buckets than points, and the bounds are kept (the last sample falls in the last bucket)', () => {
@@ -25,9 +26,10 @@ describe('MinMaxBuckets', () => {
       ramp(5000, (i) => i),
       5000,
     );
-    expect(b.t.length).toBe(7);
-    expect(b.min[0]?.[0]).toBe(0);
-    expect(b.max[0]?.[6]).toBe(4999);
+    const r = b.result();
+    expect(r.t.length).toBe(7);
+    expect(r.min[0]?.[0]).toBe(0);
+    expect(r.max[0]?.[6]).toBe(4999);
   });
 
   it('a spike between pixels survives', () => {
@@ -39,7 +41,8 @@ describe('MinMaxBuckets', () => {
       values,
       10_000,
     );
-    expect(Math.max(...(b.max[0] as number[]))).toBe(50);
+    const r = b.result();
+    expect(Math.max(...(r.max[0] as number[]))).toBe(50);
   });
 
   it('NaN/Inf are ignored; a bucket of only NaN is a gap (null)', () => {
@@ -50,9 +53,10 @@ describe('MinMaxBuckets', () => {
       values,
       6,
     );
-    expect(b.t).toEqual([0, 2, 4]);
-    expect(b.min[0]).toEqual([1, null, 5]);
-    expect(b.max[0]).toEqual([2, null, 5]);
+    const r = b.result();
+    expect(r.t).toEqual([0, 2, 4]);
+    expect(r.min[0]).toEqual([1, null, 5]);
+    expect(r.max[0]).toEqual([2, null, 5]);
   });
 
   it('fed in several chunks gives the same buckets as in one', () => {
@@ -60,19 +64,22 @@ describe('MinMaxBuckets', () => {
     const v = ramp(300, (i) => Math.sin(i / 10));
     const whole = new MinMaxBuckets(1, 0, 300, 13);
     whole.add(t, v, 300);
+    const wr = whole.result();
     const parts = new MinMaxBuckets(1, 0, 300, 13);
     for (let s = 0; s < 300; s += 37) parts.add(t.subarray(s), v.subarray(s), Math.min(37, 300 - s));
-    expect(parts.t).toEqual(whole.t);
-    expect(parts.min).toEqual(whole.min);
-    expect(parts.max).toEqual(whole.max);
+    const pr = parts.result();
+    expect(pr.t).toEqual(wr.t);
+    expect(pr.min).toEqual(wr.min);
+    expect(pr.max).toEqual(wr.max);
   });
 
   it('a zero-width window (a single instant) is one bucket', () => {
     const b = new MinMaxBuckets(1, 5, 5, 100);
     b.add([5, 5, 5], [3, 1, 2], 3);
-    expect(b.t).toEqual([5]);
-    expect(b.min[0]).toEqual([1]);
-    expect(b.max[0]).toEqual([3]);
+    const r = b.result();
+    expect(r.t).toEqual([5]);
+    expect(r.min[0]).toEqual([1]);
+    expect(r.max[0]).toEqual([3]);
   });
 });
 
