@@ -211,3 +211,23 @@ def test_the_comparison_reports_missing_names_and_members() -> None:
         "surface": {"m": {"C": {**cls, "members": {}}, "K": {"kind": "constant", "value": "2"}}},
     }
     assert set(differences(official, ours)) == {"m.sub", "m.gone", "m.C.go", "m.K"}
+
+
+def test_the_console_script_is_the_officials() -> None:
+    """``robotrace`` runs ``robotrace.cli:main`` in both (the official wheel's entry_points.txt)."""
+    import configparser
+    import importlib
+
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:
+        import tomli as tomllib
+
+    found = list(OFFICIAL_PYTHON.parents[1].glob("lib/python*/site-packages/robotrace_dev-0.3.0.dist-info"))
+    assert len(found) == 1
+    official = configparser.ConfigParser()
+    official.read(found[0] / "entry_points.txt")
+    ours = tomllib.loads((SDK / "pyproject.toml").read_text(encoding="utf-8"))["project"]["scripts"]
+    assert ours == dict(official["console_scripts"]) == {"robotrace": "robotrace.cli:main"}
+    module, _, name = ours["robotrace"].partition(":")
+    assert callable(getattr(importlib.import_module(module), name))
