@@ -1,11 +1,19 @@
+import type { ArtifactKind } from '@robotrace/contracts';
 import type { Database } from '@robotrace/db';
-import { episode, episodeInsight } from '@robotrace/db';
-import { and, eq } from 'drizzle-orm';
+import { artifact, episode, episodeInsight } from '@robotrace/db';
+import { and, eq, isNotNull } from 'drizzle-orm';
 import type { CoreDeps, ProjectScope } from '../deps.js';
+import { storageKey } from '../episodes.js';
 import { NotFoundError } from '../errors.js';
 import { isUuid } from '../ids.js';
 import { episodeTrace } from '../trace-source/episode-trace.js';
-import { listTracks, readTrackWindow, type TrackPorts } from '../tracks/service.js';
+import {
+  indexArtifactTracks,
+  listTracks,
+  readTrackWindow,
+  TRACK_KINDS,
+  type TrackPorts,
+} from '../tracks/service.js';
 import { analyzeFailure } from './rules.js';
 import type { Finding, InsightInput, InsightSpan, TrackColumn } from './types.js';
 
@@ -54,7 +62,23 @@ async function tracksOf(
   const ports = trackPorts.get(deps.db);
   if (!ports) return [];
   const td = { db: deps.db, clock: deps.clock, tracks: await ports() };
-  const list = await listTracks(td, scope, episodeId);
+  let list = await listTracks(td, scope, episodeId);
+  if (list.tracks.length === 0 && list.warnings.length === 0) {
+    // Not indexed yet (the upload hook may not have run): index the uploaded track files now, as replay would.
+    const uploaded = await deps.db
+      .select({ kind: artifact.kind })
+      .from(artifact)
+      .where(and(eq(artifact.episodeId, episodeId), isNotNull(artifact.uploadedAt)));
+    for (const { kind } of uploaded) {
+      if (!TRACK_KINDS.includes(kind as ArtifactKind)) continue;
+      const source = await td.tracks.open(storageKey(scope, episodeId, kind as ArtifactKind));
+      try {
+        list = await indexArtifactTracks(td, scope, episodeId, kind as ArtifactKind, source);
+      } finally {
+        await source.close();
+      }
+    }
+  }
   const out: TrackColumn[] = [];
   for (const info of list.tracks.slice(0, MAX_TRACKS)) {
     try {
