@@ -1,6 +1,8 @@
 // bench/ingest: episode-create throughput and latency of the RoboTrace server vs a bare node:http server doing
 // the same single-row insert on the same DB, measured in the same run, load from a second process (autocannon).
-// Usage: npx tsx bench/ingest/run.ts [--quick] [--db pglite|postgres|both] [--profile]
+// Usage: npx tsx bench/ingest/run.ts [--quick] [--db pglite|postgres|both] [--profile] [--pg-nosync]
+//   PostgreSQL runs with its default durability (fsync on: bench/ingest/durable-postgres.ts); --pg-nosync uses
+//   the test clusters' settings instead (fsync, synchronous_commit, full_page_writes off).
 //   --profile: afterwards, CPU-profile a fresh server under the create load and under the upload flow, and report
 //   what dominates (bench/profile.ts).
 import { execFileSync, spawn } from 'node:child_process';
@@ -11,10 +13,12 @@ import { startPostgres } from '../../test/support/postgres.js';
 import { startServer, TEST_API_KEY } from '../../test/support/server.js';
 import { type LoadOptions, type LoadResult, loadTest, writeSection } from '../lib.js';
 import { summarizeCpuProfile } from '../profile.js';
+import { startDurablePostgres } from './durable-postgres.js';
 import type { FlowResult } from './flow.js';
 
 const quick = process.argv.includes('--quick');
 const profile = process.argv.includes('--profile');
+const pgNoSync = process.argv.includes('--pg-nosync');
 const dbArg = process.argv[process.argv.indexOf('--db') + 1];
 const dbs = dbArg === 'pglite' || dbArg === 'postgres' ? [dbArg] : ['pglite', 'postgres'];
 const duration = quick ? 5 : 20;
@@ -124,9 +128,10 @@ const share = (r: LoadResult, code: string) =>
 const extraRows: string[] = [];
 const profileRows: string[] = [];
 const rows: string[] = [];
+const dbLabel = (db: string) => (db === 'postgres' && pgNoSync ? 'postgres (no fsync)' : db);
 execFileSync(process.execPath, ['scripts/build.mjs', '--if-needed'], { stdio: 'inherit' });
 for (const db of dbs) {
-  const pg = db === 'postgres' ? await startPostgres() : undefined;
+  const pg = db === 'postgres' ? await (pgNoSync ? startPostgres() : startDurablePostgres()) : undefined;
   const dataDirs = [mkdtempSync(join(tmpdir(), 'rt-bench-')), mkdtempSync(join(tmpdir(), 'rt-bench-'))];
   const ourEnv: Record<string, string> = { ROBOTRACE_LOG_LEVEL: 'warn' };
   const baseEnv: Record<string, string> = { ROBOTRACE_DATA_DIR: dataDirs[1] ?? '' };
@@ -211,17 +216,17 @@ for (const db of dbs) {
   const goal = (r: number) => (r >= 1 ? '✓' : '✗');
   const p99Goal = (p: number) => (p <= 50 ? '✓' : `✗ (by ${p - 50} ms)`);
   extraRows.push(
-    `| ${db} | create, p50 / p99 at half the max rate | ${oHalf.p50} / ${oHalf.p99} ms at ${Math.round(o.rps / 2)} req/s | ${bHalf.p50} / ${bHalf.p99} ms at ${Math.round(bareRps / 2)} req/s | — | p99 ≤ 50 ms ${p99Goal(oHalf.p99)} |`,
-    `| ${db} | create as the SDKs send it, p50 / p99 at half the max rate | ${kHalf.p50} / ${kHalf.p99} ms at ${Math.round(k.rps / 2)} req/s, errors ${kHalf.non2xx + kHalf.errors} | ${bHalf.p50} / ${bHalf.p99} ms at ${Math.round(bareRps / 2)} req/s | — | p99 ≤ 50 ms ${p99Goal(kHalf.p99)} |`,
-    `| ${db} | one request at a time (idle), as the SDKs send it: group commit on / off | on: p50 / p99 ${oIdle.p50} / ${oIdle.p99} ms (${oIdle.rps.toFixed(0)} req/s); off (\`ROBOTRACE_GROUP_COMMIT_MAX_BATCH=1\`): ${uIdle.p50} / ${uIdle.p99} ms (${uIdle.rps.toFixed(0)} req/s) | ${bIdle.p50} / ${bIdle.p99} ms (${bIdle.rps.toFixed(0)} req/s) | on ÷ off: ${(oIdle.rps / Math.max(1, uIdle.rps)).toFixed(2)}× | — |`,
-    `| ${db} | create as the SDKs send it, ${connections} connections, group commit off | ${u.rps.toFixed(0)} req/s, p50 / p99 ${u.p50} / ${u.p99} ms | ${bareRps.toFixed(0)} req/s | ${(u.rps / bareRps).toFixed(2)}× | — |`,
-    `| ${db} | create + 1 MB upload + finalize (SDK headers, fresh keys) | ${flow.flowsPerS.toFixed(0)} flows/s, p50 / p99 ${flow.p50} / ${flow.p99} ms, failed: ${failed} | ${bareRps.toFixed(0)} creates/s | **${(flow.flowsPerS / bareRps).toFixed(2)}×** | ≥ 0.25× ${flow.flowsPerS / bareRps >= 0.25 ? '✓' : '✗'} |`,
-    `| ${db} | the same flow, bare server for both | ${flow.flowsPerS.toFixed(0)} flows/s | ${bareFlow.flowsPerS.toFixed(0)} flows/s (p50 / p99 ${bareFlow.p50} / ${bareFlow.p99} ms); its own ratio to bare creates: ${(bareFlow.flowsPerS / bareRps).toFixed(2)}× | **${(flow.flowsPerS / bareFlow.flowsPerS).toFixed(2)}×** | — |`,
-    `| ${db} | create past saturation (${saturationConnections} connections) | ${oSat.rps.toFixed(0)} req/s, p99 ${oSat.p99} ms; 429: ${share(oSat, '429')}, 503: ${share(oSat, '503')}, timeouts: ${oSat.timeouts}, errors: ${oSat.errors} | ${bSat.rps.toFixed(0)} req/s, p99 ${bSat.p99} ms, timeouts: ${bSat.timeouts} | ${(oSat.rps / Math.max(1, bSat.rps)).toFixed(2)}× | no timeouts ${oSat.timeouts === 0 ? '✓' : '✗'} |`,
+    `| ${dbLabel(db)} | create, p50 / p99 at half the max rate | ${oHalf.p50} / ${oHalf.p99} ms at ${Math.round(o.rps / 2)} req/s | ${bHalf.p50} / ${bHalf.p99} ms at ${Math.round(bareRps / 2)} req/s | — | p99 ≤ 50 ms ${p99Goal(oHalf.p99)} |`,
+    `| ${dbLabel(db)} | create as the SDKs send it, p50 / p99 at half the max rate | ${kHalf.p50} / ${kHalf.p99} ms at ${Math.round(k.rps / 2)} req/s, errors ${kHalf.non2xx + kHalf.errors} | ${bHalf.p50} / ${bHalf.p99} ms at ${Math.round(bareRps / 2)} req/s | — | p99 ≤ 50 ms ${p99Goal(kHalf.p99)} |`,
+    `| ${dbLabel(db)} | one request at a time (idle), as the SDKs send it: group commit on / off | on: p50 / p99 ${oIdle.p50} / ${oIdle.p99} ms (${oIdle.rps.toFixed(0)} req/s); off (\`ROBOTRACE_GROUP_COMMIT_MAX_BATCH=1\`): ${uIdle.p50} / ${uIdle.p99} ms (${uIdle.rps.toFixed(0)} req/s) | ${bIdle.p50} / ${bIdle.p99} ms (${bIdle.rps.toFixed(0)} req/s) | on ÷ off: ${(oIdle.rps / Math.max(1, uIdle.rps)).toFixed(2)}× | — |`,
+    `| ${dbLabel(db)} | create as the SDKs send it, ${connections} connections, group commit off | ${u.rps.toFixed(0)} req/s, p50 / p99 ${u.p50} / ${u.p99} ms | ${bareRps.toFixed(0)} req/s | ${(u.rps / bareRps).toFixed(2)}× | — |`,
+    `| ${dbLabel(db)} | create + 1 MB upload + finalize (SDK headers, fresh keys) | ${flow.flowsPerS.toFixed(0)} flows/s, p50 / p99 ${flow.p50} / ${flow.p99} ms, failed: ${failed} | ${bareRps.toFixed(0)} creates/s | **${(flow.flowsPerS / bareRps).toFixed(2)}×** | ≥ 0.25× ${flow.flowsPerS / bareRps >= 0.25 ? '✓' : '✗'} |`,
+    `| ${dbLabel(db)} | the same flow, bare server for both | ${flow.flowsPerS.toFixed(0)} flows/s | ${bareFlow.flowsPerS.toFixed(0)} flows/s (p50 / p99 ${bareFlow.p50} / ${bareFlow.p99} ms); its own ratio to bare creates: ${(bareFlow.flowsPerS / bareRps).toFixed(2)}× | **${(flow.flowsPerS / bareFlow.flowsPerS).toFixed(2)}×** | — |`,
+    `| ${dbLabel(db)} | create past saturation (${saturationConnections} connections) | ${oSat.rps.toFixed(0)} req/s, p99 ${oSat.p99} ms; 429: ${share(oSat, '429')}, 503: ${share(oSat, '503')}, timeouts: ${oSat.timeouts}, errors: ${oSat.errors} | ${bSat.rps.toFixed(0)} req/s, p99 ${bSat.p99} ms, timeouts: ${bSat.timeouts} | ${(oSat.rps / Math.max(1, bSat.rps)).toFixed(2)}× | no timeouts ${oSat.timeouts === 0 ? '✓' : '✗'} |`,
   );
   rows.push(
-    `| ${db} | create episode (no key) | ${o.rps.toFixed(0)} | ${o.p50} / ${o.p99} | ${bareRps.toFixed(0)} (${b.rps.toFixed(0)}, ${b2.rps.toFixed(0)}) | ${b.p50} / ${b.p99} | **${(o.rps / bareRps).toFixed(2)}×** ${goal(o.rps / bareRps)} | ${o.non2xx + o.errors} / ${b.non2xx + b.errors} |`,
-    `| ${db} | create as the SDKs send it (fresh Idempotency-Key, SDK headers) | ${k.rps.toFixed(0)} | ${k.p50} / ${k.p99} | ${bareRps.toFixed(0)} | ${b.p50} / ${b.p99} | **${(k.rps / bareRps).toFixed(2)}×** ${goal(k.rps / bareRps)}; keyed ÷ plain ${(k.rps / o.rps).toFixed(2)}× | ${k.non2xx + k.errors} / ${b2.non2xx + b2.errors} |`,
+    `| ${dbLabel(db)} | create episode (no key) | ${o.rps.toFixed(0)} | ${o.p50} / ${o.p99} | ${bareRps.toFixed(0)} (${b.rps.toFixed(0)}, ${b2.rps.toFixed(0)}) | ${b.p50} / ${b.p99} | **${(o.rps / bareRps).toFixed(2)}×** ${goal(o.rps / bareRps)} | ${o.non2xx + o.errors} / ${b.non2xx + b.errors} |`,
+    `| ${dbLabel(db)} | create as the SDKs send it (fresh Idempotency-Key, SDK headers) | ${k.rps.toFixed(0)} | ${k.p50} / ${k.p99} | ${bareRps.toFixed(0)} | ${b.p50} / ${b.p99} | **${(k.rps / bareRps).toFixed(2)}×** ${goal(k.rps / bareRps)}; keyed ÷ plain ${(k.rps / o.rps).toFixed(2)}× | ${k.non2xx + k.errors} / ${b2.non2xx + b2.errors} |`,
   );
   await ours.stop();
   await bare.stop();
@@ -242,7 +247,7 @@ for (const db of dbs) {
         .map(([name, share]) => `${name} ${(share * 100).toFixed(0)} %`)
         .join(', ');
       profileRows.push(
-        `| ${db} | ${load === 'create' ? 'create episode' : 'create + 1 MB upload + finalize'} | ${top} |`,
+        `| ${dbLabel(db)} | ${load === 'create' ? 'create episode' : 'create + 1 MB upload + finalize'} | ${top} |`,
       );
     }
   }
@@ -260,7 +265,7 @@ const READING = [
 ].join('\n');
 
 const table = [
-  `Machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, Node ${process.version}. Command: \`npx tsx bench/ingest/run.ts${quick ? ' --quick' : ''}${profile ? ' --profile' : ''}\`, ${new Date().toISOString().slice(0, 10)}.`,
+  `Machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, Node ${process.version}. Command: \`npx tsx bench/ingest/run.ts${process.argv.slice(2).length ? ` ${process.argv.slice(2).join(' ')}` : ''}\`, ${new Date().toISOString().slice(0, 10)}. PostgreSQL: ${pgNoSync ? "the test clusters' settings (fsync, synchronous_commit, full_page_writes off)" : 'default durability (fsync on), a fresh cluster'}.`,
   `Load: autocannon in a second process, ${connections} connections, ${duration} s per side, loopback. Goals (issue 13): plain and keyed creates ≥ 1.0× the bare baseline, 0 errors, p99 ≤ 50 ms at half the max rate; keyed within 10 % of plain. The bare baseline runs before and after ours; its mean is the ratio's base.`,
   '',
   '| DB | operation | ours req/s | ours p50 / p99 ms | bare req/s | bare p50 / p99 ms | ratio | errors (ours / bare) |',
