@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Episode } from '@robotrace/contracts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   allEpisodes,
@@ -10,6 +11,7 @@ import {
   runPython,
   VENV_SETUP_MS,
 } from '../../../../test/faults/support.js';
+import { api } from '../../../../test/support/api.js';
 import { freePort } from '../../../../test/support/postgres.js';
 import { startServer, type TestServer } from '../../../../test/support/server.js';
 
@@ -118,4 +120,104 @@ describe('fault: kill -9 of the server under SDK load (embedded PGlite)', () => 
       }
     }
   }, 240_000);
+});
+
+interface Attempt {
+  i: number;
+  key: string;
+  body: { source: 'sim'; name: string; request_uploads: ('video' | 'sensors')[] };
+  /** The episode id of a 201 the client received before the kill; undefined when it got none. */
+  acked?: string;
+}
+
+/**
+ * Fault: kill -9 while group-commit batches are in flight. 48 clients create episodes (each with a fresh
+ * Idempotency-Key, half with two upload slots) as fast as the server answers, so creates are written many to
+ * a statement; the server is killed mid-run and restarted on the same data dir. Every create that was answered
+ * 201 exists with all its slots, no episode is half-written, and retrying every request with its key yields
+ * exactly one episode per key (the acknowledged ones answer with their first id).
+ */
+describe('fault: kill -9 with group-commit batches in flight (embedded PGlite)', () => {
+  let server: TestServer;
+
+  beforeAll(async () => {
+    server = await startServer({ env: { PORT: String(await freePort()) } });
+  });
+  afterAll(async () => {
+    await server?.stop();
+  });
+
+  it('every acknowledged create survives whole; a retry with its key makes exactly one episode', async () => {
+    const run = `gc${randomBytes(3).toString('hex')}`;
+    const attempts: Attempt[] = [];
+    let killed = false;
+    const post = (a: Attempt) =>
+      fetch(`${server.baseUrl}/api/ingest/episode`, {
+        method: 'POST',
+        headers: {
+          authorization: `Bearer ${server.apiKey}`,
+          'content-type': 'application/json',
+          'idempotency-key': a.key,
+        },
+        body: JSON.stringify(a.body),
+      });
+    let next = 0;
+    const worker = async () => {
+      while (!killed) {
+        const i = next++;
+        const a: Attempt = {
+          i,
+          key: `${run}-key-${i}`,
+          body: { source: 'sim', name: `${run}-${i}`, request_uploads: i % 2 ? ['video', 'sensors'] : [] },
+        };
+        attempts.push(a);
+        try {
+          const res = await post(a);
+          const body = (await res.json()) as { episode_id?: string };
+          if (res.status === 201) a.acked = body.episode_id;
+        } catch {
+          return; // the connection died with the server
+        }
+      }
+    };
+    const workers = Array.from({ length: 48 }, worker);
+    while (attempts.filter((a) => a.acked).length < 400) await new Promise((r) => setTimeout(r, 20));
+    killServer(server.dataDir);
+    killed = true;
+    await Promise.all(workers);
+    const acked = attempts.filter((a) => a.acked);
+    const unanswered = attempts.filter((a) => !a.acked);
+    // The kill landed with requests open (in a batch being written, or queued for one).
+    expect(unanswered.length).toBeGreaterThan(0);
+    await server.restart();
+
+    const client = api(server.baseUrl, server.apiKey);
+    for (const a of acked) {
+      const r = await client.get<Episode>(`/api/episodes/${a.acked}`);
+      expect(r.status, `${a.body.name} was acknowledged`).toBe(200);
+      expect(r.body.artifacts.map((x) => x.kind).sort(), a.body.name).toEqual(
+        [...a.body.request_uploads].sort(),
+      );
+    }
+    for (const a of attempts) {
+      const r = await post(a);
+      const body = (await r.json()) as { episode_id: string };
+      expect(r.status, a.body.name).toBe(201);
+      if (a.acked) {
+        expect(body.episode_id, a.body.name).toBe(a.acked);
+        expect(r.headers.get('idempotent-replayed')).toBe('true');
+      }
+    }
+    const episodes = await allEpisodes(server.baseUrl, server.apiKey, `${run}-`);
+    const byName = new Map<string, number>();
+    for (const e of episodes) byName.set(e.name ?? '', (byName.get(e.name ?? '') ?? 0) + 1);
+    expect([...byName.values()].filter((n) => n !== 1)).toEqual([]);
+    expect(episodes).toHaveLength(attempts.length);
+    // Nothing half-written: every episode has exactly the slots its create asked for.
+    for (const e of episodes) {
+      const i = Number((e.name ?? '').split('-').at(-1));
+      expect(e.artifacts.map((x) => x.kind).sort(), e.name ?? '').toEqual(i % 2 ? ['sensors', 'video'] : []);
+    }
+    console.info(`kill -9 after ${acked.length} acknowledged creates, ${unanswered.length} open`);
+  }, 180_000);
 });
