@@ -88,7 +88,8 @@ def write_credentials(creds: StoredCredentials, *, profile: str = DEFAULT_PROFIL
 
 
 def delete_credentials(*, profile: str = DEFAULT_PROFILE) -> bool:
-    """Remove ``profile``; True when it was there. The file goes when no profile is left."""
+    """Remove ``profile``; True when it was there. The file goes when no profile is left (and its folder
+    when nothing else is in it)."""
     path = credentials_path()
     try:
         profiles = _load(path)
@@ -102,6 +103,8 @@ def delete_credentials(*, profile: str = DEFAULT_PROFILE) -> bool:
         return True
     with contextlib.suppress(FileNotFoundError):
         path.unlink()
+    with contextlib.suppress(OSError):  # an empty folder goes too; one holding anything else stays
+        path.parent.rmdir()
     return True
 
 
