@@ -1,8 +1,6 @@
 import { z } from 'zod';
 import { API_ROUTES } from './api-routes.js';
 import { ErrorBody } from './common.js';
-import { Artifact, Episode, UploadUrl } from './episodes.js';
-import { OtelBlock } from './otel.js';
 import { errorStatusesOf, openApiPath, type RouteDef } from './route.js';
 
 type JsonObject = Record<string, unknown>;
@@ -26,8 +24,23 @@ const ref = (id: string) => ({ $ref: `#/components/schemas/${id}` });
 const idOf = (schema: z.ZodType): string | undefined =>
   z.globalRegistry.get(schema)?.id as string | undefined;
 
-/** Schemas with an id that appear only inside others (each must be a component; see componentSchemas). */
-const NESTED = [Artifact, Episode, OtelBlock, UploadUrl];
+/**
+ * Every schema with an id inside `schema` (itself included): a nested one left out of the components would
+ * land in a `__shared` $defs block under a reference no OpenAPI tool resolves. Walks the definitions generically
+ * (object shapes, array elements, wrapped and union members), so a new contract needs no list kept here.
+ */
+function collectIds(schema: z.ZodType, out: Set<z.ZodType>, seen = new Set<unknown>()): void {
+  const visit = (value: unknown): void => {
+    if (value === null || typeof value !== 'object' || seen.has(value)) return;
+    seen.add(value);
+    if (value instanceof z.ZodType) {
+      if (idOf(value)) out.add(value);
+      visit(value._zod.def);
+    } else if (Array.isArray(value)) value.forEach(visit);
+    else for (const v of Object.values(value)) visit(v);
+  };
+  visit(schema);
+}
 
 function schemaOf(schema: z.ZodType): JsonObject {
   const id = idOf(schema);
@@ -39,16 +52,16 @@ function schemaOf(schema: z.ZodType): JsonObject {
 
 /** Every schema with an id the document references, once, under #/components/schemas. */
 function componentSchemas(): JsonObject {
-  const registry = z.registry<{ id: string }>();
-  const add = (schema: z.ZodType | undefined) => {
-    const id = schema && idOf(schema);
-    if (schema && id && !registry.has(schema)) registry.add(schema, { id });
-  };
-  for (const schema of [ErrorBody, ...NESTED]) add(schema);
+  const found = new Set<z.ZodType>();
+  collectIds(ErrorBody, found);
   for (const route of API_ROUTES) {
-    add(route.body);
-    for (const r of Object.values(route.responses)) add(r.schema);
+    // Parameters are inlined field by field (schemaOf), so only their fields' ids become components.
+    const fields = [route.params, route.query].flatMap((o) => Object.values(o?.shape ?? {}) as z.ZodType[]);
+    const bodies = [route.body, ...Object.values(route.responses).map((r) => r.schema)];
+    for (const schema of [...fields, ...bodies]) if (schema) collectIds(schema, found);
   }
+  const registry = z.registry<{ id: string }>();
+  for (const schema of found) registry.add(schema, { id: idOf(schema) ?? '' });
   const out = z.toJSONSchema(registry, {
     uri: (id) => `#/components/schemas/${id}`,
     io: 'input',
@@ -69,7 +82,8 @@ function componentSchemas(): JsonObject {
       { properties: { failure_time_s: { type: 'null' } } },
     ],
   });
-  return out.schemas;
+  // By name: the document reads (and diffs) the same whatever order the routes reach them in.
+  return Object.fromEntries(Object.entries(out.schemas).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 }
 
 function parameters(route: RouteDef): JsonObject[] {
