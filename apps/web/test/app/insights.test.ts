@@ -99,7 +99,7 @@ async function failedEpisode(reason: string): Promise<string> {
   const put = await fetch(slot?.url ?? '', {
     method: 'PUT',
     headers: { 'content-type': 'application/octet-stream' },
-    body: sensors(),
+    body: Buffer.from(sensors()),
   });
   expect(put.status).toBe(200);
   const done = await c.post<Json>(`/api/ingest/episode/${id}/finalize`, {
