@@ -61,6 +61,7 @@ export class SpoolStore {
   readonly maxBytes: number;
   readonly maxAgeS: number;
   #used: number | undefined;
+  #ensured = false;
 
   constructor(
     readonly root: string,
@@ -76,7 +77,9 @@ export class SpoolStore {
   }
 
   ensure(): void {
+    if (this.#ensured) return;
     for (const area of AREAS) mkdirSync(this.dir(area), { recursive: true, mode: 0o700 });
+    this.#ensured = true;
   }
 
   /** Stores a record, files hard-linked when possible. Throws SpoolRefusedError when it cannot. */
@@ -104,6 +107,7 @@ export class SpoolStore {
       renameSync(tmp, this.dir('waiting', record.id));
     } catch (error) {
       if (error instanceof SpoolRefusedError) throw error;
+      this.#ensured = false; // the directory may have been removed: make it again next time
       throw new SpoolRefusedError(
         `the spool at ${this.root} cannot be written (${(error as Error).message})`,
       );
@@ -111,12 +115,16 @@ export class SpoolStore {
     this.#used = used + size;
   }
 
-  async makeDurable(id: string): Promise<void> {
-    const dir = this.dir('waiting', id);
-    for (const name of ['record.json', 'video', 'sensors', 'actions']) {
-      await fsyncPath(join(dir, name)).catch(() => undefined);
+  /**
+   * fsyncs records `add` wrote without waiting for the disk: each record.json and directory, then waiting/
+   * once. Hard-linked files are the user's own bytes, as durable as the user's file (fsyncing a just-written
+   * 100 MB video would stall the disk for everyone); copies are fsynced when made.
+   */
+  async makeDurable(ids: string[]): Promise<void> {
+    for (const id of ids) {
+      await fsyncPath(this.dir('waiting', id, 'record.json')).catch(() => undefined);
+      await fsyncPath(this.dir('waiting', id)).catch(() => undefined);
     }
-    await fsyncPath(dir);
     await fsyncPath(this.dir('waiting'));
   }
 

@@ -36,6 +36,10 @@ export class SpoolWorker {
   #kicked = false;
   #passDone: Array<() => void> = [];
   #exitFlushed = false;
+  /** Records spooled by this process, not yet fsynced; and those that are. */
+  #new: string[] = [];
+  readonly #durable = new Set<string>();
+  #syncing = false;
   readonly #onBeforeExit = () => {
     if (this.#exitFlushed || this.#stopped) return;
     this.#exitFlushed = true;
@@ -66,7 +70,24 @@ export class SpoolWorker {
       return;
     }
     this.#listeners.set(record.id, listener);
-    this.#kick();
+    this.#new.push(record.id);
+    this.#durableSoon();
+    // While backing off from a failing server, a new record does not cut the wait short.
+    if (this.#failures === 0) this.#kick();
+  }
+
+  /** fsyncs new records off the caller's path (the libuv pool), batched: one directory fsync per batch. */
+  #durableSoon(): void {
+    if (this.#syncing) return;
+    this.#syncing = true;
+    setImmediate(async () => {
+      while (this.#new.length > 0) {
+        const batch = this.#new.splice(0);
+        await this.store.makeDurable(batch).catch(() => undefined); // a read-only spool: nothing to do
+        for (const id of batch) this.#durable.add(id);
+      }
+      this.#syncing = false;
+    });
   }
 
   /**
@@ -141,7 +162,9 @@ export class SpoolWorker {
 
   #kick(): void {
     this.#kicked = true;
-    this.#wake?.();
+    // On a later turn of the event loop: the caller's code goes on first (logEpisode resolved already).
+    const wake = this.#wake;
+    if (wake) setImmediate(wake);
   }
 
   #sleep(ms: number): Promise<void> {
@@ -172,7 +195,9 @@ export class SpoolWorker {
       if (!this.store.claim(id)) continue;
       let outcome: Outcome;
       try {
-        await this.store.makeDurable(id).catch(() => undefined);
+        // Another process's record, or one resumed after a crash (this process's own are fsynced on submit).
+        if (!this.#durable.has(id) && !this.#new.includes(id))
+          await this.store.makeDurable([id]).catch(() => undefined);
         outcome = await deliverOne(this.backend, this.store, id);
       } finally {
         this.store.release(id);
@@ -195,6 +220,7 @@ export class SpoolWorker {
     if (outcome.kind === 'retry') return;
     const listener = this.#listeners.get(id);
     this.#listeners.delete(id);
+    this.#durable.delete(id);
     if (outcome.kind === 'parked')
       this.warnOnce('parked', `robotrace: an episode cannot be delivered, parked: ${outcome.reason}`);
     if (!listener) return;

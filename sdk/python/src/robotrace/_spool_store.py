@@ -168,13 +168,17 @@ class SpoolStore:
         self.max_bytes = max_bytes if max_bytes is not None else _env_number(ENV_MAX_BYTES, DEFAULT_MAX_BYTES)
         self.max_age_s = max_age_s if max_age_s is not None else _env_number(ENV_MAX_AGE_S, DEFAULT_MAX_AGE_S)
         self._used: int | None = None
+        self._ensured = False
 
     def dir(self, area: str) -> Path:
         return self.v1 / area
 
     def ensure(self) -> None:
+        if self._ensured:
+            return
         for area in ("tmp", "waiting", "parked", "delivered", "claims"):
             (self.v1 / area).mkdir(mode=0o700, parents=True, exist_ok=True)
+        self._ensured = True
 
     # Writing a record.
 
@@ -199,15 +203,19 @@ class SpoolStore:
         except SpoolRefused:
             raise
         except OSError as exc:
+            self._ensured = False  # the directory may have been removed: make it again next time
             raise SpoolRefused(f"the spool at {self.root} cannot be written ({exc})") from exc
         self._used = used + record.size
 
-    def make_durable(self, rid: str) -> None:
-        """fsync a record the calling thread wrote without waiting for the disk."""
-        path = self.dir("waiting") / rid
-        for child in ("record.json", *[k for k in ("video", "sensors", "actions") if (path / k).exists()]):
-            fsync_path(path / child)
-        fsync_path(path)
+    def make_durable(self, rids: list[str]) -> None:
+        """fsync records the calling thread wrote without waiting for the disk: each record.json and
+        directory, then waiting/ once. Hard-linked files are the user's own bytes, as durable as the user's
+        file (fsyncing a just-written 100 MB video would stall the disk for everyone); copies are fsynced
+        when made."""
+        for rid in rids:
+            with contextlib.suppress(FileNotFoundError):  # delivered or parked meanwhile
+                fsync_path(self.dir("waiting") / rid / "record.json")
+                fsync_path(self.dir("waiting") / rid)
         fsync_path(self.dir("waiting"))
 
     def used_bytes(self) -> int:
@@ -246,7 +254,7 @@ class SpoolStore:
         return raw if isinstance(raw, dict) else {}
 
     def save_state(self, rid: str, state: dict[str, Any]) -> None:
-        # Not fsynced: a state lost to a power cut only redoes a step, which the Idempotency-Keys make a no-op.
+        # Not fsynced: a state lost to a power cut only redoes a step (the Idempotency-Keys make it a no-op).
         write_json_atomic(self.dir("waiting") / rid / "state.json", state, durable=False)
 
     def file_path(self, record: Record, f: SpoolFile) -> Path:

@@ -51,6 +51,9 @@ class SpoolWorker:
         self._stopped = False
         self._failures = 0
         self._last_sweep = 0.0
+        # Records spooled by this process, not yet fsynced; and those that are.
+        self._new: list[str] = []
+        self._durable: set[str] = set()
         self._thread = threading.Thread(target=self._run, name="robotrace-spool", daemon=True)
         self._thread.start()
         atexit.register(_at_exit, weakref.ref(self))
@@ -71,6 +74,7 @@ class SpoolWorker:
             return
         with self._cond:
             self._pending[record.id] = episode
+            self._new.append(record.id)
         self._wake.set()
 
     def flush(self, timeout: float | None) -> bool:
@@ -127,8 +131,27 @@ class SpoolWorker:
                 delay = random.random() * min(  # noqa: S311 - jitter, not secrecy
                     MAX_BACKOFF_S, 2.0**self._failures
                 )
-            self._wake.wait(delay)
+            self._sleep(delay, backing_off=not idle)
+
+    def _sleep(self, delay: float, *, backing_off: bool) -> None:
+        """Until ``delay`` passed or a wake-up. New records are made durable at once; while backing off
+        from a failing server they do not cut the wait short (a flush or a stop does)."""
+        deadline = time.monotonic() + delay
+        while not self._stopped:
+            self._wake.wait(max(0.0, deadline - time.monotonic()))
             self._wake.clear()
+            self._make_new_durable()
+            if not backing_off or self._flushing > 0 or time.monotonic() >= deadline:
+                return
+
+    def _make_new_durable(self) -> None:
+        with self._cond:
+            new, self._new = self._new, []
+        if new:
+            # A read-only spool, or a record delivered meanwhile: nothing to do.
+            with contextlib.suppress(OSError):
+                self.store.make_durable(new)
+            self._durable.update(new)
 
     def _pass(self) -> bool:
         """One pass over waiting/, oldest first. True when it ended with nothing left it could deliver."""
@@ -148,7 +171,9 @@ class SpoolWorker:
             if not self.store.claim(rid):
                 continue
             try:
-                self._make_durable(rid)
+                if rid not in self._durable:
+                    self._make_new_durable()
+                    self._make_durable(rid)  # another process's record, or one resumed after a crash
                 outcome = deliver_one(client, self.store, rid)
             finally:
                 self.store.release(rid)
@@ -165,11 +190,13 @@ class SpoolWorker:
     def _make_durable(self, rid: str) -> None:
         # A record another process wrote (and made durable), or a read-only spool: nothing to do.
         with contextlib.suppress(OSError):
-            self.store.make_durable(rid)
+            self.store.make_durable([rid])
+        self._durable.add(rid)
 
     def _finish(self, rid: str, outcome: Outcome) -> None:
         if outcome.kind == "retry":
             return
+        self._durable.discard(rid)
         with self._cond:
             episode = self._pending.pop(rid, None)
         if outcome.kind == "parked":
