@@ -151,6 +151,13 @@ async function finish(sinks: ColumnSink[], ok: boolean): Promise<void> {
   for (const s of sinks) await (ok ? s.out.close() : s.out.abort());
 }
 
+const sliceOf = <T>(data: ArrayLike<T>, from: number, to: number): ArrayLike<T> =>
+  from === 0 && to === data.length
+    ? data
+    : 'subarray' in data
+      ? (data as unknown as { subarray(a: number, b: number): ArrayLike<T> }).subarray(from, to)
+      : Array.prototype.slice.call(data, from, to);
+
 const asyncBuffer = (source: ByteSource): AsyncBuffer => ({
   byteLength: source.size,
   slice: async (start, end) => {
@@ -229,23 +236,31 @@ export async function indexParquet(
         break;
       }
       for (const sink of sinks) {
-        let data: ArrayLike<number | bigint> = [];
+        // Column chunks as decoded (typed arrays where the type allows), never assembled into row objects.
+        const parts: { start: number; data: ArrayLike<number | bigint> }[] = [];
+        const rgStart = rowStart;
         await parquetRead({
           file,
           metadata,
           columns: [sink.column.name],
-          rowStart,
-          rowEnd: rowStart + rgRows,
+          rowStart: rgStart,
+          rowEnd: rgStart + rgRows,
           parsers: {
             timestampFromNanoseconds: (n) => n,
             timestampFromMicroseconds: (n) => n,
             timestampFromMilliseconds: (n) => n,
           },
-          onComplete: (r: unknown[][]) => {
-            data = r.map((row) => row[0] as number | bigint);
+          onChunk: (chunk) => {
+            parts.push({ start: chunk.rowStart, data: chunk.columnData as ArrayLike<number | bigint> });
           },
         });
-        await sink.push(data);
+        // A chunk may reach outside the rows asked for: keep only this row group's rows, in order.
+        parts.sort((a, b) => a.start - b.start);
+        for (const part of parts) {
+          const from = Math.max(0, rgStart - part.start);
+          const to = Math.min(part.data.length, rgStart + rgRows - part.start);
+          if (to > from) await sink.push(sliceOf(part.data, from, to));
+        }
       }
       rowStart += rgRows;
     }

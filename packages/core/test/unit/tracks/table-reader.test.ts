@@ -34,4 +34,15 @@ describe('tables written by pyarrow (Parquet in row groups of 16, Feather v2 in 
       expect(await fx.values(file, joint, 'actions')).toEqual(Array.from({ length: 50 }, (_, i) => i));
     });
   }
+
+  it('a table over the indexing limit is indexed by whole row groups up to it, with a note', async () => {
+    // 3 numeric columns × 8 bytes a row: 800 bytes hold 33 rows, i.e. two row groups of 16.
+    const index = await fx.index('actions.parquet', 'actions', 800);
+    expect(index.warnings).toContain(
+      'actions.parquet: over the indexing limit of 800 bytes — indexed partially (the first 32 of 50 rows)',
+    );
+    const gripper = byName(index, 'gripper');
+    expect(gripper.samples).toBe(32);
+    expect(gripper.time?.endNs).toBe(String(31 * 20_000_000));
+  });
 });
