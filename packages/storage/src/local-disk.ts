@@ -4,6 +4,7 @@ import { mkdir, readdir, readFile, rename, rm, stat, statfs, writeFile } from 'n
 import { dirname, join } from 'node:path';
 import { PassThrough, type Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { LocalMultipart } from './local-multipart.js';
 import type { ArtifactStore, SignedUrl, StoredObject } from './port.js';
 import { type SignatureCheck, type SignedOp, sign, verify } from './signing.js';
 
@@ -51,12 +52,27 @@ export interface LocalRequest {
  */
 export class LocalDiskStore implements ArtifactStore {
   readonly kind = 'local' as const;
+  /** Resumable uploads of large files: the same protocol as S3 multipart (local-multipart.ts). */
+  readonly multipart: LocalMultipart;
 
   constructor(
     private readonly root: string,
     private readonly secret: string,
     private readonly nowS: () => number = () => Math.floor(Date.now() / 1000),
-  ) {}
+  ) {
+    this.multipart = new LocalMultipart(
+      root,
+      secret,
+      {
+        tempPath: async () => {
+          await mkdir(this.tempDir, { recursive: true });
+          return join(this.tempDir, `${randomBytes(9).toString('hex')}.part`);
+        },
+        place: (upload, key, contentType) => this.place(upload, key, contentType),
+      },
+      nowS,
+    );
+  }
 
   /** Maps a generated key to a path under the root; refuses anything that is not plain segments. */
   pathOf(key: string): string {

@@ -8,6 +8,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import type { ArtifactStore, SignedUrl, StoredObject } from './port.js';
+import { S3Multipart } from './s3-multipart.js';
 
 export interface S3StoreOptions {
   bucket: string;
@@ -43,6 +44,8 @@ function isNotFound(err: unknown): boolean {
  */
 export class S3Store implements ArtifactStore {
   readonly kind = 's3' as const;
+  /** Resumable uploads: multipart with presigned part URLs (s3-multipart.ts). */
+  readonly multipart: S3Multipart;
   private readonly client: S3Client;
   private readonly signer: S3Client;
 
@@ -68,6 +71,7 @@ export class S3Store implements ArtifactStore {
       options.publicEndpoint && options.publicEndpoint !== options.endpoint
         ? new S3Client({ ...base, endpoint: options.publicEndpoint })
         : this.client;
+    this.multipart = new S3Multipart(this.client, this.signer, options.bucket, nowMs);
   }
 
   private expiry(expiresInS: number): Date {

@@ -1,6 +1,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 
-export type SignedOp = 'put' | 'get';
+/** `part`: one part of a resumable upload (local-multipart.ts). */
+export type SignedOp = 'put' | 'get' | 'part';
 
 export interface SignatureInput {
   op: SignedOp;

@@ -1,0 +1,228 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { appendFile, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { type Readable, Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { AssembledUpload, MultipartStore, SignedUrl, StoredPart } from './port.js';
+import { IntegrityError } from './port.js';
+import { type SignatureCheck, sign, verify } from './signing.js';
+
+const UPLOAD_ID = /^[a-f0-9]{24}$/;
+const PART_FILE = /^(\d{1,5})-([a-f0-9]{32})\.part$/;
+const PART_TYPE = 'application/octet-stream';
+
+interface UploadMeta {
+  key: string;
+  contentType: string;
+  partSizeBytes: number;
+}
+
+/** Where a completed assembly goes, and how it becomes the artifact (the LocalDiskStore's temp + place). */
+export interface LocalPlacement {
+  tempPath(): Promise<string>;
+  place(upload: { temp: string; size: number }, key: string, contentType: string): Promise<void>;
+}
+
+/**
+ * The local store's resumable uploads: the same protocol as S3 multipart. A part is PUT to an app-signed URL
+ * (`/api/storage-parts/<upload>/<n>`), received into a temp file and renamed to `<n>-<md5>.part` once whole
+ * (its ETag is the MD5, as S3's); an interrupted part leaves nothing. `assemble` concatenates the parts in
+ * order while hashing, checks the whole file's size and SHA-256, and only then may it be placed.
+ */
+export class LocalMultipart implements MultipartStore {
+  constructor(
+    private readonly root: string,
+    private readonly secret: string,
+    private readonly placement: LocalPlacement,
+    private readonly nowS: () => number = () => Math.floor(Date.now() / 1000),
+  ) {}
+
+  private dirOf(uploadId: string): string {
+    if (!UPLOAD_ID.test(uploadId)) throw new Error('invalid upload id');
+    return join(this.root, '.uploads', uploadId);
+  }
+
+  async start(key: string, o: { contentType: string; partSizeBytes: number }): Promise<string> {
+    const id = randomBytes(12).toString('hex');
+    const dir = this.dirOf(id);
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+    const meta: UploadMeta = { key, contentType: o.contentType, partSizeBytes: o.partSizeBytes };
+    await writeFile(join(dir, 'meta.json'), JSON.stringify(meta));
+    return id;
+  }
+
+  async signPart(
+    _key: string,
+    uploadId: string,
+    partNumber: number,
+    o: { expiresInS: number; baseUrl: string },
+  ): Promise<SignedUrl> {
+    this.dirOf(uploadId);
+    const expiresAtS = this.nowS() + o.expiresInS;
+    const sig = sign(this.secret, {
+      op: 'part',
+      key: `${uploadId}/${partNumber}`,
+      expiresAtS,
+      contentType: PART_TYPE,
+    });
+    const params = new URLSearchParams({ exp: String(expiresAtS), sig });
+    return {
+      url: `${o.baseUrl}/api/storage-parts/${uploadId}/${partNumber}?${params}`,
+      expiresAt: new Date(expiresAtS * 1000),
+    };
+  }
+
+  /** Checks a part URL's signature (the upload id and part number come from the URL path). */
+  check(uploadId: string, partNumber: number, expiresAtS: number, signature: string): SignatureCheck {
+    return verify(
+      this.secret,
+      { op: 'part', key: `${uploadId}/${partNumber}`, expiresAtS, contentType: PART_TYPE },
+      signature,
+      this.nowS(),
+    );
+  }
+
+  private async meta(uploadId: string): Promise<UploadMeta | null> {
+    try {
+      return JSON.parse(await readFile(join(this.dirOf(uploadId), 'meta.json'), 'utf8')) as UploadMeta;
+    } catch {
+      return null;
+    }
+  }
+
+  /**
+   * Stores one part (at most the upload's part size; exactly `expectedBytes` when announced). Every byte
+   * received is counted in `received.log`, kept or not, so a resumed upload's resends can be measured.
+   * Resolves with the part's ETag; null when the upload does not exist.
+   */
+  async receivePart(
+    uploadId: string,
+    partNumber: number,
+    body: Readable,
+    expectedBytes: number | null,
+  ): Promise<{ etag: string; size: number } | null> {
+    const meta = await this.meta(uploadId);
+    if (!meta) return null;
+    const dir = this.dirOf(uploadId);
+    const temp = join(dir, `.${partNumber}.${randomBytes(6).toString('hex')}.tmp`);
+    const md5 = createHash('md5');
+    let size = 0;
+    const counter = new Transform({
+      transform(chunk: Buffer, _enc, done) {
+        size += chunk.length;
+        if (size > meta.partSizeBytes) done(new Error(`a part is at most ${meta.partSizeBytes} bytes`));
+        else {
+          md5.update(chunk);
+          done(null, chunk);
+        }
+      },
+    });
+    try {
+      await pipeline(body, counter, createWriteStream(temp, { flags: 'wx', mode: 0o600 }));
+      if (expectedBytes !== null && size !== expectedBytes)
+        throw new Error(`part was cut short: got ${size} of ${expectedBytes} bytes`);
+      const etag = md5.digest('hex');
+      for (const old of await this.partFiles(uploadId))
+        if (old.partNumber === partNumber) await rm(join(dir, old.file), { force: true });
+      await rename(temp, join(dir, `${partNumber}-${etag}.part`));
+      return { etag, size };
+    } catch (error) {
+      await rm(temp, { force: true });
+      throw error;
+    } finally {
+      await appendFile(join(dir, 'received.log'), `${size}\n`).catch(() => undefined);
+    }
+  }
+
+  private async partFiles(uploadId: string): Promise<Array<StoredPart & { file: string }>> {
+    const dir = this.dirOf(uploadId);
+    const parts: Array<StoredPart & { file: string }> = [];
+    for (const file of await readdir(dir)) {
+      const m = PART_FILE.exec(file);
+      if (!m) continue;
+      const info = await stat(join(dir, file)).catch(() => undefined);
+      if (info) parts.push({ partNumber: Number(m[1]), etag: m[2] as string, size: info.size, file });
+    }
+    return parts.sort((a, b) => a.partNumber - b.partNumber);
+  }
+
+  async listParts(_key: string, uploadId: string): Promise<StoredPart[] | null> {
+    if (!(await this.meta(uploadId))) return null;
+    return (await this.partFiles(uploadId)).map(({ partNumber, size, etag }) => ({ partNumber, size, etag }));
+  }
+
+  async bytesReceived(uploadId: string): Promise<number | null> {
+    try {
+      const log = await readFile(join(this.dirOf(uploadId), 'received.log'), 'utf8');
+      return log.split('\n').reduce((sum, line) => sum + (Number(line) || 0), 0);
+    } catch {
+      return 0;
+    }
+  }
+
+  async assemble(
+    key: string,
+    uploadId: string,
+    parts: Array<{ partNumber: number; etag: string }>,
+    expected: { size: number; sha256: string; contentType: string },
+  ): Promise<AssembledUpload> {
+    const meta = await this.meta(uploadId);
+    if (!meta || meta.key !== key) throw new IntegrityError('no such upload for this slot');
+    const stored = new Map((await this.partFiles(uploadId)).map((p) => [p.partNumber, p]));
+    const files: string[] = [];
+    for (const [i, part] of parts.entries()) {
+      const have = stored.get(part.partNumber);
+      if (part.partNumber !== i + 1) throw new IntegrityError('parts must be numbered 1, 2, 3 … in order');
+      if (!have || have.etag !== part.etag.replace(/"/g, ''))
+        throw new IntegrityError(`part ${part.partNumber} is not stored with that ETag`);
+      files.push(join(this.dirOf(uploadId), have.file));
+    }
+    const temp = await this.placement.tempPath();
+    const sha = createHash('sha256');
+    let size = 0;
+    try {
+      const out = createWriteStream(temp, { flags: 'wx', mode: 0o600 });
+      for (const file of files) {
+        await pipeline(
+          createReadStream(file),
+          new Transform({
+            transform(chunk: Buffer, _enc, done) {
+              size += chunk.length;
+              sha.update(chunk);
+              done(null, chunk);
+            },
+          }),
+          out,
+          { end: false },
+        );
+      }
+      await new Promise<void>((resolve, reject) =>
+        out.end((err?: Error | null) => (err ? reject(err) : resolve())),
+      );
+    } catch (error) {
+      await rm(temp, { force: true });
+      throw error;
+    }
+    const sha256 = sha.digest('hex');
+    if (size !== expected.size || sha256 !== expected.sha256) {
+      await rm(temp, { force: true });
+      throw new IntegrityError(
+        `the assembled file is not the announced one: ${size} bytes, SHA-256 ${sha256} (announced ${expected.size} bytes, ${expected.sha256})`,
+      );
+    }
+    return {
+      size,
+      sha256,
+      commit: async () => {
+        await this.placement.place({ temp, size }, key, expected.contentType);
+        await rm(this.dirOf(uploadId), { recursive: true, force: true });
+      },
+      discard: () => rm(temp, { force: true }),
+    };
+  }
+
+  async abort(_key: string, uploadId: string): Promise<void> {
+    await rm(this.dirOf(uploadId), { recursive: true, force: true });
+  }
+}
