@@ -177,6 +177,19 @@ describe('span lane component (mount API)', () => {
     await expect(active()).resolves.toEqual(['rollout', 'sensor.fetch']);
     await call('setPlayhead', 1_100_000_000);
     await expect(active()).resolves.toEqual(['rollout', `<script>alert('x')</script>`]);
+    // The view opens on the episode's window (5 % margin); Widen triples it around its centre; Whole trace fits all.
+    const viewOf = async () =>
+      [
+        await page.locator('#lane').getAttribute('data-view-from-ns'),
+        await page.locator('#lane').getAttribute('data-view-to-ns'),
+      ].map(Number);
+    await expect(viewOf()).resolves.toEqual([-100_000_000, 2_100_000_000]);
+    await page.getByRole('button', { name: 'Widen' }).click();
+    await expect(viewOf()).resolves.toEqual([-2_300_000_000, 4_300_000_000]);
+    await page.getByRole('button', { name: 'Episode window' }).click();
+    await expect(viewOf()).resolves.toEqual([-100_000_000, 2_100_000_000]);
+    await page.getByRole('button', { name: 'Whole trace' }).click();
+    await expect(viewOf()).resolves.toEqual([0, 3_000_000_000]);
     await call('setView', 0, 500_000_000);
     await expect(page.locator('#lane').getAttribute('data-view-to-ns')).resolves.toBe('500000000');
 

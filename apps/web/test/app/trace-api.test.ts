@@ -3,6 +3,8 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import type { CreateEpisodeResponse, EpisodeTrace, TraceOverview } from '@robotrace/contracts';
 import { TRACE_SOURCE_DEFAULTS, TraceSource } from '@robotrace/core';
+import { episode, trackIndex } from '@robotrace/db';
+import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { TEST_EMAIL, TEST_PASSWORD } from '../../../../test/support/server.js';
 import { useApp } from '../support/app.js';
@@ -301,6 +303,49 @@ describe('GET /api/episodes/{id}/trace', () => {
     expect(res.status).toBe(200);
     expect(((await res.json()) as EpisodeTrace).status).toBe('found');
     expect((await fetch(`${app.current.baseUrl}/api/episodes/${id}/trace`)).status).toBe(401);
+  });
+});
+
+describe('alignment on absolute-time tracks', () => {
+  it('an episode with ROS 2 tracks (Unix-epoch _t_ns) starts at their earliest first stamp, whatever else it has', async () => {
+    const trace = hex(16);
+    const own = hex(8);
+    serveJson(otlp(trace, [{ span: own, name: 'episode', startMs: 40, endMs: 1040 }]));
+    const id = await createEpisode({ trace, span: own, startedAt: ns(100) });
+    const db = app.current.services.dbh.db;
+    const [row] = await db.select({ projectId: episode.projectId }).from(episode).where(eq(episode.id, id));
+    const track = (name: string, startMs: number, absolute: boolean) => ({
+      name,
+      topic: name,
+      field: 'data',
+      columns: [name],
+      dtype: '<f8',
+      samples: 2,
+      data: { in: 'artifact', offset: 0, length: 16 },
+      time: {
+        data: { in: 'artifact', offset: 0, length: 16 },
+        startNs: ns(startMs),
+        endNs: ns(startMs + 1000),
+        absolute,
+      },
+      warnings: [],
+    });
+    for (const [kind, tracks] of [
+      ['sensors', [track('/imu', 30, true), track('/relative', -500, false)]],
+      ['actions', [track('/cmd', 20, true)]],
+    ] as const)
+      await db.insert(trackIndex).values({
+        episodeId: id,
+        artifactKind: kind,
+        projectId: row?.projectId ?? '',
+        format: 'npz',
+        sizeBytes: 16,
+        indexedAt: new Date(),
+        tracks: [...tracks],
+      });
+    const r = await getTrace(id);
+    expect(r.body.alignment).toMatchObject({ anchor: 'absolute_tracks', start_unix_ns: ns(20) });
+    expect(r.body.alignment.note).toMatch(/absolute timestamps/);
   });
 });
 
