@@ -42,6 +42,7 @@ const str = (v: unknown): string => (typeof v === 'string' ? v : typeof v === 'n
 
 const HEX = /^[0-9a-f]+$/;
 const ZEROS = /^0+$/;
+const DECIMAL = /^\d{1,20}$/;
 
 /** An OTLP id: hex (the OTLP JSON spec) or base64 (protobuf's JSON mapping, used by Jaeger's gRPC gateway and Tempo). */
 export function otlpId(value: unknown, bytes: 8 | 16): string | null {
@@ -67,8 +68,8 @@ function nanos(value: unknown): string | null {
   if (typeof value === 'number' && Number.isFinite(value) && value >= 0)
     return BigInt(Math.round(value)).toString();
   if (typeof value !== 'string') return null;
-  const text = value.length <= 20 && /^\d+$/.test(value) ? value : value.trim();
-  if (!/^\d{1,20}$/.test(text)) return null;
+  const text = DECIMAL.test(value) ? value : value.trim();
+  if (text !== value && !DECIMAL.test(text)) return null;
   // Canonical decimal (no leading zeros), so times order by length then text, without a BigInt per span.
   return text.length > 1 && text.charCodeAt(0) === 48 ? text.replace(/^0+(?=\d)/, '') : text;
 }
@@ -93,15 +94,21 @@ function anyValue(v: unknown, depth = 0): unknown {
 }
 
 function keyValues(list: unknown, depth = 0): Record<string, unknown> {
-  if (!Array.isArray(list) || list.length === 0) return {};
-  const pairs: [string, unknown][] = [];
+  const out: Record<string, unknown> = {};
+  if (!Array.isArray(list)) return out;
   for (const kv of list) {
     if (!isObject(kv) || typeof kv.key !== 'string') continue;
-    pairs.push([kv.key, anyValue(kv.value, depth)]);
+    // A plain object keyed by untrusted strings: `__proto__` must become an own property, never the prototype.
+    if (kv.key === '__proto__')
+      Object.defineProperty(out, kv.key, {
+        value: anyValue(kv.value, depth),
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
+    else out[kv.key] = anyValue(kv.value, depth);
   }
-  // A plain object keyed by untrusted strings: fromEntries defines own properties, so `__proto__` never reaches
-  // the prototype (and is far cheaper than one defineProperty per key).
-  return Object.fromEntries(pairs);
+  return out;
 }
 
 const KINDS = ['unspecified', 'internal', 'server', 'client', 'producer', 'consumer'] as const;
@@ -116,12 +123,13 @@ function kindOf(v: unknown): NormalizedSpan['kind'] {
 function statusOf(v: unknown): NormalizedSpan['status'] {
   if (!isObject(v)) return { code: 'unset' };
   const c = v.code;
-  const code =
-    c === 2 || str(c).toUpperCase() === 'STATUS_CODE_ERROR' || str(c).toLowerCase() === 'error'
-      ? 'error'
-      : c === 1 || str(c).toUpperCase() === 'STATUS_CODE_OK' || str(c).toLowerCase() === 'ok'
-        ? 'ok'
-        : 'unset';
+  const name =
+    typeof c === 'number'
+      ? ''
+      : str(c)
+          .toLowerCase()
+          .replace(/^status_code_/, '');
+  const code = c === 2 || name === 'error' ? 'error' : c === 1 || name === 'ok' ? 'ok' : 'unset';
   const message = str(v.message);
   return message ? { code, message } : { code };
 }
@@ -138,14 +146,34 @@ function resourceSpansOf(body: unknown): unknown[] | null {
   return null;
 }
 
+/** OTLP's scopeSpans, and instrumentationLibrarySpans of older exporters. */
+function scopesOf(rs: Json): unknown[] {
+  const a = arrayOf(rs.scopeSpans);
+  const b = arrayOf(rs.instrumentationLibrarySpans);
+  return b.length === 0 ? a : a.length === 0 ? b : [...a, ...b];
+}
+
+function eventsOf(list: unknown, start: string): NormalizedEvent[] {
+  if (!Array.isArray(list) || list.length === 0) return [];
+  const out: NormalizedEvent[] = [];
+  for (const e of list)
+    if (isObject(e))
+      out.push({
+        name: str(e.name),
+        time_unix_ns: nanos(e.timeUnixNano) ?? start,
+        attributes: keyValues(e.attributes),
+      });
+  return out;
+}
+
 function fromOtlp(resourceSpans: unknown[], sink: (s: NormalizedSpan) => void): void {
   for (const rs of resourceSpans) {
     if (!isObject(rs)) continue;
     const resource = isObject(rs.resource) ? keyValues(rs.resource.attributes) : {};
     const service = str(resource['service.name']) || 'unknown';
-    for (const ss of [...arrayOf(rs.scopeSpans), ...arrayOf(rs.instrumentationLibrarySpans)]) {
-      if (!isObject(ss)) continue;
-      for (const sp of arrayOf(ss.spans)) {
+    for (const ss of scopesOf(rs)) {
+      if (!isObject(ss) || !Array.isArray(ss.spans)) continue;
+      for (const sp of ss.spans) {
         if (!isObject(sp)) continue;
         const traceId = otlpId(sp.traceId, 16);
         const spanId = otlpId(sp.spanId, 8);
@@ -163,13 +191,7 @@ function fromOtlp(resourceSpans: unknown[], sink: (s: NormalizedSpan) => void): 
           end_unix_ns: decimalLess(end, start) ? start : end,
           status: statusOf(sp.status),
           attributes: keyValues(sp.attributes),
-          events: arrayOf(sp.events)
-            .filter(isObject)
-            .map((e) => ({
-              name: str(e.name),
-              time_unix_ns: nanos(e.timeUnixNano) ?? start,
-              attributes: keyValues(e.attributes),
-            })),
+          events: eventsOf(sp.events, start),
         });
       }
     }
