@@ -5,10 +5,14 @@ import { AuthError } from '../../errors.js';
 import { cliClient } from '../client.js';
 import { type CliIo, keyHint, printJson, println, UsageError } from '../io.js';
 import { ask, askSecret, readAll } from '../prompt.js';
+import { deviceLogin } from './device-login.js';
 
 interface LoginFlags {
   apiKey?: string;
   apiKeyStdin?: boolean;
+  paste?: boolean;
+  device?: boolean;
+  browser: boolean;
   baseUrl?: string;
   verify: boolean;
   json?: boolean;
@@ -17,9 +21,14 @@ interface LoginFlags {
 export function registerLogin(program: Command, io: CliIo): void {
   program
     .command('login')
-    .description('store the server URL and an API key in ~/.robotrace/credentials (mode 0600)')
+    .description(
+      'sign in through the browser (or with a pasted key) and store the server URL and API key in ~/.robotrace/credentials (mode 0600)',
+    )
     .option('--api-key <key>', 'API key (rt_…); prompted for when omitted on a terminal')
     .option('--api-key-stdin', 'read the API key from standard input (for secret stores and CI)')
+    .option('--paste', 'paste an existing API key instead of signing in through the browser')
+    .option('--device', 'sign in through the browser even without a terminal (print the link, wait)')
+    .option('--no-browser', 'browser sign-in without opening a browser here (open the printed link anywhere)')
     .option(
       '--base-url <url>',
       'server URL, e.g. http://localhost:3000; prompted for when omitted on a terminal',
@@ -40,8 +49,21 @@ export function registerLogin(program: Command, io: CliIo): void {
 
       let apiKey = flags.apiKey;
       if (flags.apiKeyStdin) apiKey = (await readAll(io.stdin)).trim();
+      // No key given: the browser sign-in (on a terminal, or asked for); a pasted key stays the fallback.
+      const browserFlow =
+        !apiKey && !flags.apiKeyStdin && !flags.paste && (interactive || flags.device || !flags.browser);
+      let userEmail: string | null = null;
+      if (browserFlow) {
+        const approved = await deviceLogin(io, baseUrl, { openBrowser: flags.browser });
+        apiKey = approved.apiKey;
+        baseUrl = normalizeBaseUrl(approved.baseUrl, 'the server’s base_url');
+        userEmail = approved.userEmail;
+      }
       if (!apiKey && interactive) apiKey = await askSecret(io, 'API key (rt_…, input hidden)');
-      if (!apiKey) throw new UsageError('pass --api-key <key> or --api-key-stdin (no terminal to ask on)');
+      if (!apiKey)
+        throw new UsageError(
+          'pass --api-key <key> or --api-key-stdin (no terminal to ask on), or --device to sign in through a browser',
+        );
       if (!/^rt_\S+$/.test(apiKey))
         throw new UsageError('that does not look like a RoboTrace API key (rt_…)');
 
@@ -58,6 +80,7 @@ export function registerLogin(program: Command, io: CliIo): void {
       updateCredentials(path, DEFAULT_PROFILE, {
         api_key: apiKey,
         base_url: baseUrl,
+        ...(userEmail ? { user_email: userEmail } : {}),
         written_at: new Date().toISOString(),
       });
 
@@ -67,8 +90,13 @@ export function registerLogin(program: Command, io: CliIo): void {
           key: keyHint(apiKey),
           credentials_path: path,
           verified: flags.verify,
+          ...(userEmail ? { user_email: userEmail } : {}),
         });
-      else println(io.stdout, `Logged in to ${baseUrl} with key ${keyHint(apiKey)}; saved to ${path}`);
+      else
+        println(
+          io.stdout,
+          `Logged in to ${baseUrl}${userEmail ? ` as ${userEmail}` : ''} with key ${keyHint(apiKey)}; saved to ${path}`,
+        );
     });
 
   program
