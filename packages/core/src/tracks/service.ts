@@ -243,15 +243,26 @@ export async function listTracks(
   };
 }
 
+/** The artifact's bytes; a file gone from the store (deleted by hand, a lost volume) is a 404, not a 500. */
+async function openArtifact(deps: TrackDeps, key: string): Promise<ByteSource> {
+  try {
+    return await deps.tracks.open(key);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT')
+      throw new NotFoundError('Track data is no longer stored');
+    throw err;
+  }
+}
+
 /** A readable copy of one array: in place in the artifact, or its decoded copy in the cache (rebuilt if evicted). */
 async function openData(deps: TrackDeps, row: Row, ref: DataRef): Promise<ByteSource> {
   const key = storageKey({ projectId: row.projectId }, row.episodeId, row.artifactKind as ArtifactKind);
-  if (ref.in === 'artifact') return deps.tracks.open(key);
+  if (ref.in === 'artifact') return openArtifact(deps, key);
   const cacheKey = artifactKeyOf(row);
   const cached = await deps.tracks.cache.open(cacheKey, ref.member);
   if (cached) return cached;
   await deps.tracks.cache.rebuild(cacheKey, ref.member, async () => {
-    const source = await deps.tracks.open(key);
+    const source = await openArtifact(deps, key);
     try {
       const rebuild = ref.rebuild;
       if (rebuild?.kind === 'zip-member') {

@@ -190,6 +190,15 @@ describe.each(DATABASE_KINDS)('track index and windows (%s)', (kind) => {
     expect(list.tracks[0]?.time_source).toBe('steps');
   });
 
+  it('an artifact gone from the store: its windows are a 404, the list still answers', async () => {
+    const { id } = await episodeWith({ sensors: 'gym.npz' });
+    rmSync(core().store.pathOf(storageKey(scope, id, 'sensors')));
+    expect((await listTracks(deps, scope, id)).tracks).toHaveLength(2);
+    await expect(
+      readTrackWindow(deps, scope, id, 'observation/value', { points: 10 }),
+    ).rejects.toBeInstanceOf(NotFoundError);
+  });
+
   it("another project's episode is a 404; so is an unknown track", async () => {
     const { id } = await episodeWith({ sensors: 'gym.npz' });
     await expect(listTracks(deps, other, id)).rejects.toBeInstanceOf(NotFoundError);
