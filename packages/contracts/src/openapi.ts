@@ -104,8 +104,12 @@ function parameters(route: RouteDef): JsonObject[] {
 }
 
 function requestBody(route: RouteDef): JsonObject | undefined {
+  // A POST without a body is read as `{}` (apps/web's http/body.ts): the body is optional where `{}` is valid.
   if (route.body)
-    return { required: true, content: { 'application/json': { schema: schemaOf(route.body) } } };
+    return {
+      required: !route.body.safeParse({}).success,
+      content: { 'application/json': { schema: schemaOf(route.body) } },
+    };
   if (route.rawBody)
     return {
       required: true,

@@ -105,15 +105,33 @@ describe('JSON request bodies', () => {
     }
   });
 
-  it('reads a POST without a body as {}: the schema then decides (create needs a source)', async () => {
-    for (const headers of <Record<string, string>[]>[
+  it('reads a POST without a body as {}: the schema then decides', async () => {
+    const headerSets: Record<string, string>[] = [
       {},
       { 'content-length': '0' },
       { 'content-type': 'application/json', 'content-length': '0' },
-    ]) {
-      const r = await create(headers);
-      expect(r.status, JSON.stringify(headers)).toBe(400);
-      expect(r.body).toMatchObject({ code: 'validation_error', error: expect.stringMatching(/source/) });
+      { 'content-type': 'text/plain', 'content-length': '0' },
+    ];
+    for (const headers of headerSets) {
+      // `{}` is a valid create (a metadata-only run of source "real").
+      const created = await create(headers);
+      expect(created.status, JSON.stringify(headers)).toBe(201);
+      const got = await app.current
+        .client()
+        .get<{ source: string }>(`/api/episodes/${created.body.episode_id}`);
+      expect(got.body.source).toBe('real');
+      // A finalize needs its status.
+      const finalize = await send(
+        app.current.baseUrl,
+        'POST',
+        `/api/ingest/episode/${created.body.episode_id}/finalize`,
+        { ...key(), ...headers },
+      );
+      expect(finalize.status, JSON.stringify(headers)).toBe(400);
+      expect(finalize.body).toMatchObject({
+        code: 'validation_error',
+        error: expect.stringMatching(/status/),
+      });
     }
     const blank = await create({ 'content-type': 'application/json' }, '   ');
     expect(blank).toMatchObject({ status: 400, body: { code: 'invalid_json' } });

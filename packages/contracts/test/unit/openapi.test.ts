@@ -10,7 +10,7 @@ import {
 interface Operation {
   operationId: string;
   security?: unknown[];
-  requestBody?: { content: Record<string, unknown> };
+  requestBody?: { required: boolean; content: Record<string, unknown> };
   responses: Record<string, { content?: Record<string, { schema: unknown }> }>;
 }
 const doc = buildOpenApiDocument() as {
@@ -51,12 +51,16 @@ describe('the OpenAPI document is derived from the route table', () => {
     expect(withBody.map((r) => r.operationId)).toEqual(
       expect.arrayContaining(['createEpisode', 'finalizeEpisode', 'refreshUploadUrl']),
     );
+    const finalize = withBody.find((r) => r.operationId === 'finalizeEpisode') as RouteDef;
+    expect(operationOf(finalize)?.requestBody?.required).toBe(true); // a finalize needs `status`
     for (const route of withBody) {
       const op = operationOf(route);
       expect(Object.keys(op?.responses ?? {}), route.operationId).toEqual(
         expect.arrayContaining(['400', '413', '415']),
       );
       expect(Object.keys(op?.requestBody?.content ?? {})).toEqual(['application/json']);
+      // A bodiless POST is read as `{}`: the body is required exactly where `{}` is refused.
+      expect(op?.requestBody?.required, route.operationId).toBe(!route.body?.safeParse({}).success);
     }
   });
 
