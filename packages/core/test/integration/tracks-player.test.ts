@@ -116,7 +116,10 @@ describe('the replay player in Chromium', () => {
     ).toEqual(['x', 'x_dot', 'theta', 'theta_dot']);
     expect(await page.textContent('[data-replay-failure-pin]')).toBe('failure at 0.600 s');
     expect(await page.$$('video')).toHaveLength(1);
-    await page.screenshot({ path: join(process.cwd(), 'test-results/screenshots/replay-player.png'), fullPage: true });
+    await page.screenshot({
+      path: join(process.cwd(), 'test-results/screenshots/replay-player.png'),
+      fullPage: true,
+    });
     await page.context().close();
   });
 

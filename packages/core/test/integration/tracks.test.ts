@@ -190,6 +190,13 @@ describe.each(DATABASE_KINDS)('track index and windows (%s)', (kind) => {
     expect(list.tracks[0]?.time_source).toBe('steps');
   });
 
+  it('a NUL in a member name is stored as U+FFFD and the track still reads', async () => {
+    const { id, list } = await episodeWith({ sensors: 'nul.npz' });
+    expect(list.tracks.map((t) => t.name)).toEqual(['nul\ufffdname/value']);
+    const w = await readTrackWindow(deps, scope, id, 'nul\ufffdname/value', { points: 100 });
+    expect(w.samples).toBe(50);
+  });
+
   it('an artifact gone from the store: its windows are a 404, the list still answers', async () => {
     const { id } = await episodeWith({ sensors: 'gym.npz' });
     rmSync(core().store.pathOf(storageKey(scope, id, 'sensors')));

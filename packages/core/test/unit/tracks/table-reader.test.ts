@@ -45,4 +45,20 @@ describe('tables written by pyarrow (Parquet in row groups of 16, Feather v2 in 
     expect(gripper.samples).toBe(32);
     expect(gripper.time?.endNs).toBe(String(31 * 20_000_000));
   });
+
+  it('the Arrow IPC stream format (no footer) reads batch by batch too', async () => {
+    const index = await fx.index('actions.arrows', 'actions');
+    expect(index.format).toBe('arrow');
+    expect(byName(index, 'gripper')).toMatchObject({ samples: 50, time: { startNs: '0', absolute: false } });
+  });
+
+  it('a timestamp[ns] column is the time base, absolute Unix ns kept exactly', async () => {
+    const index = await fx.index('absolute.parquet', 'actions');
+    expect(index.warnings).toEqual([]);
+    expect(byName(index, 'effort').time).toMatchObject({
+      startNs: '1796000000000000000',
+      endNs: '1796000000980000000',
+      absolute: true,
+    });
+  });
 });
