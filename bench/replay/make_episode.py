@@ -20,5 +20,7 @@ phase = np.arange(n)[:, None] / 100.0
 pos = (np.sin(phase * np.linspace(0.2, 2.0, 12)) + rng.normal(0, 0.01, (n, 12))).astype(np.float32)
 vel = np.gradient(pos, axis=0).astype(np.float32) * 100
 cmd = (np.cos(phase * np.linspace(0.1, 1.0, 6))).astype(np.float32)
-np.savez(os.path.join(out, "sensors.npz"), **{"joints/position": pos, "joints/velocity": vel, "joints/_t_ns": t})
+np.savez(
+    os.path.join(out, "sensors.npz"), **{"joints/position": pos, "joints/velocity": vel, "joints/_t_ns": t}
+)
 np.savez_compressed(os.path.join(out, "actions.npz"), **{"cmd/value": cmd, "cmd/_t_ns": t})
