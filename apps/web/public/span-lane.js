@@ -290,7 +290,11 @@
       for (let i = first; i < last; i++) wanted.push(i);
       if (focusIndex >= last) wanted.push(focusIndex);
       const keep = new Set(wanted);
-      for (const [i, item] of rowEls) if (!keep.has(i)) rowEls.delete(i) && item.remove();
+      for (const [i, item] of rowEls)
+        if (!keep.has(i)) {
+          rowEls.delete(i);
+          item.remove();
+        }
       const ordered = wanted.map((i) => {
         let item = rowEls.get(i);
         if (!item) {
