@@ -14,6 +14,13 @@ import {
   UploadUrlRequest,
 } from './episodes.js';
 import { createEvalRun, finalizeEvalRun, recordEvalResult } from './evals.js';
+import {
+  completeMultipartUpload,
+  getMultipartUpload,
+  signMultipartParts,
+  startMultipartUpload,
+  uploadPart,
+} from './multipart.js';
 import { defineRoute, type RouteDef } from './route.js';
 import { SignedUrlQuery, UploadStoredResponse } from './storage.js';
 import { getEpisodeTraceRoute, getTraceRoute } from './trace.js';
@@ -172,6 +179,11 @@ export const API_ROUTES: readonly RouteDef[] = [
   createEpisode,
   finalizeEpisode,
   refreshUploadUrl,
+  // Resumable uploads of large files (multipart.ts).
+  startMultipartUpload,
+  getMultipartUpload,
+  signMultipartParts,
+  completeMultipartUpload,
   listEpisodes,
   getEpisode,
   getArtifact,
@@ -191,4 +203,5 @@ export const API_ROUTES: readonly RouteDef[] = [
   cliAuthRevoke,
   uploadArtifact,
   downloadArtifact,
+  uploadPart,
 ];

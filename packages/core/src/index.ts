@@ -15,6 +15,7 @@ export * from './insights/analyze.js';
 export * from './insights/rules.js';
 export type * from './insights/types.js';
 export * from './lookup.js';
+export * from './multipart.js';
 export * from './projects.js';
 export * from './rate-limit.js';
 export * from './storable.js';

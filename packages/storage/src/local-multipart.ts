@@ -53,12 +53,12 @@ export class LocalMultipart implements MultipartStore {
   }
 
   async signPart(
-    _key: string,
+    key: string,
     uploadId: string,
     partNumber: number,
     o: { expiresInS: number; baseUrl: string },
   ): Promise<SignedUrl> {
-    this.dirOf(uploadId);
+    if ((await this.meta(uploadId))?.key !== key) throw new IntegrityError('no such upload for this slot');
     const expiresAtS = this.nowS() + o.expiresInS;
     const sig = sign(this.secret, {
       op: 'part',
@@ -84,6 +84,7 @@ export class LocalMultipart implements MultipartStore {
   }
 
   private async meta(uploadId: string): Promise<UploadMeta | null> {
+    if (!UPLOAD_ID.test(uploadId)) return null;
     try {
       return JSON.parse(await readFile(join(this.dirOf(uploadId), 'meta.json'), 'utf8')) as UploadMeta;
     } catch {
@@ -147,8 +148,8 @@ export class LocalMultipart implements MultipartStore {
     return parts.sort((a, b) => a.partNumber - b.partNumber);
   }
 
-  async listParts(_key: string, uploadId: string): Promise<StoredPart[] | null> {
-    if (!(await this.meta(uploadId))) return null;
+  async listParts(key: string, uploadId: string): Promise<StoredPart[] | null> {
+    if ((await this.meta(uploadId))?.key !== key) return null;
     return (await this.partFiles(uploadId)).map(({ partNumber, size, etag }) => ({ partNumber, size, etag }));
   }
 
@@ -222,7 +223,8 @@ export class LocalMultipart implements MultipartStore {
     };
   }
 
-  async abort(_key: string, uploadId: string): Promise<void> {
+  async abort(key: string, uploadId: string): Promise<void> {
+    if ((await this.meta(uploadId))?.key !== key) return;
     await rm(this.dirOf(uploadId), { recursive: true, force: true });
   }
 }

@@ -9,6 +9,7 @@ import { metaRoutes } from './meta.js';
 import { storageRoutes } from './storage.js';
 import { traceRoutes } from './trace.js';
 import { trackRoutes } from './tracks.js';
+import { uploadRoutes } from './uploads.js';
 import { verifyRoutes } from './verify.js';
 
 /**
@@ -20,6 +21,7 @@ export function apiRouteHandlers(s: Services): BoundRoute[] {
   const bound = [
     ...metaRoutes(s),
     ...ingestRoutes(s),
+    ...uploadRoutes(s),
     ...episodeRoutes(s),
     ...trackRoutes(s),
     ...traceRoutes(s),

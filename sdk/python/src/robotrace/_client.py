@@ -22,6 +22,7 @@ from ._core import (
 )
 from ._episode import Episode
 from ._http import HttpSession
+from ._multipart import multipart_threshold as multipart_threshold_of
 from ._payload import ARTIFACT_KINDS, ArtifactKind, EpisodeFinalStatus, EpisodeSource, UploadFile, create_body
 from ._progress import progress_for
 from ._spool_worker import SpoolWorker
@@ -62,9 +63,12 @@ class Client(ClientCore):
         delivery: Literal["blocking", "background"] | None = None,
         spool_dir: str | os.PathLike[str] | None = None,
         flush_timeout: float | None = None,
+        multipart_threshold: int | None = None,
     ) -> None:
         super().__init__(api_key, base_url, verbose, otel_respect_sampled, link_span)
         background = delivery_mode(delivery) == "background"
+        # Background delivery sends files from this size on in resumable parts (default 64 MiB).
+        self._multipart_threshold = multipart_threshold_of(multipart_threshold)
         self._session = HttpSession(
             api_key=self._conn.api_key,
             base_url=self._conn.base_url,

@@ -36,6 +36,7 @@ def init(
     delivery: Literal["blocking", "background"] | None = None,
     spool_dir: str | os.PathLike[str] | None = None,
     flush_timeout: float | None = None,
+    multipart_threshold: int | None = None,
 ) -> None:
     """Configure the default client (closing the previous one). Arguments as for ``Client``."""
     _replace_default(
@@ -52,6 +53,7 @@ def init(
             delivery=delivery,
             spool_dir=spool_dir,
             flush_timeout=flush_timeout,
+            multipart_threshold=multipart_threshold,
         )
     )
 

@@ -16,7 +16,8 @@ import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import IO, Any, Callable, Union
+from pathlib import Path
+from typing import IO, Any, Callable, Protocol, Union
 
 import httpx
 
@@ -161,6 +162,24 @@ class HttpSession(SessionBase):
 
         self._with_retries(send, upload_what(file))
 
+    def put_part(self, url: str, path: Path, offset: int, length: int) -> str:
+        """PUT ``length`` bytes of ``path`` from ``offset`` to a signed part URL; returns the part's ETag."""
+        url, _ = self._upload_target(url, UploadFile("video", path, length))
+        headers = {"Content-Type": "application/octet-stream", "Content-Length": str(length)}
+
+        def send() -> httpx.Response:
+            with path.open("rb") as fh:  # a fresh handle per try: a retry re-sends this part only
+                fh.seek(offset)
+                return self._client.put(
+                    url,
+                    content=_chunks(_Window(fh, length), None),
+                    headers=headers,
+                    timeout=self.upload_timeout,
+                )
+
+        response = self._with_retries(send, f"upload of part at byte {offset} of {path.name}")
+        return str(response.headers.get("ETag", "")).strip('"')
+
     def _with_retries(self, send: Callable[[], httpx.Response], what: str) -> httpx.Response:
         attempt = 0
         while True:
@@ -175,11 +194,27 @@ class HttpSession(SessionBase):
             self._sleep(step)
 
 
+class _Readable(Protocol):
+    def read(self, n: int, /) -> bytes: ...
+
+
+class _Window:
+    """``length`` bytes of an open file from its current position, read like a file."""
+
+    def __init__(self, fh: IO[bytes], length: int) -> None:
+        self._fh, self._left = fh, length
+
+    def read(self, n: int) -> bytes:
+        chunk = self._fh.read(min(n, self._left)) if self._left > 0 else b""
+        self._left -= len(chunk)
+        return chunk
+
+
 def upload_what(file: UploadFile) -> str:
     return f"upload of {file.path.name}"
 
 
-def _chunks(fh: IO[bytes], on_progress: Callable[[int], None] | None) -> Iterator[bytes]:
+def _chunks(fh: _Readable, on_progress: Callable[[int], None] | None) -> Iterator[bytes]:
     sent = 0
     while chunk := fh.read(CHUNK_SIZE):
         sent += len(chunk)

@@ -5,12 +5,14 @@ a no-op."""
 from __future__ import annotations
 
 import contextlib
+import functools
 from dataclasses import asdict, dataclass
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Callable, Literal
 
 from ._episode import UploadUrl, UrlRenewal, upload_url_from
-from ._errors import APIError, AuthError, RobotraceError, URLExpiredError
+from ._errors import APIError, AuthError, NotFoundError, RobotraceError, URLExpiredError
 from ._http import ApiCall
+from ._multipart import upload_in_parts
 from ._payload import UploadFile
 from ._retry import is_retryable_status
 from ._spool_store import CorruptRecord, FileGone, Record, SpoolStore, utc_now
@@ -79,7 +81,11 @@ def _deliver(client: Client, store: SpoolStore, record: Record, state: dict[str,
         if f.kind in uploaded:
             continue
         path = store.file_path(record, f)
-        _upload(client, state, episode_id, UploadFile(f.kind, path, f.size))
+        file = UploadFile(f.kind, path, f.size)
+        save = functools.partial(store.save_state, record.id, state)
+        in_parts = f.size >= client._multipart_threshold
+        if not (in_parts and _in_parts(client, episode_id, file, state, save)):
+            _upload(client, state, episode_id, file)
         uploaded.append(f.kind)
         state["uploaded"] = uploaded
         store.save_state(record.id, state)
@@ -103,6 +109,20 @@ def _deliver(client: Client, store: SpoolStore, record: Record, state: dict[str,
     }
     store.delivered(record.id, receipt, record.size)
     return Outcome("delivered", receipt=receipt)
+
+
+def _in_parts(
+    client: Client, episode_id: str, file: UploadFile, state: dict[str, Any], save: Callable[[], None]
+) -> bool:
+    """A resumable upload; False when the server has no multipart routes (then a single PUT does)."""
+    progress = state.setdefault("multipart", {}).setdefault(file.kind, {})
+    try:
+        upload_in_parts(client, episode_id, file, progress, save)
+    except NotFoundError:
+        if progress.get("upload_id"):
+            raise
+        return False
+    return True
 
 
 def _upload(client: Client, state: dict[str, Any], episode_id: str, file: UploadFile) -> None:

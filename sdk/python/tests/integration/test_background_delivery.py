@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -247,3 +248,56 @@ def test_the_span_active_at_the_call_is_stored_and_env_chooses_background(
     assert stored["name"] == "env background"
     assert stored["otel"]["trace_id"] == f"{ctx.trace_id:032x}"
     assert stored["otel"]["span_id"] == f"{ctx.span_id:016x}"
+
+
+MULTIPART_CHILD = """
+import sys, robotrace as rt
+base_url, key, spool, video = sys.argv[1:5]  # robot: sys.argv[5]
+client = rt.Client(api_key=key, base_url=base_url, delivery="background", spool_dir=spool, verbose=False)
+client.log_episode(name="big resumable", robot=sys.argv[5], video=video)
+print("spooled", flush=True)
+client.flush(timeout=600)
+"""
+
+
+def test_kill_9_during_a_200_mb_upload_resumes_from_the_last_acknowledged_part(
+    robotrace_server: RunningServer, api: Api, tmp_path: Path
+) -> None:
+    size, part = 200 * 1024 * 1024, 8 * 1024 * 1024  # above the 64 MiB threshold: 25 parts of 8 MiB
+    video = tmp_path / "big.mp4"
+    with video.open("wb") as fh:
+        for i in range(size // (1024 * 1024)):
+            fh.write(i.to_bytes(4, "little") * (256 * 1024))
+    spool = tmp_path / "spool"
+    robot = f"resume-{uuid.uuid4().hex[:8]}"
+    argv = [robotrace_server.base_url, robotrace_server.api_key, str(spool), str(video), robot]
+    command = [sys.executable, "-c", MULTIPART_CHILD, *argv]
+    child = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
+    assert child.stdout is not None
+    assert child.stdout.readline().strip() == "spooled"
+    waiting = spool / "v1" / "waiting"
+    acknowledged = 0
+    deadline = time.monotonic() + 120
+    while acknowledged < 4 and time.monotonic() < deadline and child.poll() is None:
+        for state in waiting.glob("*/state.json"):
+            try:
+                parts = json.loads(state.read_text()).get("multipart", {}).get("video", {}).get("parts", {})
+            except ValueError:
+                continue  # caught mid-rename: read again
+            acknowledged = len(parts)
+        time.sleep(0.01)
+    child.send_signal(signal.SIGKILL)
+    child.wait()
+    assert 4 <= acknowledged < 25, f"killed after {acknowledged} parts: the test proves nothing"
+
+    offset = len(robotrace_server.output())
+    with background(robotrace_server, spool) as resumed:
+        assert resumed.flush(timeout=300) is True
+    stored = by_robot(api, robot)
+    assert len(stored) == 1
+    assert api.artifact(str(stored[-1]["id"]), "video") == video.read_bytes()
+    logged = re.findall(r"multipart upload stored .*bytes_received=(\d+)", robotrace_server.output()[offset:])
+    assert len(logged) == 1
+    # Every byte the server received for this upload, both processes together: the file once, plus at most
+    # the part in flight at the kill and one more (a part acknowledged but not yet noted).
+    assert size <= int(logged[0]) <= size + 2 * part
