@@ -45,6 +45,9 @@ function findingItem(e: Episode, f: Finding): Html {
 </li>`;
 }
 
+/** The most confident findings shown open; the rest fold away (they stay on the page, for search and tests). */
+const SHOWN = 3;
+
 /** The card, or nothing for an episode that is not failed and was never analyzed. */
 export async function insightsCard(kit: PortalKit, scope: { projectId: string }, e: Episode): Promise<Html> {
   const stored = await getInsights(kit.s.core, scope, e.id);
@@ -63,7 +66,11 @@ export async function insightsCard(kit: PortalKit, scope: { projectId: string },
 ${
   stored.findings.length === 0
     ? html`<p class="muted small">${stored.status === 'error' ? 'The analysis did not finish.' : 'No findings: nothing the rules recognise.'}</p>`
-    : html`<ol class="insights">${stored.findings.map((f) => findingItem(e, f))}</ol>`
+    : html`<ol class="insights">${stored.findings.slice(0, SHOWN).map((f) => findingItem(e, f))}</ol>${
+        stored.findings.length > SHOWN
+          ? html`<details class="more-insights"><summary>${String(stored.findings.length - SHOWN)} more finding${stored.findings.length - SHOWN === 1 ? '' : 's'}</summary><ol class="insights" start="${String(SHOWN + 1)}">${stored.findings.slice(SHOWN).map((f) => findingItem(e, f))}</ol></details>`
+          : ''
+      }`
 }
 ${
   stored.errors.length > 0
