@@ -208,8 +208,12 @@ describe('span lane component (mount API)', () => {
   });
 
   it('a host that owns the time axis gets no zoom controls; a failed fetch says why', async () => {
-    await mount([span({ id: hex16(1), startMs: 0, endMs: 1 })], { hostAxis: true });
+    await mount([span({ id: hex16(1), startMs: 0, endMs: 1 })], { hostAxis: true, labelWidth: 0 });
     await expect(page.getByRole('button', { name: 'Widen' }).count()).resolves.toBe(0);
+    // labelWidth 0: the bars use the host's full width, the name is written over them.
+    await expect(page.locator('.span-lane-name').getAttribute('class')).resolves.toContain(
+      'span-lane-name-over',
+    );
     await page.evaluate(() => {
       const el = document.getElementById('lane') as HTMLElement;
       (

@@ -114,6 +114,8 @@
    *   episodes     [{id, name, fromNs, toNs}]: bars over each episode's window (the trace page); onEpisode(ep, tNs)
    *   onSeek(tNs, span)   a span was clicked (also the `spanlane:seek` event, detail {t_ns, span_id})
    *   hostAxis     true: the host owns the view (setView); the lane shows no zoom controls of its own
+   *   labelWidth   px of the span-name column left of the bars (default: 30 % of the width, 120–260 px); a host
+   *                whose other lanes use the full width passes 0: names are then written over the bars' left edge
    * Returns {setPlayhead(tNs), setView(fromNs, toNs), view(), select(spanId), destroy()}.
    */
   function mount(host, options) {
@@ -128,6 +130,8 @@
       for (const s of spans) if (BigInt(s.start_unix_ns) < BigInt(originNs)) originNs = s.start_unix_ns;
     }
     const rows = buildRows(spans, originNs);
+    const fixedLabel =
+      typeof o.labelWidth === 'number' && Number.isFinite(o.labelWidth) ? Math.max(0, o.labelWidth) : null;
     const win = o.window || null;
     const services = [];
     for (const r of rows) if (!services.includes(r.span.service)) services.push(r.span.service);
@@ -275,6 +279,11 @@
       if (win && (r.end < win.fromNs || r.start > win.toNs)) item.dataset.outside = 'true';
       const name = el('span', 'span-lane-name', r.span.name);
       name.style.paddingLeft = `${4 + Math.min(r.depth, 30) * 10}px`;
+      if (fixedLabel !== null) {
+        name.style.width = fixedLabel > 0 ? `${fixedLabel}px` : 'auto';
+        name.style.minWidth = '0';
+        if (fixedLabel === 0) name.classList.add('span-lane-name-over');
+      }
       item.append(name);
       return item;
     };
@@ -353,7 +362,8 @@
         ),
       );
 
-    const labelW = () => Math.min(260, Math.max(120, Math.round(scroller.clientWidth * 0.3)));
+    const labelW = () =>
+      fixedLabel !== null ? fixedLabel : Math.min(260, Math.max(120, Math.round(scroller.clientWidth * 0.3)));
     const xOf = (ns, w, lw) => lw + ((ns - view.from) / (view.to - view.from)) * (w - lw);
 
     function fit(c, h) {
