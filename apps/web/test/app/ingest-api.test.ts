@@ -197,7 +197,8 @@ describe.each(['pglite', 'postgres'] as const)('ingest API on %s', (kind) => {
   const badCreates: Array<[string, unknown, number, RegExp]> = [
     ['wrong type', { source: 'sim', name: 5 }, 400, /name/],
     ['unknown source', { source: 'moon' }, 400, /source/],
-    ['missing source', { name: 'x' }, 400, /source/],
+    ['a null source', { source: null, name: 'x' }, 400, /source/],
+    ['a name over 200 characters', { source: 'sim', name: 'x'.repeat(201) }, 400, /name/],
     ['fractional seed', { source: 'sim', seed: 1.5 }, 400, /seed/],
     ['negative fps', { source: 'sim', fps: -1 }, 400, /fps/],
     ['unknown artifact kind', { source: 'sim', request_uploads: ['lidar'] }, 400, /request_uploads/],
@@ -224,6 +225,16 @@ describe.each(['pglite', 'postgres'] as const)('ingest API on %s', (kind) => {
       expect(await countEpisodes()).toBe(before);
     });
   }
+
+  it('takes {} as a create: a metadata-only run of source "real" (OFFICIAL_PILLARS.md)', async () => {
+    const r = await client.post<CreateEpisodeResponse>('/api/ingest/episode', {});
+    expect(r.status).toBe(201);
+    expect((await client.get<Episode>(`/api/episodes/${r.body.episode_id}`)).body).toMatchObject({
+      source: 'real',
+      name: null,
+      metadata: {},
+    });
+  });
 
   it('rejects malformed JSON, an oversized body, and bad finalize input', async () => {
     const bad = await client.post('/api/ingest/episode', undefined, { raw: '{"source": "sim",' });
