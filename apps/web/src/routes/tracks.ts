@@ -35,13 +35,11 @@ export function trackDeps(s: Services): Promise<TrackDeps> {
       : async (): Promise<ByteSource> => {
           throw new NotFoundError('Track data on S3 cannot be read yet');
         };
-    deps = cache
-      .init()
-      .then(() => ({
-        db: s.core.db,
-        clock: s.core.clock,
-        tracks: { open, cache, maxIndexBytes: MAX_INDEX_BYTES },
-      }));
+    deps = cache.init().then(() => ({
+      db: s.core.db,
+      clock: s.core.clock,
+      tracks: { open, cache, maxIndexBytes: MAX_INDEX_BYTES },
+    }));
     depsByServices.set(s, deps);
   }
   return deps;

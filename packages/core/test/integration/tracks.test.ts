@@ -121,8 +121,8 @@ describe.each(DATABASE_KINDS)('track index and windows (%s)', (kind) => {
     const small = await readTrackWindow(deps, scope, id, 'action/value', { points: 5 });
     expect(small.downsampled).toBe(true);
     expect(small.t_ns.length).toBeLessThanOrEqual(5);
-    expect(Math.min(...(small.series[0]?.min as number[]))).toBe(0);
-    expect(Math.max(...(small.series[0]?.max as number[]))).toBe(24.5);
+    expect(Math.min(...((small.series[0]?.min ?? []) as number[]))).toBe(0);
+    expect(Math.max(...((small.series[0]?.max ?? []) as number[]))).toBe(24.5);
   });
 
   it('ROS 2 absolute times: the episode starts at the earliest first stamp; the origin is kept exactly', async () => {
