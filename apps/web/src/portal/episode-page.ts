@@ -38,7 +38,10 @@ function reproFacts(e: Episode): [string, string | number | null][] {
 
 /** A shell snippet: check out the code, export the facts, log the re-run next to this one. */
 export function reproduceSnippet(e: Episode): string {
-  const lines = [`# Reproduce ${e.name ? `"${e.name}" — ` : ''}episode ${e.id}`];
+  // A comment ends at a line break: every control character in the name is folded to a space, or a name with a
+  // newline would put the rest of itself on a line of its own, and a pasted snippet would run it.
+  const title = e.name?.replace(/[\u0000-\u001f\u007f\u2028\u2029]+/g, ' ');
+  const lines = [`# Reproduce ${title ? `"${title}" — ` : ''}episode ${e.id}`];
   if (e.git_sha) lines.push(`git checkout ${shellQuote(e.git_sha)}`);
   const env: [string, string | number | null][] = [
     ['POLICY_VERSION', e.policy_version],

@@ -96,8 +96,7 @@ describe('the reproduce snippet', () => {
   });
 
   it('passes hostile names, robots and versions through as data, never as commands', () => {
-    // Not yet a line break: the snippet's first line is a `# Reproduce "<name>"` comment that a newline in the
-    // name ends, so the rest of the name runs as a command (portal/episode-page.ts; reported, not fixed here).
+    // Values with a line break print as several lines (checked on their own below).
     for (const value of HOSTILE.filter((v) => v !== '' && !v.includes('\n'))) {
       const lines = runSnippet(
         episode({ name: value, robot: value, policy_version: value, env_version: value, git_sha: value }),
@@ -113,6 +112,20 @@ describe('the reproduce snippet', () => {
       expect(joined).toContain(`--robot\n${value}\n`);
       expect(joined).toContain(`--git-sha\n${value}\n`);
       expect(joined).toContain(`checkout\n${value}`);
+    }
+  });
+
+  it('a line break in the name cannot end the comment line and run the rest as a command', () => {
+    const marker = `/tmp/robotrace-snippet-${process.pid}-${Date.now()}`;
+    // The trailing `#` comments out the rest of the old comment line, so an unfixed snippet really runs `touch`.
+    for (const name of [
+      `pick\ntouch ${marker} #`,
+      `pick\r\ntouch ${marker} #`,
+      `pick\u2028touch ${marker} #`,
+    ]) {
+      runSnippet(episode({ name }));
+      expect(bash(`test -e ${marker} && echo ran || echo safe`).trim(), JSON.stringify(name)).toBe('safe');
+      expect(reproduceSnippet(episode({ name })).split('\n')[0]).toContain('touch');
     }
   });
 });
