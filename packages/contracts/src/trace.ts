@@ -130,7 +130,7 @@ export const getTraceRoute = defineRoute({
   auth: 'apiKeyOrSession',
   summary: "A whole trace's spans and every episode of the project that carries it",
   description: 'A trace id no episode of the caller’s project carries is a 404.',
-  params: z.object({ trace_id: z.string().regex(/^[0-9a-f]{32}$/) }),
+  params: z.object({ trace_id: z.string().regex(/^[0-9a-fA-F]{32}$/) }),
   responses: { 200: { description: 'The trace and its episodes', schema: TraceOverview } },
   errors: [404],
 });

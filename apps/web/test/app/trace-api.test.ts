@@ -379,7 +379,10 @@ describe('GET /api/traces/{trace_id}', () => {
         end_unix_ns: ns(5000),
       }),
     ]);
+    const upper = await app.current.client().get<TraceOverview>(`/api/traces/${trace.toUpperCase()}`);
+    expect(upper.body).toMatchObject({ status: 'found', trace_id: trace });
     expect((await app.current.client().get(`/api/traces/${hex(16)}`)).status).toBe(404);
+    expect((await app.current.client().get(`/api/traces/${hex(15)}`)).status).toBe(404);
     const otherKey = `rt_other2_${hex(12)}`;
     await app.current.addProject('other-trace-2', otherKey);
     expect((await app.current.client(otherKey).get(`/api/traces/${trace}`)).status).toBe(404);

@@ -22,6 +22,11 @@ export interface TraceSourceConfig {
   /** How long a found trace is cached; a not-found or unavailable answer is cached only `missTtlMs`. */
   ttlMs: number;
   missTtlMs: number;
+  /**
+   * Spans the cache holds at most over all its traces (about 1 KB each in memory: 500 traces of 10,000 spans would
+   * be gigabytes); past it the oldest traces are dropped first.
+   */
+  maxCachedSpans?: number;
 }
 
 export const TRACE_SOURCE_DEFAULTS = {
@@ -31,6 +36,7 @@ export const TRACE_SOURCE_DEFAULTS = {
   ttlMs: 60_000,
   // Exporters batch (5 s by default in the OTel SDKs): a trace looked up right after the episode may not be there yet.
   missTtlMs: 5_000,
+  maxCachedSpans: 100_000,
 } as const;
 
 /** `jaeger:<base URL>` | `tempo:<base URL>` | `otlp-json:<URL template>` → kind + URL, or a one-line reason. */
@@ -106,6 +112,7 @@ export class TraceSource {
   /** Fetches under way: the Tracing card and the lane ask for one trace at once, the backend is asked once. */
   private readonly inflight = new Map<string, Promise<{ at: number; result: TraceLookupResult }>>();
   private static readonly CACHE_ENTRIES = 500;
+  private cachedSpans = 0;
 
   constructor(
     readonly config: TraceSourceConfig,
@@ -123,15 +130,12 @@ export class TraceSource {
     if (hit) {
       const ttl = hit.result.status === 'found' ? this.config.ttlMs : this.config.missTtlMs;
       if (now - hit.at < ttl) return { ...hit.result, cached: true, fetchedAtMs: hit.at };
-      this.cache.delete(id);
     }
     let pending = this.inflight.get(id);
     if (!pending) {
       pending = this.fetchOnce(id, window).then((result) => {
         const entry = { at: this.nowMs(), result };
-        if (this.cache.size >= TraceSource.CACHE_ENTRIES)
-          this.cache.delete(this.cache.keys().next().value as string);
-        this.cache.set(id, entry);
+        this.remember(id, entry);
         return entry;
       });
       const settle = () => this.inflight.delete(id);
@@ -140,6 +144,27 @@ export class TraceSource {
     }
     const entry = await pending;
     return { ...entry.result, cached: false, fetchedAtMs: entry.at };
+  }
+
+  private remember(id: string, entry: { at: number; result: TraceLookupResult }): void {
+    const spansOf = (r: TraceLookupResult) => (r.status === 'found' ? r.spans.length : 0);
+    const drop = (key: string) => {
+      const old = this.cache.get(key);
+      if (!old) return;
+      this.cachedSpans -= spansOf(old.result);
+      this.cache.delete(key);
+    };
+    drop(id);
+    const size = spansOf(entry.result);
+    const budget = this.config.maxCachedSpans ?? TRACE_SOURCE_DEFAULTS.maxCachedSpans;
+    if (size > budget) return; // never cache what alone exceeds the budget
+    while (
+      this.cache.size > 0 &&
+      (this.cache.size >= TraceSource.CACHE_ENTRIES || this.cachedSpans + size > budget)
+    )
+      drop(this.cache.keys().next().value as string);
+    this.cache.set(id, entry);
+    this.cachedSpans += size;
   }
 
   private async fetchOnce(id: string, window: TraceWindow): Promise<TraceLookupResult> {

@@ -10,6 +10,7 @@ import { TRACE_SOURCE_DEFAULTS, TraceSource, type TraceSourceConfig } from '../.
  * /api/v2/traces/{id}?start&end) and as plain OTLP JSON at an otlp-json URL template.
  */
 const TRACE = '5c8a1f0e9d7b6a5948372615aabbccdd';
+const TRACE2 = '6d9b2f1fae8c7b6a59483726bbccddee';
 const ROOT = 'a1a1a1a1a1a1a1a1';
 const CHILD = 'b2b2b2b2b2b2b2b2';
 const T0 = 1_796_100_000_000_000_000n;
@@ -81,6 +82,10 @@ beforeAll(async () => {
     if (url.pathname === `/api/v2/traces/${TRACE}`) {
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end(JSON.stringify({ trace: jaegerBody.result }));
+    } else if (url.pathname === `/api/v2/traces/${TRACE2}`) {
+      // The same spans under another trace id (Jaeger writes ids as hex): a second trace for the cache's budget.
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ trace: jaegerBody.result }).replaceAll(TRACE, TRACE2));
     } else if (url.pathname === `/otlp/${TRACE}`) {
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end(JSON.stringify(jaegerBody.result));
@@ -139,6 +144,41 @@ describe("Tempo's envelope and an OTLP-JSON template, serving Jaeger's real outp
     expect(a.fetchedAtMs).toBe(b.fetchedAtMs);
     const c = await tempo.lookup(TRACE, window);
     expect(c).toMatchObject({ status: 'found', cached: true, fetchedAtMs: a.fetchedAtMs });
+    expect(seen).toHaveLength(1);
+  });
+
+  it('the cache holds a bounded number of spans: the oldest trace is dropped to make room', async () => {
+    const small = new TraceSource({
+      ...TRACE_SOURCE_DEFAULTS,
+      kind: 'tempo',
+      url: localUrl,
+      headers: {},
+      maxCachedSpans: 3,
+    });
+    const other = '0123456789abcdef0123456789abcdef';
+    expect((await small.lookup(TRACE, window)).cached).toBe(false);
+    expect((await small.lookup(TRACE, window)).cached).toBe(true);
+    await small.lookup(other, window); // not found: holds no spans, so it evicts nothing
+    expect((await small.lookup(TRACE, window)).cached).toBe(true);
+    // A second found trace of 2 spans does not fit beside the first (3 at most): the oldest goes.
+    expect(await small.lookup(TRACE2, window)).toMatchObject({
+      status: 'found',
+      total_spans: 2,
+      cached: false,
+    });
+    expect((await small.lookup(TRACE2, window)).cached).toBe(true);
+    expect((await small.lookup(TRACE, window)).cached).toBe(false);
+    const tiny = new TraceSource({
+      ...TRACE_SOURCE_DEFAULTS,
+      kind: 'tempo',
+      url: localUrl,
+      headers: {},
+      maxCachedSpans: 1,
+    });
+    await tiny.lookup(TRACE, window);
+    seen.length = 0;
+    // Two spans exceed a one-span budget: never cached, asked again.
+    expect(await tiny.lookup(TRACE, window)).toMatchObject({ status: 'found', cached: false });
     expect(seen).toHaveLength(1);
   });
 
