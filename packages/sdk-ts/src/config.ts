@@ -1,6 +1,7 @@
 import { credentialsPath, DEFAULT_PROFILE, type Env, readCredentials } from './credentials.js';
 import { ConfigurationError } from './errors.js';
 import { DEFAULT_MAX_RETRIES } from './http/retry.js';
+import { DEFAULT_MULTIPART_THRESHOLD } from './spool/multipart.js';
 import { DEFAULT_MAX_AGE_S, DEFAULT_MAX_BYTES, spoolRoot } from './spool/record.js';
 
 export interface OtelOptions {
@@ -44,6 +45,11 @@ export interface RoboTraceOptions {
   spoolDir?: string;
   /** How long the exit flush (and `close()`) may take, in ms (default 5 000). */
   flushTimeoutMs?: number;
+  /**
+   * Background delivery sends files from this size on in resumable parts (default 64 MiB). Env
+   * `ROBOTRACE_MULTIPART_THRESHOLD_BYTES`.
+   */
+  multipartThresholdBytes?: number;
   /** Where background delivery's one-per-problem warnings go (default `console`). */
   logger?: { warn(message: string): void };
 }
@@ -65,6 +71,7 @@ export interface ResolvedConfig {
   /** `ROBOTRACE_SPOOL_MAX_BYTES` (default 10 GiB) and `ROBOTRACE_SPOOL_MAX_AGE_S` (default 7 days). */
   spoolMaxBytes: number;
   spoolMaxAgeS: number;
+  multipartThresholdBytes: number;
 }
 
 export const DEFAULT_TIMEOUT_MS = 30_000;
@@ -125,6 +132,9 @@ export function resolveConfig(options: RoboTraceOptions = {}): ResolvedConfig {
         : positive(options.flushTimeoutMs, DEFAULT_FLUSH_TIMEOUT_MS, 'flushTimeoutMs'),
     spoolMaxBytes: envPositive(env.ROBOTRACE_SPOOL_MAX_BYTES, DEFAULT_MAX_BYTES),
     spoolMaxAgeS: envPositive(env.ROBOTRACE_SPOOL_MAX_AGE_S, DEFAULT_MAX_AGE_S),
+    multipartThresholdBytes:
+      options.multipartThresholdBytes ??
+      envPositive(env.ROBOTRACE_MULTIPART_THRESHOLD_BYTES, DEFAULT_MULTIPART_THRESHOLD),
   };
 }
 

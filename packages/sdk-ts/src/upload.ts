@@ -79,6 +79,62 @@ export async function uploadFile(request: UploadRequest): Promise<number> {
   });
 }
 
+/**
+ * PUTs `length` bytes of a file from `offset` to a signed part URL (a resumable upload's part), retried like
+ * any upload (a retry re-sends this part only). Resolves with the part's ETag.
+ */
+export async function uploadPart(
+  request: Omit<UploadRequest, 'onProgress'> & { offset: number; length: number },
+): Promise<string> {
+  const options = {
+    what: `upload ${request.kind} part at byte ${request.offset}`,
+    maxRetries: request.maxRetries,
+    timeoutMs: request.idleTimeoutMs,
+  };
+  return withRetries(options, async ({ signal, progress }) => {
+    const source = createReadStream(request.path, {
+      start: request.offset,
+      end: request.offset + request.length - 1,
+      highWaterMark: 256 * 1024,
+    });
+    const iterator = source[Symbol.asyncIterator]();
+    const body = new ReadableStream<Uint8Array>({
+      async pull(controller) {
+        const next = await iterator.next();
+        if (next.done) return controller.close();
+        const chunk = next.value as Buffer;
+        progress();
+        controller.enqueue(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.length));
+      },
+      cancel() {
+        source.destroy();
+      },
+    });
+    const response = await request.fetch(request.url, {
+      method: 'PUT',
+      headers: {
+        'Content-Type': 'application/octet-stream',
+        'Content-Length': String(request.length),
+        'User-Agent': request.userAgent,
+      },
+      body,
+      duplex: 'half',
+      redirect: 'manual',
+      signal,
+    } as RequestInit);
+    const text = await response.text().catch(() => '');
+    if (response.status < 400)
+      return { ok: true, value: (response.headers.get('etag') ?? '').replace(/"/g, '') };
+    let parsed: unknown = text;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      // S3 answers in XML.
+    }
+    return errorAttempt(response, parsed);
+  });
+}
+
 /** A web stream over the file that reports progress as the connection pulls bytes (so it follows the network). */
 function fileStream(
   request: UploadRequest,

@@ -1,6 +1,6 @@
 import type { ResolvedConfig } from '../config.js';
 import { Transport } from '../http/transport.js';
-import { uploadFile } from '../upload.js';
+import { uploadFile, uploadPart } from '../upload.js';
 import { SDK_VERSION } from '../version.js';
 import type { DeliveryBackend } from './deliver.js';
 import { detachedFetch } from './detached-fetch.js';
@@ -28,6 +28,19 @@ export function deliveryBackend(
   return {
     transport,
     baseUrl: config.baseUrl,
+    multipartThresholdBytes: config.multipartThresholdBytes,
+    uploadPart: (kind, path, url, offset, length) =>
+      uploadPart({
+        kind,
+        path,
+        url: new URL(url, `${config.baseUrl}/`).toString(),
+        fetch: deliveryFetch,
+        idleTimeoutMs: config.uploadTimeoutMs,
+        maxRetries: config.maxRetries,
+        userAgent,
+        offset,
+        length,
+      }),
     upload: (kind, path, url) =>
       uploadFile({
         kind,

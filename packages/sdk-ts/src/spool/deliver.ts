@@ -1,7 +1,8 @@
-import { APIError, AuthError, RobotraceError, URLExpiredError } from '../errors.js';
+import { APIError, AuthError, NotFoundError, RobotraceError, URLExpiredError } from '../errors.js';
 import { isRetryableStatus } from '../http/retry.js';
 import type { Transport } from '../http/transport.js';
 import type { ArtifactKind, CreateEpisodeResult, UploadUrl } from '../wire.js';
+import { uploadInParts } from './multipart.js';
 import { CorruptRecordError, type Receipt, recordSize, type SpoolRecord, type SpoolState } from './record.js';
 import { FileGoneError, type SpoolStore } from './store.js';
 
@@ -10,6 +11,10 @@ export interface DeliveryBackend {
   transport: Transport;
   baseUrl: string;
   upload(kind: ArtifactKind, path: string, url: string): Promise<number>;
+  /** One part of a resumable upload; resolves with its ETag. */
+  uploadPart(kind: ArtifactKind, path: string, url: string, offset: number, length: number): Promise<string>;
+  /** Files from this size on go in resumable parts. */
+  multipartThresholdBytes: number;
 }
 
 export type Outcome =
@@ -79,7 +84,11 @@ async function deliver(
   for (const f of record.files) {
     if (uploaded.includes(f.kind)) continue;
     const path = await store.filePath(record, f);
-    await upload(backend, state, episodeId, f.kind, path);
+    const save = () => store.saveState(record.id, state);
+    const inParts =
+      f.size >= backend.multipartThresholdBytes &&
+      (await uploadResumable(backend, state, episodeId, { kind: f.kind, path, size: f.size }, save));
+    if (!inParts) await upload(backend, state, episodeId, f.kind, path);
     uploaded.push(f.kind);
     state.uploaded = uploaded;
     await store.saveState(record.id, state);
@@ -139,6 +148,29 @@ async function upload(
     if (refreshed || !(error instanceof URLExpiredError)) throw error;
     await backend.upload(kind, path, (await refresh()).url);
   }
+}
+
+/** A resumable upload; false when the server has no multipart routes (then a single PUT does). */
+async function uploadResumable(
+  backend: DeliveryBackend,
+  state: SpoolState,
+  episodeId: string,
+  file: { kind: ArtifactKind; path: string; size: number },
+  save: () => Promise<void>,
+): Promise<boolean> {
+  const all = state.multipart ?? {};
+  const progress = all[file.kind] ?? {};
+  all[file.kind] = progress;
+  state.multipart = all;
+  try {
+    await uploadInParts(backend.transport, episodeId, file, progress, save, (url, offset, length) =>
+      backend.uploadPart(file.kind, file.path, url, offset, length),
+    );
+  } catch (error) {
+    if (error instanceof NotFoundError && !progress.upload_id) return false;
+    throw error;
+  }
+  return true;
 }
 
 async function park(store: SpoolStore, id: string, reason: string): Promise<Outcome> {

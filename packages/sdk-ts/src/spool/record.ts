@@ -3,6 +3,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { Env } from '../credentials.js';
 import { ARTIFACT_KINDS, type ArtifactKind } from '../wire.js';
+import type { MultipartProgress } from './multipart.js';
 
 /** The spool format both SDKs read and write (spec/SPOOL.md). */
 export const SPOOL_FORMAT = 1;
@@ -36,6 +37,8 @@ export interface SpoolState {
   uploaded?: ArtifactKind[];
   finalized?: boolean;
   status?: string;
+  /** Resumable uploads by kind: the upload id, the file's SHA-256 and the acknowledged parts' ETags. */
+  multipart?: Partial<Record<ArtifactKind, MultipartProgress>>;
   attempts?: number;
   last_error?: string;
   parked_reason?: string;

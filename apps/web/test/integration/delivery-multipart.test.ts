@@ -1,0 +1,135 @@
+import { createHash } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RoboTrace } from '../../../../packages/sdk-ts/src/client.js';
+import { MOTO_CREDENTIALS, startMoto, type TestS3 } from '../../../../test/support/moto.js';
+import { startServer, type TestServer } from '../../../../test/support/server.js';
+
+/**
+ * Resumable uploads (issue 18) against the started server, on the local disk and on S3 (moto): a file above
+ * the threshold goes in parts and arrives byte for byte; a whole-file SHA-256 that does not match at complete
+ * is a 422 and nothing is stored; the official single PUT keeps working beside it.
+ */
+const dir = mkdtempSync(join(tmpdir(), 'robotrace-multipart-'));
+const MiB = 1024 * 1024;
+const video = join(dir, 'big.mp4');
+const bytes = Buffer.alloc(21 * MiB + 12_344); // 3 parts of 8 MiB, the last one short
+for (let i = 0; i < bytes.length; i += 4) bytes.writeUInt32LE(i, i);
+writeFileSync(video, bytes);
+
+async function api(server: TestServer, method: string, path: string, body?: unknown) {
+  const response = await fetch(`${server.baseUrl}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${server.apiKey}`, 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+}
+
+async function storedVideo(server: TestServer, id: string): Promise<Buffer> {
+  const redirect = await fetch(`${server.baseUrl}/api/episodes/${id}/artifact/video`, {
+    headers: { authorization: `Bearer ${server.apiKey}` },
+    redirect: 'manual',
+  });
+  expect(redirect.status).toBe(302);
+  const file = await fetch(new URL(redirect.headers.get('location') ?? '', server.baseUrl));
+  return Buffer.from(await file.arrayBuffer());
+}
+
+function cases(name: string, start: () => Promise<TestServer>) {
+  describe(name, () => {
+    let server: TestServer;
+    beforeAll(async () => {
+      server = await start();
+    }, 120_000);
+    afterAll(() => server?.stop());
+
+    it('background delivery sends a file above the threshold in parts; it arrives byte for byte', async () => {
+      const client = new RoboTrace({
+        apiKey: server.apiKey,
+        baseUrl: server.baseUrl,
+        env: {},
+        quiet: true,
+        delivery: 'background',
+        spoolDir: join(dir, `spool-${name}`),
+        multipartThresholdBytes: 8 * MiB,
+      });
+      const ep = await client.logEpisode({ name: `multipart ${name}`, video });
+      expect(await ep.delivered(120_000)).toBe(true);
+      expect((await storedVideo(server, ep.id)).equals(bytes)).toBe(true);
+      // It went in parts, not as one PUT: the server logged the completed multipart upload.
+      expect(server.output()).toMatch(
+        new RegExp(`multipart upload stored episode_id="${ep.id}" kind="video" size_bytes=${bytes.length}`),
+      );
+      const stored = await api(server, 'GET', `/api/episodes/${ep.id}`);
+      expect(stored.body).toMatchObject({ status: 'ready' });
+      await client.close();
+    }, 180_000);
+
+    it('a SHA-256 that does not match the parts is a 422 at complete, and nothing is stored', async () => {
+      const created = await api(server, 'POST', '/api/ingest/episode', {
+        source: 'sim',
+        name: `bad hash ${name}`,
+        request_uploads: ['video'],
+      });
+      const id = String(created.body.episode_id);
+      const size = 6 * MiB;
+      const wrong = createHash('sha256').update('not these bytes').digest('hex');
+      const started = await api(server, 'POST', `/api/ingest/episode/${id}/uploads`, {
+        kind: 'video',
+        size_bytes: size,
+        sha256: wrong,
+      });
+      expect(started.status).toBe(201);
+      expect(started.body).toMatchObject({ part_count: 1, parts: [] });
+      const upload = encodeURIComponent(String(started.body.upload_id));
+      const signed = await api(server, 'POST', `/api/ingest/episode/${id}/uploads/${upload}/parts`, {
+        part_numbers: [1],
+      });
+      const [part] = signed.body.urls as Array<{ url: string }>;
+      const put = await fetch(new URL(part?.url ?? '', server.baseUrl), {
+        method: 'PUT',
+        headers: { 'content-type': 'application/octet-stream' },
+        body: bytes.subarray(0, size),
+      });
+      expect(put.status).toBe(200);
+      const etag = (put.headers.get('etag') ?? '').replace(/"/g, '');
+      const resumed = await api(server, 'GET', `/api/ingest/episode/${id}/uploads/${upload}`);
+      expect(resumed.body.parts).toEqual([{ part_number: 1, size_bytes: size, etag }]);
+      const done = await api(server, 'POST', `/api/ingest/episode/${id}/uploads/${upload}/complete`, {
+        parts: [{ part_number: 1, etag }],
+      });
+      expect(done.status).toBe(422);
+      expect(done.body).toMatchObject({ code: 'validation_error' });
+      expect(String(done.body.error)).toMatch(/not the announced one/);
+      const artifact = await fetch(`${server.baseUrl}/api/episodes/${id}/artifact/video`, {
+        headers: { authorization: `Bearer ${server.apiKey}` },
+        redirect: 'manual',
+      });
+      expect(artifact.status).toBe(404);
+    }, 60_000);
+  });
+}
+
+cases('local disk', () => startServer());
+
+let s3: TestS3 | undefined;
+afterAll(() => s3?.stop());
+cases('S3 (moto)', async () => {
+  s3 = await startMoto();
+  await s3.createBucket('robotrace-multipart');
+  return startServer({
+    env: {
+      ROBOTRACE_STORAGE: 's3',
+      S3_ENDPOINT: s3.endpoint,
+      S3_BUCKET: 'robotrace-multipart',
+      S3_REGION: 'us-east-1',
+      S3_ACCESS_KEY_ID: MOTO_CREDENTIALS.accessKeyId,
+      S3_SECRET_ACCESS_KEY: MOTO_CREDENTIALS.secretAccessKey,
+      S3_FORCE_PATH_STYLE: '1',
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+    },
+  });
+});
