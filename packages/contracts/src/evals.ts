@@ -40,7 +40,7 @@ export const EvalResultRequest = z
     baseline_episode_id: episodeRef,
     status: z.enum(['complete', 'failed']),
     metrics: Metrics.default({}),
-    candidate_episode_id: z.string().max(100).nullish(),
+    candidate_episode_id: z.guid().nullish(),
     error: z.string().max(10_000).nullish(),
   })
   .meta({ id: 'EvalResultRequest' });

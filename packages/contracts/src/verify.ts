@@ -33,8 +33,8 @@ export const VerifyResultRequest = z
     candidate_policy_version: version,
     metrics: Metrics.default({}),
     status: VerifyStatus.nullish(),
-    candidate_episode_id: z.string().max(100).nullish(),
-    eval_run_id: z.string().max(100).nullish(),
+    candidate_episode_id: z.guid().nullish(),
+    eval_run_id: z.guid().nullish(),
     error: z.string().max(10_000).nullish(),
   })
   .meta({ id: 'VerifyResultRequest' });

@@ -186,7 +186,7 @@ describe('release verification', () => {
     expect(after.html).not.toContain('<script>alert(1)');
   });
 
-  it('bad input: unknown severity 400, foreign or unknown scenario and baseline 404, no status to derive 400', async () => {
+  it('bad input: unknown severity 400, foreign or unknown scenario and baseline 404, a result without a verdict is an error', async () => {
     await app.current.addProject('verify-other', OTHER_KEY);
     const theirs = String(
       (await app.current.client(OTHER_KEY).post<Json>('/api/ingest/episode', { source: 'sim' })).body
@@ -209,13 +209,22 @@ describe('release verification', () => {
       metrics: {},
     });
     expect(foreignResult.status).toBe(404);
+    // Nothing to derive a verdict from: recorded as an error, which blocks a critical scenario.
     const none = await c().post<Json>('/api/verify/result', {
       scenario_id: sc.body.scenario_id,
-      candidate_policy_version: 'v',
+      candidate_policy_version: 'v-none',
       metrics: { reward: 1 },
     });
-    expect(none.status).toBe(400);
-    expect(String(none.body.error)).toContain('status');
+    expect(none.status).toBe(200);
+    expect(none.body).toMatchObject({ status: 'error' });
+    const notUuid = await c().post<Json>('/api/verify/result', {
+      scenario_id: sc.body.scenario_id,
+      candidate_policy_version: 'v',
+      status: 'pass',
+      candidate_episode_id: 'ep-1',
+    });
+    expect(notUuid.status).toBe(400);
+    expect(String(notUuid.body.error)).toContain('candidate_episode_id');
     const notObject = await c().post<Json>('/api/verify/result', {
       scenario_id: sc.body.scenario_id,
       candidate_policy_version: 'v',

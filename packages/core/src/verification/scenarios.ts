@@ -27,6 +27,7 @@ import { storableJson, storableText } from '../storable.js';
  */
 export const SEVERITIES: readonly Severity[] = ['critical', 'warning', 'info'];
 const text = (v: string | null | undefined) => (v ? storableText(v).value : null);
+const NO_VERDICT = 'no status was sent and metrics.success_candidate is not a boolean: recorded as an error';
 
 export async function promoteScenario(
   deps: DbClockDeps,
@@ -71,7 +72,10 @@ export async function promoteScenario(
   return { scenario_id: existing.id, promoted: false };
 }
 
-/** A verdict from metrics when the caller sent none: `success_candidate` decides; an `error` makes it an error. */
+/**
+ * A verdict from metrics when the caller sent none: `success_candidate` decides; an `error` makes it an error.
+ * Null: nothing to decide by (the result route then records `error`, the eval-run hook records nothing).
+ */
 export function deriveStatus(
   metrics: Record<string, unknown>,
   error: string | null | undefined,
@@ -109,12 +113,10 @@ export async function recordVerifyResult(
   body: VerifyResultRequest,
 ): Promise<{ verify_result_id: string; scenario_id: string; status: VerifyStatus }> {
   const scenario = await findScenario(deps, scope, body.scenario_id);
-  const status = body.status ?? deriveStatus(body.metrics, body.error);
-  if (!status)
-    throw new ValidationError(
-      'Invalid request body: status: absent, and metrics.success_candidate is not a boolean to derive it from',
-      { issues: [{ path: 'status', message: 'required when metrics.success_candidate is not a boolean' }] },
-    );
+  // No verdict to derive: an unverifiable result is an error (it blocks a critical scenario, never passes one).
+  const derived = body.status ?? deriveStatus(body.metrics, body.error);
+  const status = derived ?? 'error';
+  const error = derived ? body.error : (body.error ?? NO_VERDICT);
   const id = randomUUID();
   await deps.db.insert(verifyResult).values({
     id,
@@ -125,7 +127,7 @@ export async function recordVerifyResult(
     metrics: storableJson(body.metrics).value,
     candidateEpisodeId: optionalUuid(body.candidate_episode_id, 'candidate_episode_id'),
     evalRunId: optionalUuid(body.eval_run_id, 'eval_run_id'),
-    error: text(body.error),
+    error: text(error),
     createdAt: deps.clock.now(),
   });
   return { verify_result_id: id, scenario_id: scenario.id, status };
