@@ -80,6 +80,10 @@ async function scopeOf(def: RouteDef, ctx: HttpContext, auth: RouteAuth): Promis
 async function run(route: BoundRoute, ctx: HttpContext, options: BindOptions): Promise<void> {
   const { def } = route;
   const scope = await scopeOf(def, ctx, options.auth);
+  // Answered already (the deadline's 503 while the key lookup waited on a stalled database): stop here. Node
+  // discards an unread body once the response ends, so reading on would see an empty body and store `{}`
+  // under the caller's Idempotency-Key, turning its retry into a 409.
+  if (ctx.res.headersSent) return;
   const params = def.params ? def.params.safeParse(ctx.params) : { success: true as const, data: {} };
   if (!params.success) {
     const issue = params.error.issues[0];
