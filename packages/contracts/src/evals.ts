@@ -6,8 +6,9 @@ import { defineRoute } from './route.js';
  * Eval runs (OFFICIAL_PILLARS.md §1): `robotrace replay run` replays a candidate policy against baseline episodes,
  * posts one result per baseline and finalizes the run, which answers the summary (docs/EVALS.md has its math).
  */
-const version = z.string().trim().min(1).max(200);
-const episodeRef = z.string().trim().min(1, 'must not be empty').max(100);
+// A pattern, not .trim(): the OpenAPI document can state "not blank", so a fuzzer's schema-valid value is valid.
+const version = z.string().max(200).regex(/\S/, 'must not be blank');
+const episodeRef = z.string().max(100).regex(/\S/, 'must not be empty');
 
 /** A metrics object: JSON values only (NaN and Infinity are not JSON; a non-object is refused). */
 export const Metrics = z.record(z.string(), z.unknown());

@@ -10,8 +10,9 @@ export const Severity = z.enum(['critical', 'warning', 'info']);
 export type Severity = z.infer<typeof Severity>;
 export const VerifyStatus = z.enum(['pass', 'fail', 'error']);
 export type VerifyStatus = z.infer<typeof VerifyStatus>;
-const version = z.string().trim().min(1).max(200);
-const id = z.string().trim().min(1, 'must not be empty').max(100);
+// Patterns, not .trim(): the OpenAPI document states "not blank" (core trims).
+const version = z.string().max(200).regex(/\S/, 'must not be blank');
+const id = z.string().max(100).regex(/\S/, 'must not be empty');
 
 export const PromoteRequest = z
   .object({

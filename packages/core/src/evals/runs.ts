@@ -77,9 +77,9 @@ export async function createEvalRun(
       id,
       projectId: scope.projectId,
       name: body.name ? storableText(body.name).value : null,
-      candidatePolicyVersion: storableText(body.candidate_policy_version).value,
+      candidatePolicyVersion: storableText(body.candidate_policy_version.trim()).value,
       baselinePolicyVersion: body.baseline_policy_version
-        ? storableText(body.baseline_policy_version).value
+        ? storableText(body.baseline_policy_version.trim()).value
         : null,
       status: 'pending',
       metadata,

@@ -122,7 +122,7 @@ export async function recordVerifyResult(
     id,
     scenarioId: scenario.id,
     projectId: scope.projectId,
-    candidatePolicyVersion: storableText(body.candidate_policy_version).value,
+    candidatePolicyVersion: storableText(body.candidate_policy_version.trim()).value,
     status,
     metrics: storableJson(body.metrics).value,
     candidateEpisodeId: optionalUuid(body.candidate_episode_id, 'candidate_episode_id'),
