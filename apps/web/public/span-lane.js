@@ -1,7 +1,7 @@
 // RoboTrace span lane: a trace's spans as a waterfall on an episode's timeline (issue 15).
 // window.RoboTraceSpanLane.mount(el, options) draws one lane and returns its controller; the page parts below
-// mount it on their own: [data-trace-status] (the Tracing card: status + the episode's lane, synced with the
-// page's video) and [data-trace-waterfall] (the trace page: the whole trace and its episodes).
+// mount it on their own: [data-trace-card] (the Tracing card: its [data-trace-status] line and the episode's
+// [data-span-lane], synced with the page's video) and [data-trace-waterfall] (the trace page: the whole trace).
 // CSP: loaded with the page's nonce; nothing is built from HTML strings (every text from the server or the trace
 // backend goes through textContent), styles are set through the CSSOM, links are made only from http(s) URLs.
 (() => {
@@ -659,8 +659,10 @@
       '';
     if (!id) return;
     let lane = null;
+    let latest = 0;
     const video = document.querySelector('video');
     const load = async (offsetMs) => {
+      const mine = ++latest;
       statusEl.dataset.state = 'loading';
       let trace;
       try {
@@ -670,6 +672,7 @@
       } catch (err) {
         trace = { status: 'unavailable', reason: `could not ask the server (${err.message})`, spans: [] };
       }
+      if (mine !== latest) return; // a later shift asked again: its answer wins, whichever arrives first
       statusEl.dataset.state = trace.status;
       statusEl.textContent = cardLine(trace);
       if (!laneEl) return;
@@ -721,7 +724,7 @@
           : trace.sampled === true
             ? ' The sampled flag was on: it may have expired or not be exported yet.'
             : '';
-      return `Not found in the trace backend: ${trace.reason || ''}.${sampled}`.replace('..', '.');
+      return `Not found in the trace backend${trace.reason ? `: ${trace.reason}` : ''}.${sampled}`;
     }
     if (trace.status === 'unavailable')
       return `Trace backend unavailable: ${trace.reason || 'unknown reason'}`;
@@ -742,6 +745,7 @@
         episodes: [],
       };
     }
+    trace.spans = Array.isArray(trace.spans) ? trace.spans : [];
     let origin = null;
     for (const s of trace.spans)
       if (origin === null || BigInt(s.start_unix_ns) < origin) origin = BigInt(s.start_unix_ns);
