@@ -7,12 +7,25 @@
  * 1. `logEpisode` blocking (create + PUT + finalize) vs background (returns once the record is spooled):
  *    per-call latency, same run. Goal: background p99 ≤ 2 ms.
  * 2. Draining: N episodes by a blocking loop vs background delivery (N calls, then flush). Goal ≥ 0.9×.
+ * 3. A 1 GiB file to S3 (moto): in resumable parts (client SHA-256, 8 MiB parts, complete with the server's
+ *    SHA-256 read-back) vs one presigned PUT of the same file. Goal ≥ 0.8×.
+ * 4. An upload interrupted mid-part (the connection dropped half-way through part 4), then resumed: bytes the
+ *    server received beyond the file, in parts. Goal ≤ 2 parts.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createReadStream, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { DeleteObjectCommand } from '@aws-sdk/client-s3';
 import { RoboTrace } from '../../packages/sdk-ts/src/client.js';
+import { deliveryBackend } from '../../packages/sdk-ts/src/spool/backend.js';
+import {
+  type MultipartProgress,
+  sha256Of,
+  uploadInParts,
+} from '../../packages/sdk-ts/src/spool/multipart.js';
+import { uploadFile } from '../../packages/sdk-ts/src/upload.js';
+import { MOTO_CREDENTIALS, startMoto } from '../../test/support/moto.js';
 import { startServer } from '../../test/support/server.js';
 import { writeSection } from '../lib.js';
 
@@ -20,6 +33,8 @@ const quick = process.argv.includes('--quick');
 const VIDEO_BYTES = 100 * 1024 * 1024;
 const DRAIN = quick ? 3 : 8;
 const CALLS = quick ? 50 : 200;
+const BIG_BYTES = (quick ? 256 : 1024) * 1024 * 1024;
+const PART = 8 * 1024 * 1024;
 
 const work = mkdtempSync(join(tmpdir(), 'robotrace-bench-delivery-'));
 const video = join(work, 'video.mp4');
@@ -101,6 +116,16 @@ try {
     background_drain_bytes_per_s: number;
   };
 
+  // 4. Interrupted mid-part, then resumed (local disk: the server counts every byte it receives).
+  const interrupted = await resumeAfterInterruption(opts, video, VIDEO_BYTES);
+
+  // 3. A big file to S3 (moto): parts vs one PUT.
+  const big = join(work, 'big.mp4');
+  writeFileSync(big, Buffer.alloc(0));
+  for (let off = 0; off < BIG_BYTES; off += VIDEO_BYTES)
+    writeFileSync(big, bytes.subarray(0, Math.min(VIDEO_BYTES, BIG_BYTES - off)), { flag: 'a' });
+  const s3Result = await partsVsSinglePut(big);
+
   const tsLoop = (DRAIN * VIDEO_BYTES) / blockingLoopS;
   const tsDrain = (DRAIN * VIDEO_BYTES) / drainS;
   const rows = [
@@ -122,6 +147,15 @@ try {
         `| ${sdk} | ${ms(b50)} | ${ms(c50)} | ${ms(c99)} | ${mbps(loop)} | ${mbps(drain)} | ${(drain / loop).toFixed(2)}× |`,
     ),
   ].join('\n');
+  const s3Table = [
+    `| case | one presigned PUT | resumable parts | parts / PUT (goal ≥ 0.8×) |`,
+    '|---|---|---|---|',
+    `| ${BIG_BYTES / 1024 / 1024} MiB to S3 (moto) | ${s3Result.putS.toFixed(1)} s (${mbps(BIG_BYTES / s3Result.putS)}) | ${s3Result.partsS.toFixed(1)} s (${mbps(BIG_BYTES / s3Result.partsS)}; SHA-256 ${s3Result.hashS.toFixed(1)} s of it) | ${(s3Result.putS / s3Result.partsS).toFixed(2)}× |`,
+    '',
+    '| interrupted upload | file | server received | re-sent (goal ≤ 2 parts) |',
+    '|---|---|---|---|',
+    `| dropped half-way through part 4 of ${Math.ceil(VIDEO_BYTES / PART)}, resumed | ${mbps(VIDEO_BYTES).replace('/s', '')} | ${(interrupted.received / 1024 / 1024).toFixed(1)} MiB | ${((interrupted.received - VIDEO_BYTES) / PART).toFixed(2)} parts |`,
+  ].join('\n');
   const section = `Run: \`npx tsx bench/delivery/run.ts\` (${new Date().toISOString().slice(0, 10)}, ${cpus().length} cores, load ${loadavg()[0]?.toFixed(1)}; ${quick ? 'quick' : 'full'} run).
 The started server on local disk; a 100 MB video. **Call**: \`logEpisode\` / \`log_episode\` timed per call —
 blocking is create + PUT + finalize, background returns once the record is in the spool (files hard-linked,
@@ -129,10 +163,140 @@ spec/SPOOL.md); ${CALLS} background calls, into a spool whose server does not an
 gigabytes meanwhile. **Drain**: ${DRAIN} episodes, one blocking loop vs background (the ${DRAIN} calls, then
 \`flush()\`), as bytes per second of the whole run.
 
-${table}`;
-  process.stdout.write(`${table}\n`);
+${table}
+
+**Resumable uploads** (the TypeScript SDK's part sender, 8 MiB parts): a ${BIG_BYTES / 1024 / 1024} MiB file to a server on S3
+(moto) as one presigned PUT vs in parts (the client's SHA-256 of the file first, then the parts one after
+another, then complete, where the server reads the object back to check its SHA-256). And on local disk, an
+upload whose connection drops half-way through part 4, resumed by a second \`uploadInParts\` from the spool
+state: the bytes the server received for it (\`bytes_received\` of complete), beyond the file itself.
+
+${s3Table}`;
+  process.stdout.write(`${table}\n${s3Table}\n`);
   writeSection('Delivery', section);
 } finally {
   await server.stop();
   rmSync(work, { recursive: true, force: true });
+}
+
+async function resumeAfterInterruption(
+  opts: { apiKey: string; baseUrl: string; env: Record<string, string>; quiet: boolean },
+  path: string,
+  size: number,
+): Promise<{ received: number }> {
+  const client = new RoboTrace(opts);
+  const backend = deliveryBackend(client.config, 'robotrace-bench', undefined);
+  const created = await backend.transport.json<{ episode_id: string }>({
+    method: 'POST',
+    path: '/api/ingest/episode',
+    body: { source: 'sim', name: 'bench interrupted', request_uploads: ['video'] },
+    what: 'create',
+  });
+  const progress: MultipartProgress = {};
+  const file = { kind: 'video' as const, path, size };
+  let sent = 0;
+  const dropping = async (url: string, offset: number, length: number) => {
+    if (++sent < 4) return backend.uploadPart('video', path, url, offset, length);
+    // Part 4: half of it, then the connection drops (the stream errors mid-body).
+    const half = Math.floor(length / 2);
+    const source = createReadStream(path, { start: offset, end: offset + half - 1 });
+    const body = new ReadableStream<Uint8Array>({
+      async start(controller) {
+        for await (const chunk of source) controller.enqueue(chunk as Buffer);
+        controller.error(new Error('connection dropped'));
+      },
+    });
+    await fetch(url, {
+      method: 'PUT',
+      headers: { 'content-length': String(length), 'content-type': 'application/octet-stream' },
+      body,
+      duplex: 'half',
+    } as RequestInit).catch(() => undefined);
+    throw new Error('interrupted');
+  };
+  await uploadInParts(
+    backend.transport,
+    created.episode_id,
+    file,
+    progress,
+    async () => undefined,
+    dropping,
+  ).catch(() => undefined);
+  const done = await uploadInParts(
+    backend.transport,
+    created.episode_id,
+    file,
+    progress,
+    async () => undefined,
+    (url, offset, length) => backend.uploadPart('video', path, url, offset, length),
+  );
+  return { received: done.bytes_received ?? Number.NaN };
+}
+
+async function partsVsSinglePut(path: string): Promise<{ putS: number; partsS: number; hashS: number }> {
+  const s3 = await startMoto();
+  await s3.createBucket('bench-delivery');
+  const server = await startServer({
+    env: {
+      ROBOTRACE_STORAGE: 's3',
+      S3_ENDPOINT: s3.endpoint,
+      S3_BUCKET: 'bench-delivery',
+      S3_REGION: 'us-east-1',
+      S3_ACCESS_KEY_ID: MOTO_CREDENTIALS.accessKeyId,
+      S3_SECRET_ACCESS_KEY: MOTO_CREDENTIALS.secretAccessKey,
+      S3_FORCE_PATH_STYLE: '1',
+      ROBOTRACE_UPLOAD_URL_TTL_S: '3600',
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+    },
+  });
+  try {
+    const client = new RoboTrace({ apiKey: server.apiKey, baseUrl: server.baseUrl, env: {}, quiet: true });
+    const backend = deliveryBackend(client.config, 'robotrace-bench', undefined);
+    const create = () =>
+      backend.transport.json<{ episode_id: string; upload_urls: Array<{ url: string }> }>({
+        method: 'POST',
+        path: '/api/ingest/episode',
+        body: { source: 'sim', name: 'bench s3', request_uploads: ['video'] },
+        what: 'create',
+      });
+    const one = await create();
+    let t = performance.now();
+    await uploadFile({
+      kind: 'video',
+      path,
+      url: one.upload_urls[0]?.url ?? '',
+      fetch: globalThis.fetch,
+      idleTimeoutMs: 120_000,
+      maxRetries: 0,
+      userAgent: 'robotrace-bench',
+    });
+    const putS = (performance.now() - t) / 1000;
+    await s3.client.send(
+      new DeleteObjectCommand({ Bucket: 'bench-delivery', Key: keyOf(one.upload_urls[0]?.url) }),
+    );
+
+    const two = await create();
+    const size = BIG_BYTES;
+    t = performance.now();
+    const progress: MultipartProgress = { sha256: await sha256Of(path) };
+    const hashS = (performance.now() - t) / 1000;
+    await uploadInParts(
+      backend.transport,
+      two.episode_id,
+      { kind: 'video', path, size },
+      progress,
+      async () => undefined,
+      (url, offset, length) => backend.uploadPart('video', path, url, offset, length),
+    );
+    const partsS = (performance.now() - t) / 1000;
+    return { putS, partsS, hashS };
+  } finally {
+    await server.stop();
+    await s3.stop();
+  }
+}
+
+/** The object key of a presigned path-style URL (`/<bucket>/<key>?…`). */
+function keyOf(url: string | undefined): string {
+  return decodeURIComponent(new URL(url ?? '').pathname.split('/').slice(2).join('/'));
 }

@@ -8,7 +8,7 @@ import { type CapturedTrace, captureActiveSpan, linkSpanToEpisode } from './otel
 import { deliveryBackend, spoolStoreFor } from './spool/backend.js';
 import { newRecordId } from './spool/record.js';
 import { SpoolWorker } from './spool/worker.js';
-import { fileSize, type ProgressListener, uploadFile } from './upload.js';
+import { fileSize, fileSizeSync, type ProgressListener, uploadFile } from './upload.js';
 import {
   checkFinalStatus,
   checkInteger,
@@ -167,7 +167,8 @@ export class RoboTrace {
     const files: Array<[ArtifactKind, string, number]> = [];
     for (const kind of ARTIFACT_KINDS) {
       const path = checkPath(kind, options[kind]);
-      if (path !== undefined) files.push([kind, path, await fileSize(path, kind)]);
+      if (path !== undefined)
+        files.push([kind, path, this.#worker ? fileSizeSync(path, kind) : await fileSize(path, kind)]);
     }
     body.request_uploads = files.map(([kind]) => kind);
     if (this.#worker) {

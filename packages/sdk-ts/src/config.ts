@@ -46,7 +46,7 @@ export interface RoboTraceOptions {
   /** How long the exit flush (and `close()`) may take, in ms (default 5 000). */
   flushTimeoutMs?: number;
   /**
-   * Background delivery sends files from this size on in resumable parts (default 64 MiB). Env
+   * Background delivery sends files from this size on in resumable parts (default 128 MiB). Env
    * `ROBOTRACE_MULTIPART_THRESHOLD_BYTES`.
    */
   multipartThresholdBytes?: number;

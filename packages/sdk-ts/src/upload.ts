@@ -1,4 +1,4 @@
-import { createReadStream } from 'node:fs';
+import { createReadStream, statSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { contentTypeFor } from './artifacts.js';
 import { errorAttempt, type FetchLike, withRetries } from './http/transport.js';
@@ -32,6 +32,19 @@ export async function fileSize(path: string, argument: string): Promise<number> 
   let info: Awaited<ReturnType<typeof stat>>;
   try {
     info = await stat(path);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    fail(`${argument} file ${path} cannot be read (${code ?? (error as Error).message})`);
+  }
+  if (!info.isFile()) fail(`${argument} ${path} is not a regular file`);
+  return info.size;
+}
+
+/** `fileSize` without the libuv pool: a background `logEpisode` must not queue behind the worker's disk work. */
+export function fileSizeSync(path: string, argument: string): number {
+  let info: ReturnType<typeof statSync>;
+  try {
+    info = statSync(path);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     fail(`${argument} file ${path} cannot be read (${code ?? (error as Error).message})`);

@@ -5,7 +5,7 @@ import type { Transport } from '../http/transport.js';
 import type { ArtifactKind } from '../wire.js';
 
 /** Resumable uploads (issue 18): files from this size on go in parts. Env `ROBOTRACE_MULTIPART_THRESHOLD_BYTES`. */
-export const DEFAULT_MULTIPART_THRESHOLD = 64 * 1024 * 1024;
+export const DEFAULT_MULTIPART_THRESHOLD = 128 * 1024 * 1024;
 /** Signed part URLs asked for at once (the server signs at most 1000 per call). */
 const URL_BATCH = 100;
 
@@ -43,7 +43,7 @@ export async function uploadInParts(
   progress: MultipartProgress,
   save: () => Promise<void>,
   sendPart: PartSender,
-): Promise<void> {
+): Promise<{ size_bytes: number; sha256: string; bytes_received: number | null }> {
   const base = `/api/ingest/episode/${encodeURIComponent(episodeId)}/uploads`;
   let upload: UploadAnswer | undefined;
   if (progress.upload_id) {
@@ -92,7 +92,7 @@ export async function uploadInParts(
     part_number: i + 1,
     etag: etags.get(i + 1) ?? '',
   }));
-  await transport.json({
+  return transport.json({
     method: 'POST',
     path: `${base}/${id}/complete`,
     body: { parts },

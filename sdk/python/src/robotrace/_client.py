@@ -67,7 +67,7 @@ class Client(ClientCore):
     ) -> None:
         super().__init__(api_key, base_url, verbose, otel_respect_sampled, link_span)
         background = delivery_mode(delivery) == "background"
-        # Background delivery sends files from this size on in resumable parts (default 64 MiB).
+        # Background delivery sends files from this size on in resumable parts (default 128 MiB).
         self._multipart_threshold = multipart_threshold_of(multipart_threshold)
         self._session = HttpSession(
             api_key=self._conn.api_key,

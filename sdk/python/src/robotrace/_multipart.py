@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from ._client import Client
 
 ENV_THRESHOLD = "ROBOTRACE_MULTIPART_THRESHOLD_BYTES"
-DEFAULT_THRESHOLD = 64 * 1024 * 1024
+DEFAULT_THRESHOLD = 128 * 1024 * 1024
 # Signed part URLs asked for at once (the server signs at most 1000 per call).
 URL_BATCH = 100
 

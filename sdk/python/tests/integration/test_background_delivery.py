@@ -263,7 +263,7 @@ client.flush(timeout=600)
 def test_kill_9_during_a_200_mb_upload_resumes_from_the_last_acknowledged_part(
     robotrace_server: RunningServer, api: Api, tmp_path: Path
 ) -> None:
-    size, part = 200 * 1024 * 1024, 8 * 1024 * 1024  # above the 64 MiB threshold: 25 parts of 8 MiB
+    size, part = 200 * 1024 * 1024, 8 * 1024 * 1024  # above the 128 MiB threshold: 25 parts of 8 MiB
     video = tmp_path / "big.mp4"
     with video.open("wb") as fh:
         for i in range(size // (1024 * 1024)):
