@@ -5,6 +5,10 @@
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# Test files running in parallel may ask for this at once: one installer at a time, the others wait and reuse it.
+mkdir -p "$ROOT/.cache"
+exec 9>"$ROOT/.cache/.setup-jaeger.lock"
+flock 9
 VERSION="${JAEGER_VERSION:-v1.76.0}"
 DIR="$ROOT/.cache/jaeger"
 BIN="$DIR/jaeger"

@@ -4,6 +4,10 @@
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# Test files running in parallel may ask for this at once: one installer at a time, the others wait and reuse it.
+mkdir -p "$ROOT/.cache"
+exec 9>"$ROOT/.cache/.setup-moto.lock"
+flock 9
 VENV="$ROOT/.cache/venv-moto"
 PYTHON="${ROBOTRACE_PYTHON:-python3}"
 # Pinned so a new moto release cannot change the emulator under the test.

@@ -7,6 +7,10 @@
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# Test files running in parallel may ask for this at once: one installer at a time, the others wait and reuse it.
+mkdir -p "$ROOT/.cache"
+exec 9>"$ROOT/.cache/.setup-python.lock"
+flock 9
 CACHE="$ROOT/.cache"
 PYTHON="${ROBOTRACE_PYTHON:-python3}"
 mkdir -p "$CACHE"

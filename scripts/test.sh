@@ -41,6 +41,8 @@ vitest_step() {
 bash scripts/setup-system.sh >"$LOGS/setup-system.log" 2>&1 || { echo "setup-system failed:"; tail -n 40 "$LOGS/setup-system.log"; exit 1; }
 # The Python venvs (our SDK with numpy/pyarrow, the official SDK): unit tests already write NPZ/Parquet fixtures with them.
 bash scripts/setup-python.sh >"$LOGS/setup-python.log" 2>&1 || { echo "setup-python failed:"; tail -n 40 "$LOGS/setup-python.log"; exit 1; }
+# moto (the S3 emulator of the scale-out, deploy and multipart tests), installed once before files run in parallel.
+bash scripts/setup-moto.sh >"$LOGS/setup-moto.log" 2>&1 || { echo "setup-moto failed:"; tail -n 40 "$LOGS/setup-moto.log"; exit 1; }
 # A real Jaeger v2 for the trace-source tests, built once from the Go module proxy (≈ 4 min on a fresh machine).
 bash scripts/setup-jaeger.sh >"$LOGS/setup-jaeger.log" 2>&1 || { echo "setup-jaeger failed:"; tail -n 40 "$LOGS/setup-jaeger.log"; exit 1; }
 node scripts/build.mjs >"$LOGS/build.log" 2>&1 || { echo "build failed:"; tail -n 40 "$LOGS/build.log"; exit 1; }
@@ -49,7 +51,8 @@ step typecheck npx tsc -p tsconfig.json --noEmit
 step lint npx biome check .
 vitest_step unit --project unit
 vitest_step app --project app
-vitest_step integration --project integration --no-file-parallelism
+vitest_step integration --project integration --maxWorkers=2
+vitest_step faults --project faults --no-file-parallelism
 vitest_step e2e --project e2e --no-file-parallelism
 step python bash scripts/test-python.sh
 step fuzz bash scripts/fuzz.sh
