@@ -72,7 +72,8 @@ export const cliAuthStart = defineRoute({
   summary: 'Start a CLI device login (no key): a device code to poll with and a user code to approve',
   body: CliAuthStartRequest,
   responses: { 200: { description: 'Started; expires in 10 minutes', schema: CliAuthStartResponse } },
-  errors: [],
+  // Keyless: bounded per client address.
+  errors: [429],
 });
 
 export const cliAuthPoll = defineRoute({

@@ -1,9 +1,18 @@
 import { cliAuthPoll, cliAuthRevoke, cliAuthStart } from '@robotrace/contracts';
-import { POLL_INTERVAL_S, pollDeviceLogin, revokeCallingKey, startDeviceLogin } from '@robotrace/core';
+import {
+  POLL_INTERVAL_S,
+  pollDeviceLogin,
+  revokeCallingKey,
+  startDeviceLogin,
+  takeTokens,
+} from '@robotrace/core';
 import { CLIENT_IP_HEADER } from '../auth.js';
 import { type BoundRoute, bindRoute } from '../http/api-route.js';
 import { apiKeyOf } from '../scope.js';
 import type { Services } from '../services.js';
+
+/** Logins one client address may start per minute (a person runs one; a CI fleet behind one NAT a few). */
+const START_PER_MINUTE = 60;
 
 /**
  * CLI device login (OFFICIAL_PILLARS.md §3): start and poll take no key (the device code is the secret); revoke
@@ -13,6 +22,10 @@ export function cliAuthRoutes(s: Services): BoundRoute[] {
   return [
     bindRoute(cliAuthStart, async ({ ctx, body }) => {
       const ip = ctx.req.headers[CLIENT_IP_HEADER];
+      // Keyless, so bounded per client address: a flood cannot fill the table (rows go a day after expiry).
+      await takeTokens(s.core, [
+        { bucket: `cli-start:${typeof ip === 'string' ? ip : 'unknown'}`, perMinute: START_PER_MINUTE },
+      ]);
       const started = await startDeviceLogin(s.core, {
         userAgent: body.user_agent ?? ctx.req.headers['user-agent'] ?? null,
         hostname: body.hostname ?? null,

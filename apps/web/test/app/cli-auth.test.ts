@@ -162,3 +162,21 @@ describe('CLI device login', () => {
     expect(new Set(codes)).toEqual(new Set(['unauthorized']));
   });
 });
+
+describe('CLI device login start is bounded per client address', () => {
+  it('past 60 starts a minute from one address: 429 with Retry-After, then allowed again a minute later', async () => {
+    const answers: number[] = [];
+    for (let i = 0; i < 61; i++)
+      answers.push((await anon().post('/api/cli/auth/start', { hostname: 'flood' })).status);
+    expect(answers.slice(0, 60).every((s) => s === 200)).toBe(true);
+    const refused = await fetch(`${app.current.baseUrl}/api/cli/auth/start`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{}',
+    });
+    expect(refused.status).toBe(429);
+    expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0);
+    clock.advance(60_000);
+    expect((await anon().post('/api/cli/auth/start', {})).status).toBe(200);
+  });
+});
