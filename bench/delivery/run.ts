@@ -74,6 +74,8 @@ try {
   const offline = new RoboTrace({
     ...opts,
     baseUrl: 'http://127.0.0.1:9',
+    // CALLS × 100 MB of links: past the default 10 GiB bound, which would refuse (and time) the rest.
+    env: { ROBOTRACE_SPOOL_MAX_BYTES: String(2 ** 50) },
     maxRetries: 0,
     flushTimeoutMs: 0,
     delivery: 'background',
