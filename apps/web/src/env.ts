@@ -94,6 +94,8 @@ const EnvSchema = z.object({
   ROBOTRACE_MAX_UPLOAD_BYTES_VIDEO: int(1, Number.MAX_SAFE_INTEGER).optional(),
   ROBOTRACE_MAX_UPLOAD_BYTES_SENSORS: int(1, Number.MAX_SAFE_INTEGER).optional(),
   ROBOTRACE_MAX_UPLOAD_BYTES_ACTIONS: int(1, Number.MAX_SAFE_INTEGER).optional(),
+  // Replay: array bytes one sensors/actions file's indexing reads at most (past it: indexed partially, with a note).
+  ROBOTRACE_TRACK_INDEX_MAX_BYTES: int(1, Number.MAX_SAFE_INTEGER).default(2 * 1024 ** 3),
   ROBOTRACE_MAX_CONCURRENT_UPLOADS: int(1, 10_000).default(64),
   ROBOTRACE_MAX_INFLIGHT: int(1, 100_000).default(1024),
   // Group commit of creates and finalizes (docs/CONFIGURATION.md): how long a partial batch waits while another

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, readdir, readFile, rename, rm, stat, statfs, writeFile } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, rename, rm, stat, statfs, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { PassThrough, type Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -193,6 +193,22 @@ export class LocalDiskStore implements ArtifactStore {
 
   read(key: string, range?: { start: number; end: number }): Readable {
     return createReadStream(this.pathOf(key), range);
+  }
+
+  async readRange(key: string, offset: number, length: number): Promise<Uint8Array> {
+    const handle = await open(this.pathOf(key), 'r');
+    try {
+      const buf = Buffer.allocUnsafe(Math.max(0, length));
+      let done = 0;
+      while (done < buf.byteLength) {
+        const { bytesRead } = await handle.read(buf, done, buf.byteLength - done, offset + done);
+        if (bytesRead === 0) break;
+        done += bytesRead;
+      }
+      return done === buf.byteLength ? buf : buf.subarray(0, done);
+    } finally {
+      await handle.close();
+    }
   }
 
   async stat(key: string): Promise<StoredObject | null> {

@@ -76,6 +76,11 @@ export interface ArtifactStore {
   stat(key: string): Promise<StoredObject | null>;
   delete(key: string): Promise<void>;
   ping(): Promise<void>;
+  /**
+   * Exactly `length` bytes from `offset` (fewer only at the end), for readers that index a stored file by
+   * ranges (replay tracks) instead of reading it whole. A missing object rejects with code ENOENT.
+   */
+  readRange(key: string, offset: number, length: number): Promise<Uint8Array>;
   /** Resumable uploads, when the store supports them (both built-in stores do). */
   readonly multipart?: MultipartStore;
 }

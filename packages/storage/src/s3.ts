@@ -118,6 +118,26 @@ export class S3Store implements ArtifactStore {
     }
   }
 
+  /** One ranged GET; a missing object rejects with code ENOENT, like the local store. */
+  async readRange(key: string, offset: number, length: number): Promise<Uint8Array> {
+    if (length <= 0) return new Uint8Array(0);
+    try {
+      const out = await this.client.send(
+        new GetObjectCommand({
+          Bucket: this.options.bucket,
+          Key: key,
+          Range: `bytes=${offset}-${offset + length - 1}`,
+        }),
+      );
+      return out.Body ? await out.Body.transformToByteArray() : new Uint8Array(0);
+    } catch (err) {
+      // A range starting at or past the end: no bytes, as a file read there gives.
+      if ((err as { name?: string }).name === 'InvalidRange') return new Uint8Array(0);
+      if (isNotFound(err)) throw Object.assign(new Error(`No stored object ${key}`), { code: 'ENOENT' });
+      throw err;
+    }
+  }
+
   async delete(key: string): Promise<void> {
     await this.client.send(new DeleteObjectCommand({ Bucket: this.options.bucket, Key: key }));
   }

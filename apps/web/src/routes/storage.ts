@@ -22,6 +22,7 @@ import type { HttpContext } from '../http/context.js';
 import { parseRange } from '../http/range.js';
 import { sendJson } from '../http/respond.js';
 import type { Services } from '../services.js';
+import { indexUploadedTracks } from './tracks.js';
 
 /** Reads and checks the signature of a local storage URL; the key is the URL path after /api/storage/. */
 function signedRequest(ctx: HttpContext, store: LocalDiskStore, op: 'put' | 'get') {
@@ -148,6 +149,8 @@ export function storageRoutes(s: Services, store: LocalDiskStore): BoundRoute[] 
     } finally {
       await store.discard(upload);
     }
+    // Sensors/actions become replay tracks once here; a bad file is warnings in the list, never a failed upload.
+    await indexUploadedTracks(s, signed.key);
     sendJson(ctx.res, 200, { status: 'stored', size_bytes: upload.size });
   }
 

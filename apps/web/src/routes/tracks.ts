@@ -6,7 +6,6 @@ import {
   indexArtifactTracks,
   listTracks,
   localArtifactOpener,
-  NotFoundError,
   readTrackWindow,
   TRACK_KINDS,
   type TrackDeps,
@@ -14,31 +13,42 @@ import {
 import { type BoundRoute, bindRoute } from '../http/api-route.js';
 import type { Services } from '../services.js';
 
-/** Array bytes one file's indexing reads at most (past it: indexed partially, with a note). */
-const MAX_INDEX_BYTES = 2 * 1024 ** 3;
 /** Disk for decoded copies of deflated members and table columns (derived data, cleared at start). */
 const CACHE_MAX_BYTES = 2 * 1024 ** 3;
 
 const depsByServices = new WeakMap<Services, Promise<TrackDeps>>();
 
+/** Ranged reads through the store port (S3: one ranged GET per read; the readers ask for few, large ranges). */
+function storeOpener(store: Services['core']['store']): (key: string) => Promise<ByteSource> {
+  return async (key) => {
+    const obj = await store.stat(key);
+    if (!obj) throw Object.assign(new Error(`No stored object ${key}`), { code: 'ENOENT' });
+    const size = obj.size;
+    return {
+      size,
+      read: (offset, length) =>
+        offset >= size
+          ? Promise.resolve(new Uint8Array(0))
+          : store.readRange(key, offset, Math.min(length, size - offset)),
+      close: async () => {},
+    };
+  };
+}
+
 /**
- * The replay deps of this process: the core's DB and clock, ranged reads of local artifacts, and the column
- * cache under <data dir>/cache/tracks. Artifacts on S3 cannot be read by range through the store port yet.
+ * The replay deps of this process: the core's DB and clock, ranged reads of artifacts (positional file reads
+ * on local disk, ranged GETs on S3), and the column cache under <data dir>/cache/tracks.
  */
 export function trackDeps(s: Services): Promise<TrackDeps> {
   let deps = depsByServices.get(s);
   if (!deps) {
     const cache = new ColumnCache(join(s.dataDir, 'cache', 'tracks'), CACHE_MAX_BYTES);
     const local = s.localStore;
-    const open = local
-      ? localArtifactOpener(local)
-      : async (): Promise<ByteSource> => {
-          throw new NotFoundError('Track data on S3 cannot be read yet');
-        };
+    const open = local ? localArtifactOpener(local) : storeOpener(s.core.store);
     deps = cache.init().then(() => ({
       db: s.core.db,
       clock: s.core.clock,
-      tracks: { open, cache, maxIndexBytes: MAX_INDEX_BYTES },
+      tracks: { open, cache, maxIndexBytes: s.env.ROBOTRACE_TRACK_INDEX_MAX_BYTES },
     }));
     depsByServices.set(s, deps);
   }

@@ -19,6 +19,7 @@ import { type BoundRoute, bindRoute } from '../http/api-route.js';
 import type { HttpContext } from '../http/context.js';
 import { sendJson } from '../http/respond.js';
 import type { Services } from '../services.js';
+import { indexUploadedTracks } from './tracks.js';
 
 /**
  * Resumable uploads of large files (issue 18): start, resume (which parts are acknowledged), signed part
@@ -48,6 +49,8 @@ export function uploadRoutes(s: Services): BoundRoute[] {
         bytes_received: stored.bytes_received,
         request_id: ctx.requestId,
       });
+      // The assembled file is the artifact now: index it like a single-PUT upload (never failing the complete).
+      await indexUploadedTracks(s, `${scope.projectId}/${params.episode_id.toLowerCase()}/${stored.kind}`);
       return { status: 200, body: stored };
     }),
   ];
