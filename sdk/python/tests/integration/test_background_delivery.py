@@ -4,6 +4,7 @@ deleted before delivery, a corrupt record)."""
 
 from __future__ import annotations
 
+import http.server
 import json
 import logging
 import os
@@ -12,10 +13,12 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from pathlib import Path
 
+import httpx
 import pytest
 from opentelemetry.sdk.trace import TracerProvider
 
@@ -301,3 +304,83 @@ def test_kill_9_during_a_200_mb_upload_resumes_from_the_last_acknowledged_part(
     # Every byte the server received for this upload, both processes together: the file once, plus at most
     # the part in flight at the kill and one more (a part acknowledged but not yet noted).
     assert size <= int(logged[0]) <= size + 2 * part
+
+
+class _Flaky503:
+    """A reverse proxy in front of the server that answers 503 to the first ``failures`` requests (a server
+    up but overloaded for a while), then forwards everything."""
+
+    def __init__(self, upstream: str, failures: int) -> None:
+        self.refused = 0
+        outer = self
+        forward = httpx.Client(base_url=upstream, timeout=60)
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def _any(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length) if length else b""
+                if outer.refused < failures:
+                    outer.refused += 1
+                    payload = b'{"error":"overloaded","code":"unavailable","details":null,"request_id":"x"}'
+                    self.send_response(503)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(payload)))
+                    self.end_headers()
+                    self.wfile.write(payload)
+                    return
+                headers = {
+                    k: v for k, v in self.headers.items() if k.lower() not in ("host", "content-length")
+                }
+                answer = forward.request(self.command, self.path, content=body, headers=headers)
+                self.send_response(answer.status_code)
+                for name in ("Content-Type", "ETag", "Location", "Retry-After"):
+                    if name in answer.headers:
+                        self.send_header(name, answer.headers[name])
+                self.send_header("Content-Length", str(len(answer.content)))
+                self.end_headers()
+                self.wfile.write(answer.content)
+
+            do_GET = do_POST = do_PUT = _any
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self._forward = forward
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self._forward.close()
+
+
+def test_a_server_answering_503_for_a_while_never_blocks_the_loop_and_each_episode_arrives_once(
+    robotrace_server: RunningServer, api: Api, tmp_path: Path
+) -> None:
+    proxy = _Flaky503(robotrace_server.base_url, failures=30)
+    robot = f"overloaded-{uuid.uuid4().hex[:8]}"
+    try:
+        with rt.Client(
+            api_key=robotrace_server.api_key,
+            base_url=proxy.url,
+            delivery="background",
+            spool_dir=tmp_path / "spool",
+            max_retries=1,
+            verbose=False,
+        ) as client:
+            episodes = []
+            for i in range(5):
+                path = tmp_path / f"run-{i}.mp4"
+                path.write_bytes(video_bytes(i))
+                episodes.append(client.log_episode(name=f"overloaded {i}", robot=robot, seed=i, video=path))
+            assert [ep.id for ep in episodes] == [""] * 5  # spooled: the loop did not wait for the 503s
+            assert client.flush(timeout=120) is True
+        assert proxy.refused == 30
+        stored = by_robot(api, robot)
+        assert sorted(int(str(e["seed"])) for e in stored) == list(range(5))
+        for ep in episodes:
+            assert ep.wait(0)
+            assert api.artifact(ep.id, "video") == video_bytes(int(str(api.episode(ep.id)["seed"])))
+    finally:
+        proxy.close()
