@@ -233,9 +233,9 @@ export async function analyzeEpisode(
   timeoutMs = ANALYSIS_TIMEOUT_MS,
 ): Promise<{ status: 'done' | 'error'; findings: Finding[]; errors: string[] }> {
   const id = episodeId.toLowerCase();
-  await store(deps, scope, id, { status: 'running' });
   const notes: string[] = [];
   try {
+    await store(deps, scope, id, { status: 'running' });
     const input = await withTimeout(insightInputOf(deps, scope, id, notes), timeoutMs);
     const { findings, errors } = analyzeFailure(input);
     const result = { status: 'done' as const, findings, errors: [...notes, ...errors] };
@@ -259,8 +259,12 @@ let running: Promise<void> | null = null;
 
 function drain(): Promise<void> {
   running ??= (async () => {
-    for (let job = queue.shift(); job; job = queue.shift()) await job();
-    running = null;
+    try {
+      // A job reports its own failures; this catch only keeps one from stopping the queue or escaping.
+      for (let job = queue.shift(); job; job = queue.shift()) await job().catch(() => undefined);
+    } finally {
+      running = null;
+    }
   })();
   return running;
 }
@@ -283,12 +287,13 @@ export function scheduleInsights(
     }).catch(onError);
     return;
   }
-  queue.push(() =>
-    whenFailed(deps, scope, episodeId).then(
-      (go) => (go ? analyzeEpisode(deps, scope, episodeId).then(() => undefined) : undefined),
-      onError,
-    ),
-  );
+  queue.push(async () => {
+    try {
+      if (await whenFailed(deps, scope, episodeId)) await analyzeEpisode(deps, scope, episodeId);
+    } catch (err) {
+      onError(err); // the database itself failed (even recording the error did): nothing left to store
+    }
+  });
   setImmediate(() => void drain());
 }
 
