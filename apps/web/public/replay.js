@@ -79,8 +79,12 @@
   toolbar.append(copyBtn, copyNote);
 
   const media = el('div', 'replay-media');
-  let video = null;
-  if (cfg.videoUrl) {
+  // The page may render the <video> itself (it works before this script runs, and the span lane finds it).
+  let video = root.querySelector('video');
+  if (video) {
+    video.classList.add('replay-video');
+    media.append(video);
+  } else if (cfg.videoUrl) {
     video = document.createElement('video');
     video.className = 'replay-video';
     video.controls = true;
@@ -688,7 +692,8 @@
     if (t !== null && /^\d+(\.\d+)?$/.test(t)) {
       state.cursor = Number(t) * 1e6;
       growExtent(state.cursor);
-      if (video) pendingSeek = state.cursor;
+      if (video && video.readyState >= 1) video.currentTime = state.cursor / NS;
+      else if (video) pendingSeek = state.cursor;
     }
     let list = { tracks: [], warnings: [] };
     try {

@@ -11,6 +11,9 @@ const FILES: Record<string, string> = {
   // The span lane (issue 15): loaded deferred on every page, it only acts on [data-trace-card] / [data-trace-waterfall].
   'span-lane.js': 'text/javascript; charset=utf-8',
   'span-lane.css': 'text/css; charset=utf-8',
+  // The replay player (issue 14): deferred on every page, it only acts on [data-replay] (episode and compare pages).
+  'replay.js': 'text/javascript; charset=utf-8',
+  'replay.css': 'text/css; charset=utf-8',
   'favicon.svg': 'image/svg+xml',
 };
 
