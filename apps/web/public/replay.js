@@ -9,8 +9,9 @@
   const REFETCH_MS = 120;
 
   const root = document.querySelector('[data-replay]');
+  // The typed metadata widgets (server-rendered) share this stylesheet.
+  if (root || document.querySelector('.typed-value')) injectStyles();
   if (!root) return;
-  injectStyles();
 
   const cfg = {
     episodeId: root.dataset.episodeId || '',

@@ -1,4 +1,5 @@
 import { type Html, html } from './html.js';
+import { typedWidget } from './typed-metadata.js';
 
 /** Beyond this many nodes the tree gives way to plain pretty-printed JSON (still escaped, still collapsible). */
 const MAX_NODES = 1500;
@@ -12,6 +13,9 @@ function leaf(value: unknown): Html {
 }
 
 function node(key: string | null, value: unknown, depth: number): Html {
+  // Typed values (robotrace.JointState, Pose3D, …) get their widget; a malformed one shows as JSON with a badge.
+  const typed = typedWidget(key ?? '', value);
+  if (typed) return html`<li>${typed}</li>`;
   const label = key === null ? '' : html`<span class="j-key">${key}</span>: `;
   if (value === null || typeof value !== 'object') return html`<li>${label}${leaf(value)}</li>`;
   const entries: [string, unknown][] = Array.isArray(value)
