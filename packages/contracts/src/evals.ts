@@ -92,6 +92,7 @@ export const FinalizeEvalRunResponse = z
 export type FinalizeEvalRunResponse = z.infer<typeof FinalizeEvalRunResponse>;
 
 const EvalRunParams = z.object({ eval_run_id: z.guid() });
+const runId = { eval_run_id: '$response.body#/eval_run_id' };
 
 export const createEvalRun = defineRoute({
   operationId: 'createEvalRun',
@@ -102,7 +103,17 @@ export const createEvalRun = defineRoute({
   description:
     'Safe to repeat after a 429 (refused before anything is written); an Idempotency-Key makes any repeat return the first answer.',
   body: CreateEvalRunRequest,
-  responses: { 201: { description: 'Created', schema: CreateEvalRunResponse } },
+  responses: {
+    201: {
+      description: 'Created',
+      schema: CreateEvalRunResponse,
+      // Where the new run's id leads (clients and the fuzzer's stateful phase follow these).
+      links: {
+        recordEvalResult: { operationId: 'recordEvalResult', parameters: runId },
+        finalizeEvalRun: { operationId: 'finalizeEvalRun', parameters: runId },
+      },
+    },
+  },
   errors: [404, 409],
 });
 
