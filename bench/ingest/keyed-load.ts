@@ -6,7 +6,9 @@ import { randomUUID } from 'node:crypto';
 import { createRequire } from 'node:module';
 import type { LoadOptions } from '../lib.js';
 
-const o = JSON.parse(process.argv[2] ?? '{}') as LoadOptions;
+/** `freshKey: false` sends the same requests without the key: the same generator, so keyed ÷ plain is fair. */
+const o = JSON.parse(process.argv[2] ?? '{}') as LoadOptions & { freshKey?: boolean };
+const fresh = o.freshKey !== false;
 const autocannon = createRequire(import.meta.url)('autocannon') as (
   opts: Record<string, unknown>,
   done: (err: unknown, result: unknown) => void,
@@ -25,7 +27,7 @@ autocannon(
         body: o.body,
         setupRequest: (req: { headers: Record<string, string> }) => ({
           ...req,
-          headers: { ...req.headers, 'idempotency-key': randomUUID() },
+          headers: fresh ? { ...req.headers, 'idempotency-key': randomUUID() } : req.headers,
         }),
       },
     ],
