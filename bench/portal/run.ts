@@ -272,14 +272,14 @@ const INTRO = [
   '(`--quick`: 20,000 rows, under two minutes; without it: the documented 1,000,000-row run, about 15 minutes).',
   'Each run keeps its own block below, so a quick run never replaces the full one.',
   '',
-  'Reading: every issue-5 goal (detail p99 ≤ 200 ms, list p99 ≤ 300 ms, trace lookup p99 ≤ 50 ms) holds at 1,000,000',
-  'rows on both databases; every goal page runs on index scans (plans below). Lists walk `episode_project_created_idx` /',
-  '`…_status_created_idx` / `…_policy_idx` newest-first and stop after 51 rows; the trace page and trace search use',
-  '`…_trace_idx` / `…_span_idx`. Two shapes are not index-backed yet and are shown as worst cases, without a goal: a',
-  'robot filter that matches little or nothing walks the whole project (no index on robot), and the substring name',
-  'search (`ILIKE %…%`) reads every row of the project. Indexes that would fix them: `(project_id, robot, created_at',
-  'DESC)` like the policy one, and a trigram (pg_trgm GIN) index on name, or a prefix-only name search. The machine',
-  'is shared (2 cores, load average around 5 during these runs), so the tails are noisy; the medians are steadier.',
+  'Reading: the issue-5 goals are detail p99 ≤ 200 ms, list p99 ≤ 300 ms, trace lookup p99 ≤ 50 ms; issue 13 adds text',
+  'search p99 ≤ 50 ms for a 3+ character fragment. Lists walk `episode_project_created_idx` / `…_status_created_idx`',
+  '/ `…_policy_idx` / `…_robot_idx` newest-first and stop after 51 rows; the trace page and trace search use',
+  '`…_trace_idx` / `…_span_idx`. Text search (`q=`: a fragment of name, robot, policy version or git sha) is backed by',
+  '`episode_search_trgm_idx`, a pg_trgm GIN index over the four fields joined (PGlite loads the same pg_trgm',
+  'extension): a rare fragment is a bitmap scan of that index, a common one walks the newest-first index and stops',
+  'after 51 matches, as the plans below show. The machine is shared (2 cores, other agents building and testing',
+  'during these runs), so the tails are noisy; the medians are steadier.',
 ].join('\n');
 
 /** Replaces this run's block (full or smaller) in the Portal section, keeping the other one. */
