@@ -18,7 +18,12 @@ export const CreateEvalRunRequest = z
     candidate_policy_version: version,
     baseline_episode_ids: z.array(episodeRef).min(1, 'needs at least one baseline episode id').max(1000),
     baseline_policy_version: version.nullish(),
-    name: z.string().max(200).nullish(),
+    // The official runner names each candidate episode `<run name> · <baseline id[:8]>`, and an episode name
+    // is at most 200 characters: a longer run name would fail every replay, so it is refused here, up front.
+    name: z
+      .string()
+      .max(189, 'at most 189 characters (candidate episodes are named "<name> · <8 chars>", ≤ 200)')
+      .nullish(),
     metadata: Metadata.nullish(),
   })
   .meta({ id: 'CreateEvalRunRequest' });

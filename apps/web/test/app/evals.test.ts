@@ -152,6 +152,13 @@ describe('eval runs', () => {
       expect(r.status).toBe(404);
       expect(String(r.body.error)).toContain(id);
     }
+    const longName = await c().post<Json>('/api/ingest/eval-run', {
+      candidate_policy_version: 'v',
+      baseline_episode_ids: [mine],
+      name: 'n'.repeat(190),
+    });
+    expect(longName.status).toBe(400);
+    expect(String(longName.body.error)).toContain('name');
     const noVersion = await c().post<Json>('/api/ingest/eval-run', { baseline_episode_ids: [mine] });
     expect(noVersion.status).toBe(400);
 
