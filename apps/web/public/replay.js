@@ -8,6 +8,15 @@
   const MAX_POINTS = 4000;
   const REFETCH_MS = 120;
 
+  // The compare page's player lives in its own file; loaded from here so it needs no script tag of its own
+  // (strict-dynamic lets this nonced script add it). Only our own /assets/ path is accepted.
+  const compare = document.querySelector('[data-replay-compare]');
+  if (compare && /^\/assets\/replay-compare\.js(\?v=[0-9a-f]+)?$/.test(compare.dataset.script || '')) {
+    injectStyles();
+    const s = document.createElement('script');
+    s.src = compare.dataset.script;
+    document.head.append(s);
+  }
   const root = document.querySelector('[data-replay]');
   // The typed metadata widgets (server-rendered) share this stylesheet.
   if (root || document.querySelector('.typed-value')) injectStyles();

@@ -105,6 +105,7 @@ function lookupBanner(q: string | undefined): Html {
 
 function row(e: Episode): Html {
   return html`<tr>
+  <td class="select-cell"><input type="checkbox" name="ids" value="${e.id}" form="compare-form" data-compare-select aria-label="Select ${e.name ?? e.id} to compare"></td>
   <td>${statusBadge(e.status)}</td>
   <td class="name-cell"><a href="/portal/episodes/${e.id}">${e.name ?? html`<span class="muted">Unnamed</span>`}</a><span class="muted small mono">${e.id.slice(0, 8)}</span></td>
   <td>${e.source}</td>
@@ -123,7 +124,7 @@ function row(e: Episode): Html {
 function table(episodes: Episode[]): Html {
   return html`<div class="table-wrap"><table class="episodes">
   <caption class="visually-hidden">Episodes, newest first</caption>
-  <thead><tr><th scope="col">Status</th><th scope="col">Episode</th><th scope="col">Source</th><th scope="col">Policy</th><th scope="col">Robot</th><th scope="col" class="num">Duration</th><th scope="col">Created</th><th scope="col">Trace</th></tr></thead>
+  <thead><tr><th scope="col"><span class="visually-hidden">Select</span></th><th scope="col">Status</th><th scope="col">Episode</th><th scope="col">Source</th><th scope="col">Policy</th><th scope="col">Robot</th><th scope="col" class="num">Duration</th><th scope="col">Created</th><th scope="col">Trace</th></tr></thead>
   <tbody>${episodes.map(row)}</tbody>
 </table></div>`;
 }
@@ -151,8 +152,10 @@ async function render(ctx: HttpContext, kit: PortalKit): Promise<void> {
     content = html`<section class="empty" aria-labelledby="empty-title"><h2 id="empty-title">No episodes yet</h2>${firstEpisodeHelp(ctx.baseUrl)}</section>`;
   else if (page.data.length === 0)
     content = html`<section class="empty small-empty"><h2>No episodes match</h2><p class="muted">Nothing in this project matches these filters.</p><p><a class="button" href="/portal/episodes">Clear filters</a></p></section>`;
+  // Select rows → Compare: a plain GET form (the row checkboxes join it by form=), so it needs no script.
   else
-    content = html`${table(page.data)}
+    content = html`<form id="compare-form" class="compare-form" method="get" action="/portal/compare" aria-label="Compare selected episodes"><button type="submit" class="button small">Compare selected (2–4)</button></form>
+${table(page.data)}
 <nav class="pager" aria-label="Pages">
   ${cursor ? html`<a class="button ghost" href="${listUrl(f)}">← Newest</a>` : html`<span></span>`}
   ${page.next_cursor ? html`<a class="button" href="${listUrl(f, page.next_cursor)}" rel="next">Older →</a>` : html`<span class="muted small">End of list</span>`}

@@ -6,6 +6,7 @@ import { registerApiKeysPage } from './api-keys-page.js';
 import { loadAssets } from './assets.js';
 import { registerAuthPages } from './auth-pages.js';
 import { registerCliAuthPage } from './cli-auth-page.js';
+import { registerComparePage } from './compare-page.js';
 import { registerEpisodePage } from './episode-page.js';
 import { registerEpisodesPage } from './episodes-page.js';
 import { registerEvalPage } from './eval-page.js';
@@ -33,6 +34,7 @@ export function createPortal(s: Services): AppExtensions {
       registerEpisodesPage(router, kit);
       registerEpisodePage(router, kit, config);
       registerTracePage(router, kit, config);
+      registerComparePage(router, kit);
       registerApiKeysPage(router, kit);
       registerCliAuthPage(router, kit);
       registerEvalsPage(router, kit);

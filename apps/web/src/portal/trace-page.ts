@@ -63,7 +63,15 @@ export function registerTracePage(router: Router, kit: PortalKit, config: Portal
     <p class="trace-id-line">${copyable(traceId, 'trace_id')}</p>
     <p class="muted">${episodes.length}${episodes.length === MAX_EPISODES ? '+' : ''} episode${episodes.length === 1 ? '' : 's'} in time order · ${spans} span${spans === 1 ? '' : 's'}</p>
   </div>
-  <div class="trace-actions" data-trace-id="${traceId}">${traceLinkButtons(links)}</div>
+  <div class="trace-actions" data-trace-id="${traceId}">${traceLinkButtons(links)}${
+    // Replay compare takes 2–4 episodes: the first four of the trace, in time order.
+    episodes.length >= 2
+      ? html`<a class="button" href="/portal/compare?ids=${episodes
+          .slice(0, 4)
+          .map((e) => e.id)
+          .join(',')}">Compare these episodes${episodes.length > 4 ? ' (first 4)' : ''}</a>`
+      : ''
+  }</div>
 </header>
 <section class="card trace-waterfall-card" aria-labelledby="waterfall-title">
   <h2 id="waterfall-title">Waterfall</h2>
