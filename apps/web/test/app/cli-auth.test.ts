@@ -126,6 +126,17 @@ describe('CLI device login', () => {
     clock.advance(3000);
     expect((await poll(denied.device_code)).body).toEqual({ status: 'denied' });
 
+    // Signed out, an approval is only a redirect to sign-in: nothing is decided.
+    const signedOut = await start();
+    const anonymous = await portal(app.current.baseUrl, null, '/portal/cli/auth', {
+      code: signedOut.user_code,
+      decision: 'approve',
+    });
+    expect(anonymous.status).toBe(303);
+    expect(anonymous.headers.get('location')).toMatch(/^\/login/);
+    clock.advance(3000);
+    expect((await poll(signedOut.device_code)).body).toEqual({ status: 'pending' });
+
     const unknown = await poll('not-a-device-code');
     expect(unknown.status).toBe(410);
     expect(unknown.body).toMatchObject({ status: 'expired' });
