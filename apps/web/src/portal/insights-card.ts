@@ -56,7 +56,7 @@ export async function insightsCard(kit: PortalKit, scope: { projectId: string },
   let body: Html;
   if (!stored) body = html`<p class="muted small">Not analyzed yet.</p>`;
   else if (stored.status === 'running')
-    body = html`<p class="muted small" data-insights-status="running">Analyzing…</p>`;
+    body = html`<p class="muted small" data-insights-status="running">Analyzing… reload the page in a moment.</p>`;
   else
     body = html`${
       stored.stale
