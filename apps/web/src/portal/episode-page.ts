@@ -36,11 +36,23 @@ function reproFacts(e: Episode): [string, string | number | null][] {
   ];
 }
 
+/** Every control character (C0, DEL, the Unicode line and paragraph separators) as a space, runs folded into one. */
+function foldLineBreaks(text: string): string {
+  let out = '';
+  for (const ch of text) {
+    const c = ch.codePointAt(0) ?? 0;
+    const control = c < 0x20 || c === 0x7f || c === 0x2028 || c === 0x2029;
+    if (!control) out += ch;
+    else if (!out.endsWith(' ')) out += ' ';
+  }
+  return out;
+}
+
 /** A shell snippet: check out the code, export the facts, log the re-run next to this one. */
 export function reproduceSnippet(e: Episode): string {
   // A comment ends at a line break: every control character in the name is folded to a space, or a name with a
   // newline would put the rest of itself on a line of its own, and a pasted snippet would run it.
-  const title = e.name?.replace(/[\u0000-\u001f\u007f\u2028\u2029]+/g, ' ');
+  const title = e.name && foldLineBreaks(e.name);
   const lines = [`# Reproduce ${title ? `"${title}" — ` : ''}episode ${e.id}`];
   if (e.git_sha) lines.push(`git checkout ${shellQuote(e.git_sha)}`);
   const env: [string, string | number | null][] = [
