@@ -146,7 +146,8 @@ function nativeView(dtype: NumericDtype, bytes: Uint8Array, count: number): Arra
   if (!ctor || (!dtype.littleEndian && dtype.itemsize > 1)) return null;
   if (bytes.byteOffset % dtype.itemsize === 0)
     return new ctor(bytes.buffer as ArrayBuffer, bytes.byteOffset, count);
-  const copy = bytes.slice(0, count * dtype.itemsize);
+  // new Uint8Array(view) copies into a fresh buffer at offset 0; Buffer#slice would share the pooled one.
+  const copy = new Uint8Array(bytes.subarray(0, count * dtype.itemsize));
   return new ctor(copy.buffer, 0, count);
 }
 
@@ -199,7 +200,7 @@ export function decodeInto(
 /** Decodes int64/uint64/int32 time stamps exactly (BigInt), for `_t_ns`. */
 export function decodeBigInts(dtype: NumericDtype, bytes: Uint8Array, count: number): BigInt64Array {
   if (dtype.kind === 'i' && dtype.itemsize === 8 && dtype.littleEndian) {
-    const aligned = bytes.byteOffset % 8 === 0 ? bytes : bytes.slice(0, count * 8);
+    const aligned = bytes.byteOffset % 8 === 0 ? bytes : new Uint8Array(bytes.subarray(0, count * 8));
     return new BigInt64Array(aligned.buffer, aligned.byteOffset, count);
   }
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);

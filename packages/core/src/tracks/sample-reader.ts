@@ -61,7 +61,7 @@ export async function timesOf(
   const out = new Float64Array(n);
   if (dtype.kind === 'i' && dtype.itemsize === 8 && dtype.littleEndian) {
     // (hi - baseHi) · 2^32 + (lo - baseLo): exact while the difference is < 2^53, without a BigInt per item.
-    const aligned = bytes.byteOffset % 8 === 0 ? bytes : bytes.slice();
+    const aligned = bytes.byteOffset % 8 === 0 ? bytes : new Uint8Array(bytes); // a copy: Buffer#slice would share (and keep) the odd offset
     const w = new Uint32Array(aligned.buffer, aligned.byteOffset, n * 2);
     const baseHi = Number(BigInt.asIntN(32, base >> 32n));
     const baseLo = Number(BigInt.asUintN(32, base));

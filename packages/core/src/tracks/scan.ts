@@ -53,7 +53,7 @@ export class FiniteScan {
   }
 
   private pushFloatBits(bytes: Uint8Array): void {
-    const aligned = bytes.byteOffset % 4 === 0 ? bytes : bytes.slice();
+    const aligned = bytes.byteOffset % 4 === 0 ? bytes : new Uint8Array(bytes); // a copy: Buffer#slice would share (and keep) the odd offset
     const words = new Uint32Array(aligned.buffer, aligned.byteOffset, aligned.byteLength / 4);
     let bad = 0;
     if (this.dtype.itemsize === 4) {
@@ -100,7 +100,7 @@ export class TimeScan {
 
   /** int64 stamps compared as (signed high word, unsigned low word): no BigInt per item. */
   private pushInt64(bytes: Uint8Array, n: number): void {
-    const aligned = bytes.byteOffset % 8 === 0 ? bytes : bytes.slice();
+    const aligned = bytes.byteOffset % 8 === 0 ? bytes : new Uint8Array(bytes); // a copy: Buffer#slice would share (and keep) the odd offset
     const w = new Uint32Array(aligned.buffer, aligned.byteOffset, n * 2);
     const first = new BigInt64Array(aligned.buffer, aligned.byteOffset, n);
     if (this.first === null) this.first = first[0] ?? null;
