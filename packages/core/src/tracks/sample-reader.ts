@@ -22,9 +22,12 @@ export async function* readRows(
   const cols = columnsOf(ref);
   const n = rowsOf(ref);
   const size = dtype.itemsize;
+  // One buffer for every slice (the consumer reads each before asking for the next): a whole-episode window
+  // of 12 columns no longer leaves megabytes of garbage per request.
+  const buffer = new Float64Array(Math.min(ROWS_PER_READ, Math.max(0, to - from)) * cols);
   for (let start = from; start < to; start += ROWS_PER_READ) {
     const count = Math.min(ROWS_PER_READ, to - start);
-    const values = new Float64Array(count * cols);
+    const values = buffer.subarray(0, count * cols);
     if (!ref.fortran || cols === 1) {
       const bytes = await source.read(ref.offset + start * cols * size, count * cols * size);
       decodeInto(dtype, bytes, Math.floor(bytes.byteLength / size), values);
@@ -74,15 +77,44 @@ export async function timesOf(
   return out;
 }
 
-/** First row whose time is ≥ `target` (times are non-decreasing: the indexer checked), by ranged probes. */
+/** Stamps read around the interpolated guess: one 32 KiB read finds evenly spaced bounds without probes. */
+const GUESS_ROWS = 4096;
+
+/**
+ * First row whose time is ≥ `target` (times are non-decreasing: the indexer checked). With the first and last
+ * stamps, one block read around the interpolated position usually settles it (sensor clocks tick evenly); what
+ * it does not settle is finished by binary search with ranged probes (each a read: slow under load).
+ */
 export async function lowerBound(
   source: ByteSource,
   ref: DataRef,
   rows: number,
   target: bigint,
+  range?: { first: bigint; last: bigint },
 ): Promise<number> {
   let lo = 0;
   let hi = rows;
+  if (range && rows > GUESS_ROWS && range.last > range.first) {
+    const frac = Number(target - range.first) / Number(range.last - range.first);
+    const guess = Math.round(Math.min(1, Math.max(0, frac)) * (rows - 1));
+    const start = Math.min(rows - GUESS_ROWS, Math.max(0, guess - GUESS_ROWS / 2));
+    const dtype = dtypeOf(ref.descr);
+    const bytes = await source.read(ref.offset + start * dtype.itemsize, GUESS_ROWS * dtype.itemsize);
+    const block = decodeBigInts(dtype, bytes, Math.floor(bytes.byteLength / dtype.itemsize));
+    const n = block.length;
+    if (n > 0 && (block[0] as bigint) >= target) hi = start;
+    else if (n > 0 && (block[n - 1] as bigint) < target) lo = start + n;
+    else if (n > 0) {
+      let a = 0;
+      let b = n;
+      while (a < b) {
+        const mid = (a + b) >>> 1;
+        if ((block[mid] as bigint) < target) a = mid + 1;
+        else b = mid;
+      }
+      return start + a;
+    }
+  }
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
     if ((await timeAt(source, ref, mid)) < target) lo = mid + 1;

@@ -336,12 +336,14 @@ export async function readTrackWindow(
     if (track.time && time) {
       base = BigInt(track.time.startNs);
       const rel = (ns: number) => base + BigInt(Math.ceil(ns - hit.offsetNs));
-      i0 = await lowerBound(time, track.time.data, track.samples, rel(from));
+      const range = { first: base, last: BigInt(track.time.endNs) };
+      i0 = await lowerBound(time, track.time.data, track.samples, rel(from), range);
       i1 = await lowerBound(
         time,
         track.time.data,
         track.samples,
         base + BigInt(Math.floor(to - hit.offsetNs)) + 1n,
+        range,
       );
     } else {
       i0 = Math.max(0, Math.ceil(from / hit.stepNs - 1e-9));
