@@ -19,6 +19,8 @@ interface Bench {
 const EXTRA_FLAGS: Record<string, string[]> = {
   ingest: ['--profile'],
   portal: ['--write'],
+  // Replay writes its section only when asked (its compare part starts the built server).
+  replay: ['--write'],
   'sdk-ts': ['--write-docs'],
   'sdk-python': ['--write-docs'],
 };

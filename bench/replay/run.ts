@@ -4,7 +4,9 @@
 //   windows       GET …/tracks/{name}?points=2000 over random windows: p50/p99 vs the track list (DB only)
 //   first lane    Chromium: HTML response end → tracks listed and the first lane drawn (vs a page with no tracks)
 //   scrubbing     Chromium: playhead + hover moved every frame, frames/s from requestAnimationFrame (vs idle)
-// Usage: npx tsx bench/replay/run.ts [--quick] [--minutes N] [--write]
+//   compare       Chromium + the started server: /portal/compare with 4 such episodes, every lane drawn (vs one page)
+// Usage: npx tsx bench/replay/run.ts [--quick] [--minutes N] [--write] [--compare-only] [--no-compare]
+//   --compare-only: just the compare measurement (needs `node scripts/build.mjs`); --no-compare: skip it.
 //   --quick: 3 runs of each indexing measurement and 100 window requests (full: 5 and 400, and an RSS check on a
 //   100-minute episode).
 import { execFileSync } from 'node:child_process';
@@ -23,6 +25,7 @@ import {
 import { startPlayerHarness } from '../../packages/core/test/integration/tracks-player-harness.js';
 import { tempCore } from '../../packages/core/test/support/temp-core.js';
 import { writeSection } from '../lib.js';
+import { compareRows } from './compare.js';
 
 const argv = process.argv.slice(2);
 const option = (name: string) => (argv.includes(name) ? argv[argv.indexOf(name) + 1] : undefined);
@@ -41,6 +44,12 @@ execFileSync('.cache/venv-sdk/bin/python', ['bench/replay/make_episode.py', dir,
   stdio: 'inherit',
 });
 const files = { sensors: join(dir, 'sensors.npz'), actions: join(dir, 'actions.npz') };
+if (argv.includes('--compare-only')) {
+  const only = await compareRows(dir, minutes, runs);
+  process.stdout.write(`${only.map((r) => `| ${r.join(' | ')} |`).join('\n')}\n`);
+  rmSync(dir, { recursive: true, force: true });
+  process.exit(0);
+}
 
 function worker(mode: 'index' | 'scan' | 'read', file: string): { ms: number; growthMiB: number } {
   const out = execFileSync(
@@ -283,6 +292,10 @@ await context.close();
 await browser.close();
 await harness.close();
 await core.close();
+if (!argv.includes('--no-compare')) {
+  log('Chromium + started server: compare with 4 episodes');
+  rows.push(...(await compareRows(dir, minutes, runs)));
+}
 rmSync(dir, { recursive: true, force: true });
 
 const table = [
