@@ -34,7 +34,15 @@ from ._core import (
 from ._episode import EpisodeState, UrlRenewal, failure_metadata, failure_reason, log_not_failed
 from ._errors import ConfigurationError, URLExpiredError
 from ._http_async import AsyncHttpSession
-from ._payload import ARTIFACT_KINDS, ArtifactKind, EpisodeFinalStatus, EpisodeSource, UploadFile, create_body
+from ._payload import (
+    ARTIFACT_KINDS,
+    ArtifactKind,
+    EpisodeFinalStatus,
+    EpisodeSource,
+    UploadFile,
+    create_body,
+    started_now_ns,
+)
 from ._progress import progress_for
 
 _C = TypeVar("_C", bound="AsyncClient")
@@ -189,6 +197,7 @@ class AsyncClient(ClientCore):
             fps=fps,
             metadata=metadata,
             artifacts=artifacts,
+            started_at_unix_ns=started_now_ns(),
         )
         return await self._create(body)
 

@@ -23,7 +23,15 @@ from ._core import (
 from ._episode import Episode
 from ._http import HttpSession
 from ._multipart import multipart_threshold as multipart_threshold_of
-from ._payload import ARTIFACT_KINDS, ArtifactKind, EpisodeFinalStatus, EpisodeSource, UploadFile, create_body
+from ._payload import (
+    ARTIFACT_KINDS,
+    ArtifactKind,
+    EpisodeFinalStatus,
+    EpisodeSource,
+    UploadFile,
+    create_body,
+    started_now_ns,
+)
 from ._progress import progress_for
 from ._spool_worker import SpoolWorker
 
@@ -134,6 +142,7 @@ class Client(ClientCore):
             fps=fps,
             metadata=metadata,
             artifacts=artifacts,
+            started_at_unix_ns=started_now_ns(),
         )
         return self._create(body)
 

@@ -13,7 +13,7 @@ from . import _otel
 from ._episode import EpisodeState, UploadUrl, upload_url_from
 from ._errors import ArgumentError, ConfigurationError, ServerError
 from ._http import ApiCall, dumps
-from ._payload import ArtifactKind, UploadFile, check_files, create_body, finalize_body
+from ._payload import ArtifactKind, UploadFile, check_files, create_body, finalize_body, started_before_ns
 from ._retry import RetryPolicy
 from ._settings import Connection, env_flag, quiet, resolve_connection
 
@@ -128,7 +128,12 @@ def log_episode_plan(
     """(files, finalize body, create body) for log_episode, every argument checked before any request."""
     checked = check_files(files)
     final = finalize_body(status=status, duration_s=duration_s, failure_time_s=failure_time_s)
-    body = create_body(**create, artifacts=[file.kind for file in checked])
+    # The start on this machine's clock: now - duration_s (the run has just ended), only with a duration.
+    body = create_body(
+        **create,
+        artifacts=[file.kind for file in checked],
+        started_at_unix_ns=started_before_ns(duration_s),
+    )
     return checked, final, body
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -164,8 +165,14 @@ def create_body(
     fps: object,
     metadata: object,
     artifacts: object,
+    started_at_unix_ns: int | None = None,
 ) -> dict[str, Any]:
-    """The create-episode body, absent fields omitted; ArgumentError for what the server would reject."""
+    """The create-episode body, absent fields omitted; ArgumentError for what the server would reject.
+
+    ``started_at_unix_ns`` (ours, optional): the episode's start on this machine's clock, sent as a decimal
+    string so the span lane can align the episode's trace on the robot's clock (the server's ``created_at`` is
+    on its own). A value the server would refuse (not a positive int64) is left out rather than raised.
+    """
     if source not in SOURCES:
         raise ArgumentError(f"source must be one of {', '.join(SOURCES)}; got {source!r}")
     for field_name, text in (
@@ -185,7 +192,7 @@ def create_body(
     if len(set(uploads)) != len(uploads):
         raise ArgumentError(f"artifacts lists a kind twice: {uploads!r}")
 
-    return _with_present(
+    body = _with_present(
         {"source": source, "request_uploads": uploads},
         (
             ("name", name),
@@ -198,6 +205,27 @@ def create_body(
         ),
         metadata,
     )
+    if started_at_unix_ns is not None and 0 < started_at_unix_ns <= _MAX_INT64:
+        body["started_at_unix_ns"] = str(started_at_unix_ns)
+    return body
+
+
+_MAX_INT64 = 2**63 - 1
+
+
+def started_now_ns() -> int:
+    """``start_episode``'s start: now, Unix nanoseconds on this machine's clock."""
+    return time.time_ns()
+
+
+def started_before_ns(duration_s: object) -> int | None:
+    """``log_episode``'s start: now - ``duration_s`` (already checked finite and >= 0); None without one."""
+    if duration_s is None or isinstance(duration_s, bool) or not isinstance(duration_s, (int, float)):
+        return None
+    ns = duration_s * 1e9
+    if not math.isfinite(ns):  # inf, nan, or a duration too long to be in nanoseconds
+        return None
+    return time.time_ns() - round(ns)
 
 
 def finalize_body(

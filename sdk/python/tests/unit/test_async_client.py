@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from pathlib import Path
 
 import httpx
@@ -50,7 +51,9 @@ def test_log_episode_streams_and_finalizes(video: Path) -> None:
     ep = asyncio.run(main())
     assert ep.status == "ready"
     create, put, final = server.requests
-    assert create.json() == {"source": "real", "request_uploads": ["video"], "name": "async", "seed": 1}
+    sent = create.json()
+    assert int(sent.pop("started_at_unix_ns")) <= time.time_ns() - 2_000_000_000  # now - duration_s
+    assert sent == {"source": "real", "request_uploads": ["video"], "name": "async", "seed": 1}
     assert put.chunks == -(-video.stat().st_size // CHUNK_SIZE)  # streamed, chunk by chunk
     assert put.headers["Content-Type"] == "video/mp4"
     assert "Authorization" not in put.headers

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import re
+import time
 from pathlib import Path
 
 import httpx
@@ -50,7 +52,12 @@ def test_log_episode_creates_uploads_and_finalizes(server: FakeServer, video: Pa
     assert [r.method for r in server.requests] == ["POST", "PUT", "PUT", "POST"]
 
     create = server.routes("create")[0]
-    assert create.json() == {
+    sent = create.json()
+    # Ours: the start on this machine's clock, now - duration_s, as Unix nanoseconds in a decimal string.
+    started = sent.pop("started_at_unix_ns")
+    assert re.fullmatch(r"[1-9]\d{0,18}", started)
+    assert int(started) <= time.time_ns() - 12_500_000_000
+    assert sent == {
         "source": "sim",
         "request_uploads": ["video", "sensors"],
         "name": "pick v3",
@@ -201,3 +208,16 @@ def test_metadata_is_sent_as_json_with_typed_values_kept(server: FakeServer) -> 
     with client_for(server) as client:
         client.log_episode(metadata={"joints": joint})
     assert json.loads(server.routes("create")[0].body)["metadata"]["joints"] == joint
+
+
+def test_the_start_is_sent_on_this_clock_and_never_breaks_the_call(server: FakeServer) -> None:
+    with client_for(server) as client:
+        before = time.time_ns()
+        client.start_episode(name="started", artifacts=[]).finalize()
+        after = time.time_ns()
+        client.log_episode(name="no duration")
+        client.log_episode(name="longer than int64 ns", duration_s=1e300)  # no start rather than an error
+    started, no_duration, too_long = (r.json() for r in server.routes("create"))
+    assert before <= int(started["started_at_unix_ns"]) <= after
+    assert "started_at_unix_ns" not in no_duration
+    assert "started_at_unix_ns" not in too_long
