@@ -166,6 +166,10 @@ for (const db of dbs) {
   const k: LoadResult = await keyedLoadTest(sdk(ours.baseUrl));
   // The same generator and SDK headers without the key: what the key itself costs.
   const plainSdk: LoadResult = await keyedLoadTest({ ...sdk(ours.baseUrl), freshKey: false });
+  // At idle: one request at a time, so no batch ever has company: what group commit costs a lone request.
+  // Right after a keyed load on each server (ours here, the unbatched one below), so both are in the same state.
+  const idle = { connections: 1, duration: Math.min(duration, 5) };
+  const oIdle = await keyedLoadTest({ ...sdk(ours.baseUrl), ...idle });
   const b2: LoadResult = await loadTest(req(bare.url, '/ingest', false));
   // The baseline is measured before and after ours; the ratio is against their mean.
   const bareRps = (b.rps + b2.rps) / 2;
@@ -179,9 +183,6 @@ for (const db of dbs) {
     ...req(bare.url, '/ingest', false),
     rate: Math.max(1, Math.round(bareRps / 2)),
   });
-  // At idle: one request at a time, so no batch ever has company: what group commit costs a lone request.
-  const idle = { connections: 1, duration: Math.min(duration, 5) };
-  const oIdle = await keyedLoadTest({ ...sdk(ours.baseUrl), ...idle });
   const unbatched = await startServer({
     env: {
       ...ourEnv,
@@ -191,10 +192,9 @@ for (const db of dbs) {
     dataDir: mkdtempSync(join(tmpdir(), 'rt-bench-')),
   });
   dataDirs.push(unbatched.dataDir);
-  // Warmed as long as ours was before its idle run (a fresh PGlite is slower for its first seconds).
-  await keyedLoadTest(sdk(unbatched.baseUrl));
-  const uIdle = await keyedLoadTest({ ...sdk(unbatched.baseUrl), ...idle });
+  await keyedLoadTest({ ...sdk(unbatched.baseUrl), duration: 2 });
   const u = await keyedLoadTest(sdk(unbatched.baseUrl));
+  const uIdle = await keyedLoadTest({ ...sdk(unbatched.baseUrl), ...idle });
   await unbatched.stop();
   const bIdle = await loadTest({ ...req(bare.url, '/ingest', false), ...idle });
   const oSat = await loadTest({
