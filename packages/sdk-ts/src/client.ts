@@ -155,10 +155,13 @@ export class RoboTrace {
    * still checked.
    */
   async logEpisode(options: LogEpisodeOptions): Promise<Episode> {
+    const calledAtMs = Date.now(); // the run has just ended: it started durationS before this
     const trace = this.#capture();
     const body = episodeBody(options, trace?.block);
     const status = checkFinalStatus(options.status);
     const durationS = checkNonNegative('durationS', options.durationS);
+    const startedAt = durationS === undefined ? undefined : unixNs(calledAtMs, durationS);
+    if (startedAt !== undefined) body.started_at_unix_ns = startedAt;
     const failureTimeS = checkNonNegative('failureTimeS', options.failureTimeS);
     const failureReason = checkText('failureReason', options.failureReason, 10_000);
     if (status !== 'failed' && (failureTimeS !== undefined || failureReason !== undefined)) {
@@ -205,8 +208,10 @@ export class RoboTrace {
    * The trace context never changes afterwards, whichever span is active when it finishes.
    */
   async startEpisode(options: StartEpisodeOptions = {}): Promise<Episode> {
+    const startedAt = unixNs(Date.now(), 0);
     const trace = this.#capture();
     const body = episodeBody(options, trace?.block);
+    if (startedAt !== undefined) body.started_at_unix_ns = startedAt;
     const artifacts = options.artifacts ?? [...ARTIFACT_KINDS];
     if (!Array.isArray(artifacts) || artifacts.some((kind) => !ARTIFACT_KINDS.includes(kind))) {
       fail(`artifacts must list kinds among ${ARTIFACT_KINDS.join(', ')}`);
@@ -344,6 +349,20 @@ export class RoboTrace {
     if (trace && body.otel && this.#config.linkSpan) linkSpanToEpisode(trace.span, created.episode_id, url);
     return new Episode(this.#backend, created, url, body.otel, measureDuration);
   }
+}
+
+const MAX_INT64 = 9_223_372_036_854_775_807n;
+
+/**
+ * `started_at_unix_ns`: the wall clock at `wallMs` (Date.now(): millisecond resolution, exact in nanoseconds —
+ * BigInt, no float rounding of a 19-digit number) less `beforeS` seconds. Undefined when that is not a positive
+ * int64 (a duration longer than the epoch), which the server would refuse: the call must never fail for it.
+ */
+function unixNs(wallMs: number, beforeS: number): string | undefined {
+  const beforeNs = beforeS * 1e9;
+  if (!Number.isFinite(wallMs) || !Number.isFinite(beforeNs)) return undefined;
+  const ns = BigInt(Math.trunc(wallMs)) * 1_000_000n - BigInt(Math.round(beforeNs));
+  return ns > 0n && ns <= MAX_INT64 ? ns.toString() : undefined;
 }
 
 /** The create body from validated arguments; the otel block only when the user did not decide otherwise. */

@@ -34,6 +34,11 @@ export interface CreateEpisodeBody {
   fps?: number;
   metadata?: JsonObject;
   otel?: OtelBlock;
+  /**
+   * Ours (optional; the official SDK never sends it): the episode's start on this machine's clock, Unix
+   * nanoseconds as a decimal string (`^[1-9]\d{0,18}$`). The span lane aligns the episode's trace on it.
+   */
+  started_at_unix_ns?: string;
 }
 
 export interface UploadUrl {

@@ -1,4 +1,5 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
@@ -211,5 +212,77 @@ describe('an episode that outlives its signed upload URL', () => {
     expect(episode.uploadUrls[0]?.url).not.toBe(slot?.url);
     const downloaded = await api.artifact(episode.id, 'video');
     expect(downloaded.bytes.equals(readFileSync(video))).toBe(true);
+  });
+});
+
+describe('the start on this machine’s clock (started_at_unix_ns, issue 15)', () => {
+  const nowNs = () => BigInt(Date.now()) * 1_000_000n;
+  /** The server keeps it as the episode's client start: the trace alignment's anchor (no trace source needed). */
+  const alignment = async (id: string) => {
+    const answer = await fetch(`${server.baseUrl}/api/episodes/${id}/trace`, {
+      headers: { authorization: `Bearer ${server.apiKey}` },
+    });
+    expect(answer.status).toBe(200);
+    const { alignment } = (await answer.json()) as { alignment: { anchor: string; start_unix_ns: string } };
+    return { anchor: alignment.anchor, start: BigInt(alignment.start_unix_ns) };
+  };
+  const within = (value: bigint, low: bigint, high: bigint) => value >= low && value <= high;
+
+  it('startEpisode sends the moment it started; logEpisode now − durationS, and nothing without one', async () => {
+    const before = nowNs();
+    const started = await withSpan(uniqueTrace(), () =>
+      client().startEpisode({ name: 'start', artifacts: [] }),
+    );
+    const after = nowNs();
+    await started.finish();
+    const a = await alignment(started.id);
+    expect(a.anchor).toBe('client_start');
+    expect(within(a.start, before, after)).toBe(true);
+
+    const loggedBefore = nowNs();
+    const logged = await withSpan(uniqueTrace(), () => client().logEpisode({ name: 'log', durationS: 7.25 }));
+    const loggedAfter = nowNs();
+    const b = await alignment(logged.id);
+    expect(b.anchor).toBe('client_start');
+    expect(within(b.start, loggedBefore - 7_250_000_000n, loggedAfter - 7_250_000_000n)).toBe(true);
+
+    const bare = await withSpan(uniqueTrace(), () => client().logEpisode({ name: 'no duration' }));
+    expect((await alignment(bare.id)).anchor).not.toBe('client_start');
+  });
+
+  it('a spooled episode keeps the start of the call, not of its delivery', async () => {
+    const spoolDir = join(dir, `spool-${Date.now()}`);
+    const robot = `ts-started-${Date.now()}`;
+    const background = (baseUrl: string) =>
+      client({
+        baseUrl,
+        delivery: 'background',
+        spoolDir,
+        flushTimeoutMs: 0,
+        maxRetries: 0,
+        logger: { warn: () => undefined },
+      });
+    // Nothing listens on a port just freed: the record stays in the spool until the next client.
+    const port = await new Promise<number>((done) => {
+      const probe = createServer().listen(0, '127.0.0.1', () => {
+        const { port } = probe.address() as { port: number };
+        probe.close(() => done(port));
+      });
+    });
+    const offline = background(`http://127.0.0.1:${port}`);
+    const before = nowNs();
+    await withSpan(uniqueTrace(), () => offline.logEpisode({ name: 'spooled', robot, durationS: 2.5 }));
+    await offline.close();
+    // Its last attempt may still hold the record's claim (this process's): wait until it lets go.
+    for (let i = 0; i < 600 && readdirSync(join(spoolDir, 'v1', 'claims')).length > 0; i++) await delay(50);
+    const spooledBy = nowNs(); // nothing has reached a server yet
+
+    const online = background(server.baseUrl);
+    expect(await online.flush(60_000)).toBe(true);
+    await online.close();
+    const [stored] = (await api.list({ robot })).data;
+    const a = await alignment(stored?.id ?? '');
+    expect(a.anchor).toBe('client_start');
+    expect(within(a.start, before - 2_500_000_000n, spooledBy - 2_500_000_000n)).toBe(true);
   });
 });

@@ -70,7 +70,12 @@ describe('logEpisode', () => {
       seed: 7,
       fps: 30,
       metadata: { task: 'pick', joint: { __type: 'robotrace.JointState', positions: [0.1] } },
+      // Ours: the start on this machine's clock (now − durationS), Unix ns as a decimal string.
+      started_at_unix_ns: expect.stringMatching(/^[1-9]\d{0,18}$/),
     });
+    expect(BigInt(createBody().started_at_unix_ns as string)).toBeLessThanOrEqual(
+      BigInt(Date.now()) * 1_000_000n - 12_500_000_000n,
+    );
     expect(finalizeBody()).toEqual({ status: 'ready', bytes_total: 300_011, duration_s: 12.5, fps: 30 });
 
     const [create] = fetch.requests;
@@ -232,6 +237,25 @@ describe('trace context on the wire', () => {
       return (span as unknown as ReadableSpan).attributes;
     });
     expect(attributes).toEqual({});
+  });
+});
+
+describe('started_at_unix_ns', () => {
+  it('startEpisode sends the moment it started; logEpisode only with a duration, never failing for one', async () => {
+    const started = setup();
+    const before = BigInt(Date.now()) * 1_000_000n;
+    await started.rt.startEpisode({ name: 'live', artifacts: [] });
+    const after = BigInt(Date.now()) * 1_000_000n;
+    const sent = BigInt(started.createBody().started_at_unix_ns as string);
+    expect(sent >= before && sent <= after).toBe(true);
+
+    const noDuration = setup();
+    await noDuration.rt.logEpisode({ name: 'no duration' });
+    expect(noDuration.createBody()).not.toHaveProperty('started_at_unix_ns');
+
+    const tooLong = setup();
+    await tooLong.rt.logEpisode({ name: 'longer than the epoch', durationS: 1e300 });
+    expect(tooLong.createBody()).not.toHaveProperty('started_at_unix_ns');
   });
 });
 
