@@ -1,6 +1,6 @@
 import type { ArtifactKind, TrackInfo, TrackList, TrackWindow, TrackWindowQuery } from '@robotrace/contracts';
-import { episode, trackIndex } from '@robotrace/db';
-import { and, eq } from 'drizzle-orm';
+import { artifact, episode, trackIndex } from '@robotrace/db';
+import { and, eq, inArray, isNotNull } from 'drizzle-orm';
 import type { CoreDeps, ProjectScope } from '../deps.js';
 import { storageKey } from '../episodes.js';
 import { NotFoundError, ValidationError } from '../errors.js';
@@ -113,6 +113,17 @@ export async function indexArtifactTracks(
   kind: ArtifactKind,
   source: ByteSource,
 ): Promise<TrackList> {
+  await writeIndex(deps, scope, episodeId, kind, source);
+  return listTracks(deps, scope, episodeId);
+}
+
+async function writeIndex(
+  deps: TrackDeps,
+  scope: ProjectScope,
+  episodeId: string,
+  kind: ArtifactKind,
+  source: ByteSource,
+): Promise<void> {
   if (!TRACK_KINDS.includes(kind)) throw new ValidationError(`artifact kind '${kind}' has no tracks`);
   const ep = await findEpisode(deps, scope, episodeId);
   const [previous] = await deps.db
@@ -147,7 +158,6 @@ export async function indexArtifactTracks(
     .insert(trackIndex)
     .values(values)
     .onConflictDoUpdate({ target: [trackIndex.episodeId, trackIndex.artifactKind], set: values });
-  return listTracks(deps, scope, ep.id);
 }
 
 interface Resolved {
@@ -229,12 +239,55 @@ async function resolveAll(deps: TrackDeps, scope: ProjectScope, episodeId: strin
   return { rows, resolved, origin };
 }
 
+/**
+ * Indexes the episode's uploaded sensors/actions files that have no index yet (or an older one than the
+ * upload): an S3 upload goes straight to the bucket, so the app first hears of it at finalize; an index that
+ * failed at upload (logged) is tried again here. A file gone from the store is left alone.
+ */
+async function indexPending(deps: TrackDeps, scope: ProjectScope, episodeId: string): Promise<void> {
+  const uploads = await deps.db
+    .select({ kind: artifact.kind, key: artifact.storageKey, uploadedAt: artifact.uploadedAt })
+    .from(artifact)
+    .innerJoin(episode, eq(episode.id, artifact.episodeId))
+    .where(
+      and(
+        eq(artifact.episodeId, episodeId),
+        eq(episode.projectId, scope.projectId),
+        inArray(artifact.kind, [...TRACK_KINDS]),
+        isNotNull(artifact.uploadedAt),
+      ),
+    );
+  if (uploads.length === 0) return;
+  const indexed = await deps.db
+    .select({ kind: trackIndex.artifactKind, indexedAt: trackIndex.indexedAt })
+    .from(trackIndex)
+    .where(and(eq(trackIndex.episodeId, episodeId), eq(trackIndex.projectId, scope.projectId)));
+  for (const up of uploads) {
+    const row = indexed.find((r) => r.kind === up.kind);
+    if (row && up.uploadedAt && row.indexedAt >= up.uploadedAt) continue;
+    let source: ByteSource;
+    try {
+      source = await deps.tracks.open(up.key);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') continue;
+      throw err;
+    }
+    try {
+      await writeIndex(deps, scope, episodeId, up.kind as ArtifactKind, source);
+    } finally {
+      await source.close();
+    }
+  }
+}
+
 /** The tracks of an episode (all its indexed files), on the episode's timeline. */
 export async function listTracks(
   deps: TrackDeps,
   scope: ProjectScope,
   episodeId: string,
 ): Promise<TrackList> {
+  const ep = await findEpisode(deps, scope, episodeId);
+  await indexPending(deps, scope, ep.id);
   const { rows, resolved, origin } = await resolveAll(deps, scope, episodeId);
   return {
     tracks: resolved.map((r) => r.info),
