@@ -7,7 +7,7 @@
     rt.log_episode(name="pick v3", policy_version="pap-v3.2.1", seed=7, video="run.mp4")
 
     with rt.start_episode(name="pick v3", artifacts=["video"]) as ep:
-        ep.upload_video("run.mp4")     # finalized ready on exit, failed (with the reason) on an exception
+        ep.upload("video", "run.mp4")  # finalized ready on exit, failed (with the reason) on an exception
 
     with rt.Client(api_key="rt_...", base_url="http://localhost:3000") as client:
         client.log_episode(...)

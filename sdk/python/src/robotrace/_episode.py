@@ -11,6 +11,7 @@ from dataclasses import dataclass, field, replace
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Literal
 
+from ._deprecation import warn_deprecated
 from ._errors import ConfigurationError, ServerError, URLExpiredError, url_expired_again
 from ._payload import (
     ARTIFACT_KINDS,
@@ -229,13 +230,19 @@ class Episode(EpisodeState):
             else:
                 return self._uploaded(file)
 
+    # Deprecated shortcuts, as in the official 0.3.0: the same DeprecationWarning (pointing at the caller's
+    # line), then the same upload as upload(kind, path).
+
     def upload_video(self, path: str | os.PathLike[str]) -> int:
+        _shortcut_deprecated("video")
         return self.upload("video", path)
 
     def upload_sensors(self, path: str | os.PathLike[str]) -> int:
+        _shortcut_deprecated("sensors")
         return self.upload("sensors", path)
 
     def upload_actions(self, path: str | os.PathLike[str]) -> int:
+        _shortcut_deprecated("actions")
         return self.upload("actions", path)
 
     def finalize(
@@ -293,3 +300,14 @@ class Episode(EpisodeState):
         if self._client is None:
             raise ConfigurationError(f"episode {self.id} is not attached to a Client")
         return self._client
+
+
+def _shortcut_deprecated(kind: ArtifactKind) -> None:
+    """The official SDK's warning for ``Episode.upload_<kind>``, aimed at the caller of that method."""
+    warn_deprecated(
+        f"Episode.upload_{kind}",
+        since="0.1.0a13",
+        removed_in="0.3.0",
+        replacement=f'Episode.upload("{kind}", path)',
+        stacklevel=3,
+    )

@@ -155,7 +155,7 @@ def test_quiet_env_silences_the_link_even_on_a_terminal(
 def test_start_episode_finalizes_ready_on_normal_exit(server: FakeServer, video: Path) -> None:
     with client_for(server) as client, client.start_episode(name="ctx", artifacts=["video"]) as ep:
         assert ep.status == "recording"
-        assert ep.upload_video(video) == video.stat().st_size
+        assert ep.upload("video", video) == video.stat().st_size
     assert ep.status == "ready"
     assert server.routes("finalize")[0].json() == {"status": "ready", "bytes_total": video.stat().st_size}
 
@@ -221,3 +221,27 @@ def test_the_start_is_sent_on_this_clock_and_never_breaks_the_call(server: FakeS
     assert before <= int(started["started_at_unix_ns"]) <= after
     assert "started_at_unix_ns" not in no_duration
     assert "started_at_unix_ns" not in too_long
+
+
+def test_the_kind_shortcuts_warn_as_the_official_sdk_does_and_still_upload(
+    server: FakeServer, video: Path, tmp_path: Path
+) -> None:
+    sensors = tmp_path / "imu.npz"
+    sensors.write_bytes(b"imu")
+    actions = tmp_path / "actions.parquet"
+    actions.write_bytes(b"PAR1")
+    with client_for(server) as client, client.start_episode(name="shortcuts") as ep:
+        for kind, method, path in (
+            ("video", ep.upload_video, video),
+            ("sensors", ep.upload_sensors, sensors),
+            ("actions", ep.upload_actions, actions),
+        ):
+            with pytest.warns(DeprecationWarning, match="RoboTrace SDK") as caught:
+                assert method(path) == path.stat().st_size
+            [warning] = caught.list
+            assert str(warning.message) == (
+                f"Episode.upload_{kind} is deprecated since 0.1.0a13 and will be removed in 0.3.0. "
+                f'Use Episode.upload("{kind}", path) instead. (RoboTrace SDK)'
+            )
+            assert warning.filename == __file__  # it points at the caller's line, not at the SDK
+    assert server.uploads[("ep0001", "sensors")] == b"imu"
