@@ -81,7 +81,8 @@ beforeAll(async () => {
   execFileSync(PYTHON, [join(ROOT, 'test/fixtures/tracks/make_tracks.py'), dir, marker], {
     stdio: 'inherit',
   });
-  server = await startServer();
+  // A 1 MB indexing limit (config): zip64.npz (65,536 members, ~9 MB) is indexed partially, with a note.
+  server = await startServer({ env: { ROBOTRACE_TRACK_INDEX_MAX_BYTES: '1000000' } });
   good = await logWith(
     { video: demoVideo(), sensors: file('gym_compressed.npz'), actions: file('gym.npz') },
     {
@@ -110,6 +111,7 @@ beforeAll(async () => {
     ['notime', 'actions', 'notime.parquet'],
     ['object', 'sensors', 'object.npz'],
     ['html', 'sensors', 'html.npz'],
+    ['overlimit', 'sensors', 'zip64.npz'],
   ];
   for (const [name, kind, f] of cases)
     bad[name] = await logWith({ [kind]: file(f) }, { name: `bad ${name}` });
@@ -213,6 +215,8 @@ describe('bad input: the page renders and says what is wrong', () => {
     empty: /'quiet\/v' has 0 samples — nothing to plot/,
     notime: /actions\.parquet: no time column .* — plotted by step index/,
     object: /member 'o\/evil' is an object array \(needs pickle\) — skipped, never unpickled/,
+    overlimit:
+      /over the indexing limit of 1000000 bytes — indexed partially \(\d+ of 65536 members\).*indexed partially \(the first 256\)/,
   };
   for (const [name, pattern] of Object.entries(expected))
     it(`${name}`, async () => {

@@ -7,6 +7,7 @@
   const COLOURS = ['#3b82f6', '#ef4444', '#10b981', '#f59e0b', '#8b5cf6', '#ec4899', '#14b8a6', '#84cc16'];
   const MAX_POINTS = 4000;
   const REFETCH_MS = 120;
+  const OPEN_LANES = 32;
 
   // The compare page's player lives in its own file; loaded from here so it needs no script tag of its own
   // (strict-dynamic lets this nonced script add it). Only our own /assets/ path is accepted.
@@ -724,7 +725,11 @@
       return i < 0 ? prefs.order.length + lanes.indexOf(l) : i;
     };
     lanes.sort((a, b) => rank(a) - rank(b));
-    for (const l of lanes) l.hidden = prefs.hidden.includes(l.track.name);
+    // Past the first lanes, a lane starts hidden (listed under "Show") until the viewer saves a layout: a file
+    // with hundreds of tracks must not fire hundreds of window requests on open.
+    lanes.forEach((l, i) => {
+      l.hidden = prefs.hidden.includes(l.track.name) || (i >= OPEN_LANES && prefs.order.length === 0);
+    });
     state.lanes = lanes;
     layoutLanes();
     if (!lanes.length) {

@@ -26,6 +26,11 @@ export interface TrackPorts {
 export type TrackDeps = Pick<CoreDeps, 'db' | 'clock'> & { tracks: TrackPorts };
 
 export const TRACK_KINDS: readonly ArtifactKind[] = ['sensors', 'actions'];
+/**
+ * Tracks kept per file: every list and window request reads the file's whole track index, and the page draws a
+ * lane per track, so a file of 65,536 one-value members would otherwise stall the server and the browser.
+ */
+export const MAX_TRACKS_PER_FILE = 256;
 const EXT: Record<TrackFileFormat, string> = {
   npz: '.npz',
   npy: '.npy',
@@ -147,6 +152,12 @@ async function writeIndex(
     maxIndexBytes: deps.tracks.maxIndexBytes,
   };
   const file = await indexFile(source, format, ctx, kind);
+  if (file.tracks.length > MAX_TRACKS_PER_FILE) {
+    file.warnings.push(
+      `${ctx.label}: ${file.tracks.length} tracks — indexed partially (the first ${MAX_TRACKS_PER_FILE}); the rest are not shown`,
+    );
+    file.tracks = file.tracks.slice(0, MAX_TRACKS_PER_FILE);
+  }
   const values = {
     ...key,
     format,
