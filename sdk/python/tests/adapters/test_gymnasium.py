@@ -21,6 +21,7 @@ from ..support.adapters_official_rollout import cartpole_policy
 from ..support.api import Api
 from ..support.fake_server import FakeServer, error
 from ..support.robotrace_server import RunningServer
+from ..support.served import assert_tracks_served, assert_video_plays
 from ..unit.helpers import client_for
 
 SEED = 42
@@ -178,3 +179,5 @@ def test_upload_rollout_to_the_server(tmp_path: Path, robotrace_server: RunningS
     assert stored["metadata"]["gymnasium_env_id"] == "CartPole-v1"
     for kind, name in (("video", "video.mp4"), ("sensors", "sensors.npz"), ("actions", "actions.npz")):
         assert api.artifact(episode.id, kind) == (tmp_path / "out" / name).read_bytes(), kind
+    assert_tracks_served(api, episode.id, tmp_path / "out", absolute=False)
+    assert_video_plays(api.artifact(episode.id, "video"))

@@ -20,6 +20,7 @@ from ..support.adapters_official import official_hdf5_episode
 from ..support.api import Api
 from ..support.fake_server import FakeServer
 from ..support.robotrace_server import RunningServer
+from ..support.served import assert_tracks_served, assert_video_plays
 from ..unit.helpers import client_for
 
 
@@ -212,3 +213,5 @@ def test_upload_an_aloha_episode_to_the_server(
     for kind in ("video", "sensors", "actions"):
         suffix = "mp4" if kind == "video" else "npz"
         assert api.artifact(episode.id, kind) == (tmp_path / "out" / f"{kind}.{suffix}").read_bytes(), kind
+    assert_tracks_served(api, episode.id, tmp_path / "out", absolute=False)
+    assert_video_plays(api.artifact(episode.id, "video"))

@@ -19,6 +19,7 @@ from ..support.adapters_npz import load_npz, npz_summary
 from ..support.adapters_official import official_lerobot_episode
 from ..support.api import Api
 from ..support.robotrace_server import RunningServer
+from ..support.served import assert_video_plays
 
 
 def _shades(path: Path) -> list[int]:
@@ -181,6 +182,11 @@ def test_upload_dataset_to_the_server(tmp_path: Path, robotrace_server: RunningS
     archive.write_bytes(sensors)
     assert load_npz(archive)["observation.state/value"].shape == (9, 4)
     assert np.frombuffer(api.artifact(episode.id, "video")[4:8], dtype=np.uint8).tobytes() == b"ftyp"
+    assert_video_plays(api.artifact(episode.id, "video"))
+    listed = api.tracks(episode.id)
+    assert listed["warnings"] == []
+    state = next(t for t in listed["tracks"] if t["name"] == "observation.state/value")
+    assert (state["samples"], len(state["columns"]), state["absolute_time"]) == (9, 4, False)
 
 
 def test_upload_dataset_reports_a_failed_episode_and_goes_on(tmp_path: Path) -> None:

@@ -29,6 +29,7 @@ from ..support.adapters_npz import load_npz, npz_summary
 from ..support.adapters_official import official_ros2_bag
 from ..support.api import Api
 from ..support.robotrace_server import RunningServer
+from ..support.served import assert_tracks_served, assert_video_plays
 
 STORAGES = ["sqlite3", "mcap"]
 
@@ -265,3 +266,5 @@ def test_upload_bag_to_the_server(tmp_path: Path, robotrace_server: RunningServe
     assert stored["metadata"]["skipped_topics"][0]["topic"] == "/rosout_text"
     for kind, name in (("video", "video.mp4"), ("sensors", "sensors.npz"), ("actions", "actions.npz")):
         assert api.artifact(episode.id, kind) == (tmp_path / "out" / name).read_bytes(), kind
+    assert_tracks_served(api, episode.id, tmp_path / "out", absolute=True)
+    assert_video_plays(api.artifact(episode.id, "video"))

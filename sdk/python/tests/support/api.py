@@ -34,5 +34,12 @@ class Api:
         signed.raise_for_status()
         return signed.content
 
+    def tracks(self, episode_id: str) -> dict[str, Any]:
+        """The server's replay index of the episode's sensors/actions files (GET …/tracks)."""
+        response = self._http.get(f"/api/episodes/{episode_id}/tracks")
+        response.raise_for_status()
+        body: dict[str, Any] = response.json()
+        return body
+
     def close(self) -> None:
         self._http.close()
