@@ -282,6 +282,23 @@ describe('compare', () => {
     );
   });
 
+  it('is reachable from the trace page: every episode of one trace', async () => {
+    const trace = 'aa'.repeat(16);
+    const ids = [];
+    for (const span of ['b1'.repeat(8), 'b2'.repeat(8)])
+      ids.push(
+        await logWith(
+          { sensors: file('gym.npz') },
+          { name: `traced ${span}`, otel: { traceparent: `00-${trace}-${span}-01` } },
+        ),
+      );
+    await page.goto(`${server.baseUrl}/portal/traces/${trace}`);
+    await page.getByRole('link', { name: 'Compare these episodes' }).click();
+    await page.waitForURL('**/portal/compare?**');
+    await page.locator('[data-replay-compare][data-state="ready"]').waitFor();
+    expect((new URL(page.url()).searchParams.get('ids') ?? '').split(',').sort()).toEqual(ids.sort());
+  });
+
   it('says clearly when there are too few or too many ids, and 404s an id it cannot see', async () => {
     const one = await page.goto(`${server.baseUrl}/portal/compare?ids=${good}`);
     expect(one?.status()).toBe(400);
