@@ -215,3 +215,19 @@ def test_upload_an_aloha_episode_to_the_server(
         assert api.artifact(episode.id, kind) == (tmp_path / "out" / f"{kind}.{suffix}").read_bytes(), kind
     assert_tracks_served(api, episode.id, tmp_path / "out", absolute=False)
     assert_video_plays(api.artifact(episode.id, "video"))
+
+
+def test_upload_a_robomimic_demo_to_the_server(
+    tmp_path: Path, robotrace_server: RunningServer, api: Api
+) -> None:
+    path = write_robomimic(tmp_path / "lift.hdf5")
+    with rt.Client(api_key=robotrace_server.api_key, base_url=robotrace_server.base_url) as client:
+        episode = hdf5.upload_episode(path, episode_index=1, client=client, output_dir=tmp_path / "out")
+    stored = api.episode(episode.id)
+    assert (stored["status"], stored["source"]) == ("ready", "replay")
+    assert stored["metadata"]["adapter"] == "hdf5"
+    for kind in ("video", "sensors", "actions"):
+        suffix = "mp4" if kind == "video" else "npz"
+        assert api.artifact(episode.id, kind) == (tmp_path / "out" / f"{kind}.{suffix}").read_bytes(), kind
+    assert_tracks_served(api, episode.id, tmp_path / "out", absolute=False)
+    assert_video_plays(api.artifact(episode.id, "video"))

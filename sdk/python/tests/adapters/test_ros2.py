@@ -256,8 +256,11 @@ def test_a_joint_list_that_changes_length_is_skipped_with_a_note(tmp_path: Path)
     ]
 
 
-def test_upload_bag_to_the_server(tmp_path: Path, robotrace_server: RunningServer, api: Api) -> None:
-    bag = write_bag(tmp_path / "run_0001", storage="mcap", topics=dict(STANDARD))
+@pytest.mark.parametrize("storage", ["mcap", "sqlite3"])
+def test_upload_bag_to_the_server(
+    tmp_path: Path, robotrace_server: RunningServer, api: Api, storage: str
+) -> None:
+    bag = write_bag(tmp_path / "run_0001", storage=storage, topics=dict(STANDARD))
     with rt.Client(api_key=robotrace_server.api_key, base_url=robotrace_server.base_url) as client:
         episode = ros2.upload_bag(bag, client=client, policy_version="pap-v1", output_dir=tmp_path / "out")
     stored = api.episode(episode.id)
