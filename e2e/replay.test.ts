@@ -8,7 +8,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { demoVideo } from '../packages/sdk-ts/src/demo/video.js';
 import { startServer, TEST_EMAIL, TEST_PASSWORD, type TestServer } from '../test/support/server.js';
 import { api } from './support/api.js';
-import { launchBrowser, newContext, type PageWatch, signIn, watchPage } from './support/browser.js';
+import {
+  launchBrowser,
+  newContext,
+  type PageWatch,
+  screenshot,
+  signIn,
+  watchPage,
+} from './support/browser.js';
 
 /**
  * Replay in Chromium against the started server: files written by numpy (savez and savez_compressed) and
@@ -149,6 +156,7 @@ describe('replay on the episode page', () => {
       .allTextContents();
     expect(legend).toEqual(['x', 'x_dot', 'theta', 'theta_dot']);
     expect(await page.locator('[data-replay] video').count()).toBe(1);
+    await screenshot(page, 'replay-episode');
   });
 
   it('opens at ?t= (playhead and video), steps with the keyboard, jumps to the failure pin', async () => {
@@ -269,6 +277,7 @@ describe('compare', () => {
     const link = (await root.getAttribute('data-copied-link')) ?? '';
     expect(link).toContain('align=failure');
     expect(link).toContain('t=500');
+    await screenshot(page, 'replay-compare');
   });
 
   it('is reachable from the list by selecting rows', async () => {

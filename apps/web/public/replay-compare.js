@@ -233,7 +233,7 @@
     lane.data = answers;
     const failed = answers.filter((a) => a?.error);
     lane.readout.textContent = failed.length ? `Could not load for ${failed.length} episode(s)` : '';
-    drawLane(lane);
+    paintLane(lane);
     lane.el.dataset.drawn = failed.length === answers.filter(Boolean).length ? 'error' : 'true';
     maybeReady();
   }
@@ -321,12 +321,14 @@
     const { ctx, w, h } = fit(axis);
     ctx.fillStyle = '#111';
     ctx.fillRect(xOf(state.cursor, w) - 1, 0, 2, h);
-    for (const lane of state.lanes) {
-      drawLane(lane);
-      const c = fit(lane.canvas);
-      c.ctx.fillStyle = getComputedStyle(root).color || '#111';
-      c.ctx.fillRect(xOf(state.cursor, c.w) - 1, 0, 2, c.h);
-    }
+    for (const lane of state.lanes) paintLane(lane);
+  }
+  /** A lane's data and the playhead over it (a late answer must not wipe the playhead). */
+  function paintLane(lane) {
+    drawLane(lane);
+    const c = fit(lane.canvas);
+    c.ctx.fillStyle = getComputedStyle(root).color || '#111';
+    c.ctx.fillRect(xOf(state.cursor, c.w) - 1, 0, 2, c.h);
   }
   let scrubbing = false;
   axis.addEventListener('pointerdown', (ev) => {
