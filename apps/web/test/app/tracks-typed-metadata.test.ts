@@ -30,7 +30,11 @@ describe('typed metadata widgets (OFFICIAL_PILLARS §4)', () => {
     // 90° about z: yaw 90, roll and pitch 0.
     const s = Math.SQRT1_2;
     expect(rollPitchYaw([0, 0, s, s]).map((a) => Math.round(a))).toEqual([0, 0, 90]);
-    const out = render('goal', { __type: 'robotrace.Pose3D', translation: [1, 2, 3], rotation: [0, 0, s, s] });
+    const out = render('goal', {
+      __type: 'robotrace.Pose3D',
+      translation: [1, 2, 3],
+      rotation: [0, 0, s, s],
+    });
     expect(out).toContain('roll · pitch · yaw</dt><dd>0° · 0° · 90°');
     expect(out).toContain('<span class="muted small">m</span>');
   });
@@ -47,7 +51,12 @@ describe('typed metadata widgets (OFFICIAL_PILLARS §4)', () => {
     });
     expect(imu).toContain('9.81');
     expect(imu).toContain('roll · pitch · yaw');
-    const low = render('battery', { __type: 'robotrace.Battery', percent: 12, voltage_v: 11.1, charging: false });
+    const low = render('battery', {
+      __type: 'robotrace.Battery',
+      percent: 12,
+      voltage_v: 11.1,
+      charging: false,
+    });
     expect(low).toContain('data-level="low"');
     expect(low).toContain('12 % · 11.1 V · not charging');
     const o = render('outcome', {

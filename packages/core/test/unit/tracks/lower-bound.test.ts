@@ -7,7 +7,9 @@ import { lowerBound } from '../../../src/tracks/sample-reader.js';
 function stamps(values: bigint[]) {
   const bytes = new Uint8Array(values.length * 8);
   const view = new DataView(bytes.buffer);
-  values.forEach((v, i) => view.setBigInt64(i * 8, v, true));
+  values.forEach((v, i) => {
+    view.setBigInt64(i * 8, v, true);
+  });
   const ref = { in: 'artifact', offset: 0, descr: '<i8', shape: [values.length], fortran: false } as DataRef;
   return { source: bufferSource(bytes), ref };
 }

@@ -18,7 +18,9 @@ function oddBuffer(fill: (view: DataView) => void, bytes: number): Buffer {
 
 describe('typed views over unaligned Buffers', () => {
   const t = [1_796_000_000_000_000_000n, 1_796_000_000_010_000_000n, 1_796_000_000_020_000_000n];
-  const stamps = oddBuffer((v) => t.forEach((x, i) => v.setBigInt64(i * 8, x, true)), 24);
+  const stamps = oddBuffer((v) => {
+    for (const [i, x] of t.entries()) v.setBigInt64(i * 8, x, true);
+  }, 24);
 
   it('TimeScan reads int64 stamps at an odd offset', () => {
     const scan = new TimeScan(dtypeOf('<i8'));
@@ -39,7 +41,9 @@ describe('typed views over unaligned Buffers', () => {
   });
 
   it('decodeInto reads float32 values at an odd offset', () => {
-    const f = oddBuffer((v) => [1.5, -2.25, 3].forEach((x, i) => v.setFloat32(i * 4, x, true)), 12);
+    const f = oddBuffer((v) => {
+      for (const [i, x] of [1.5, -2.25, 3].entries()) v.setFloat32(i * 4, x, true);
+    }, 12);
     const out = new Float64Array(3);
     decodeInto(dtypeOf('<f4'), f, 3, out);
     expect([...out]).toEqual([1.5, -2.25, 3]);
