@@ -97,34 +97,41 @@ async function tsRollout(): Promise<Logged> {
   });
   trace.setGlobalTracerProvider(provider);
   const tracer = trace.getTracer('rollout');
-  const t0 = Date.now() - 3_000;
-  const at = (ms: number) => new Date(t0 + ms);
   const client = new RoboTrace({ apiKey: server.apiKey, baseUrl: server.baseUrl });
-  const result = await tracer.startActiveSpan('rollout', { startTime: at(0) }, async (root) => {
-    tracer.startSpan('sensor.fetch', { startTime: at(100) }).end(at(300));
-    const infer = tracer.startSpan('policy.infer', {
-      startTime: at(1000),
-      attributes: {
-        'model.version': 'pi-0.3.1',
-        'runbook.url': 'https://runbooks.example.com/policy',
-        'evil.url': 'javascript:alert(1)',
-      },
-    });
-    infer.addEvent('batch.ready', { size: 8 }, at(1100));
-    infer.setStatus({ code: SpanStatusCode.ERROR, message: 'CUDA out of memory' });
-    infer.end(at(1200));
-    tracer.startSpan(HOSTILE, { startTime: at(1500) }).end(at(1600));
-    tracer.startSpan('post.process', { startTime: at(2700) }).end(at(2900));
-    const episode = await client.logEpisode({
-      name: 'ts rollout',
-      source: 'sim',
-      video: videoPath,
-      durationS: 2.5,
-    });
-    const { traceId, spanId } = root.spanContext();
-    root.end(at(2950));
-    return { id: episode.id, traceId, spanId, rolloutStartNs: BigInt(t0) * MS };
-  });
+  const result = await tracer.startActiveSpan(
+    'rollout',
+    { startTime: new Date(Date.now() - 3_000) },
+    async (root) => {
+      // Our SDK sends the episode's start on its own clock (now − durationS, at ms resolution): the spans are laid
+      // out from that start, as a robot's would be, so every position below is exact.
+      const episode = await client.logEpisode({
+        name: 'ts rollout',
+        source: 'sim',
+        video: videoPath,
+        durationS: 2.5,
+      });
+      const startNs = BigInt((await traceOf(episode.id)).alignment.start_unix_ns);
+      const t0 = Number(startNs / MS);
+      const at = (ms: number) => new Date(t0 + ms);
+      tracer.startSpan('sensor.fetch', { startTime: at(100) }).end(at(300));
+      const infer = tracer.startSpan('policy.infer', {
+        startTime: at(1000),
+        attributes: {
+          'model.version': 'pi-0.3.1',
+          'runbook.url': 'https://runbooks.example.com/policy',
+          'evil.url': 'javascript:alert(1)',
+        },
+      });
+      infer.addEvent('batch.ready', { size: 8 }, at(1100));
+      infer.setStatus({ code: SpanStatusCode.ERROR, message: 'CUDA out of memory' });
+      infer.end(at(1200));
+      tracer.startSpan(HOSTILE, { startTime: at(1500) }).end(at(1600));
+      tracer.startSpan('post.process', { startTime: at(2700) }).end(at(2900));
+      const { traceId, spanId } = root.spanContext();
+      root.end(at(2950));
+      return { id: episode.id, traceId, spanId, rolloutStartNs: startNs };
+    },
+  );
   await provider.forceFlush();
   await provider.shutdown();
   return result;
@@ -199,7 +206,7 @@ const tracing = () => page.getByRole('region', { name: 'Tracing' });
 const lane = () => tracing().locator('[data-span-lane]');
 
 describe('span lane against a real Jaeger v2', () => {
-  it('the TS SDK rollout: the API returns its spans, aligned on the episode span', async () => {
+  it('the TS SDK rollout: the API returns its spans, aligned on the start the SDK sent', async () => {
     const ts = await tsRollout();
     logged.ts = ts;
     const r = await traceWith(ts.id, 5);
@@ -216,8 +223,8 @@ describe('span lane against a real Jaeger v2', () => {
       attributes: { 'model.version': 'pi-0.3.1' },
       events: [{ name: 'batch.ready', attributes: { size: 8 } }],
     });
-    // The TS SDK sends no start yet: the episode's own span (the rollout) is t = 0.
-    expect(r.alignment).toMatchObject({ anchor: 'episode_span', start_unix_ns: String(ts.rolloutStartNs) });
+    // The SDK sent the episode's start (now − durationS): that is t = 0, not the rollout span's start.
+    expect(r.alignment).toMatchObject({ anchor: 'client_start', start_unix_ns: String(ts.rolloutStartNs) });
     expect(r.window).toEqual({
       start_unix_ns: String(ts.rolloutStartNs),
       end_unix_ns: String(ts.rolloutStartNs + 2500n * MS),
@@ -236,7 +243,7 @@ describe('span lane against a real Jaeger v2', () => {
     await page.locator('[data-span-lane][data-drawn="true"]').waitFor();
     await expect(
       lane().locator('[data-span-lane-anchor]').getAttribute('data-span-lane-anchor'),
-    ).resolves.toBe('episode_span');
+    ).resolves.toBe('client_start');
     // Nesting by parent: the rollout first, its children after it by start time.
     const rows = lane().locator('.span-lane-row');
     await expect(rows.evaluateAll((els) => els.map((e) => e.getAttribute('aria-label')))).resolves.toEqual([
