@@ -1,9 +1,10 @@
 """Replay tracks from episodes the official robotrace-dev 0.3.0 adapters made, against the started server.
 
-`gymnasium.upload_rollout` on CartPole-v1 (NPZ with `_t_ns` relative to the episode start) and `ros2.upload_bag`
-on a ROS 2 bag written here with `rosbags` (JointState, Imu, Twist; absolute Unix-time stamps): the server indexes
-their sensors/actions at upload, `/api/episodes/{id}/tracks` lists them on the episode's timeline, and the
-episode page draws one labelled lane per track in Chromium (test_replay_tracks_browser.mjs).
+`gymnasium.upload_rollout` on CartPole-v1 (NPZ with `_t_ns` relative to the episode start) and
+`ros2.upload_bag` on a ROS 2 bag written here with `rosbags` (JointState, Imu, Twist; absolute Unix-time
+stamps): the server indexes their sensors/actions at upload, `/api/episodes/{id}/tracks` lists them on the
+episode's timeline, and the episode page draws one labelled lane per track in Chromium
+(test_replay_tracks_browser.mjs).
 """
 
 from __future__ import annotations
@@ -18,11 +19,12 @@ import gymnasium as gym
 import httpx
 import numpy as np
 import pytest
+from rosbags.rosbag2 import Writer
+from rosbags.typesys import Stores, get_typestore
+
 import robotrace
 from robotrace.adapters import gymnasium as rt_gym
 from robotrace.adapters import ros2 as rt_ros2
-from rosbags.rosbag2 import Writer
-from rosbags.typesys import Stores, get_typestore
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
@@ -57,7 +59,15 @@ def _window(server: Any, episode_id: str, name: str, **query: int) -> dict[str, 
 
 def _browser(server: Any, episode_id: str, t_ms: int) -> dict[str, Any]:
     out = subprocess.run(  # noqa: S603 - our own browser script
-        ["node", str(HERE / "test_replay_tracks_browser.mjs"), server.base_url, episode_id, str(t_ms), EMAIL, PASSWORD],
+        [  # noqa: S607 - node from PATH, as the launcher uses it
+            "node",
+            str(HERE / "test_replay_tracks_browser.mjs"),
+            server.base_url,
+            episode_id,
+            str(t_ms),
+            EMAIL,
+            PASSWORD,
+        ],
         cwd=ROOT,
         capture_output=True,
         text=True,
