@@ -199,6 +199,12 @@ describe('pillars in Chromium', () => {
     await page.getByRole('link', { name: 'Compare' }).click();
     await page.waitForURL('**/portal/compare?**');
     expect(new URL(page.url()).searchParams.get('ids')).toBe(`${baseline.id},${candidate.id}`);
+    // The compare page puts the pair on one timeline: both episodes listed, in that order.
+    const compared = page.getByRole('list', { name: 'Episodes compared' }).getByRole('link');
+    await expect(compared.evaluateAll((as) => as.map((a) => a.getAttribute('href')))).resolves.toEqual([
+      `/portal/episodes/${baseline.id}`,
+      `/portal/episodes/${candidate.id}`,
+    ]);
 
     // The candidate links back to its run.
     await page.goto(`${server.baseUrl}/portal/episodes/${candidate.id}`);
