@@ -269,7 +269,7 @@ async function explainAll(dbh: DbHandle, projectId: string): Promise<string[]> {
 const DOCS = 'docs/BENCHMARKS.md';
 const INTRO = [
   'TTFB of the portal pages on a seeded database, embedded PGlite and PostgreSQL, measured by `bench/portal/run.ts`',
-  '(`--quick`: 20,000 rows, under two minutes; without it: the documented 1,000,000-row run, about 15 minutes).',
+  '(`--quick`: 20,000 rows, under two minutes; without it: the documented 1,000,000-row run, about 5 minutes for both databases on a quiet machine).',
   'Each run keeps its own block below, so a quick run never replaces the full one.',
   '',
   'Reading: the issue-5 goals are detail p99 ≤ 200 ms, list p99 ≤ 300 ms, trace lookup p99 ≤ 50 ms; issue 13 adds text',
