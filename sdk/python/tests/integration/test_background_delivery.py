@@ -112,14 +112,21 @@ def test_kill_9_mid_delivery_then_a_new_process_resumes_exactly_once(
     assert child.stdout is not None
     assert child.stdout.readline().strip() == "spooled"
     delivered = spool / "v1" / "delivered"
+    claims = spool / "v1" / "claims"
+
+    def mid_delivery() -> bool:
+        # One record delivered and another claimed: the kill lands in the middle of a delivery.
+        return bool(delivered.exists() and os.listdir(delivered) and claims.exists() and os.listdir(claims))
+
     deadline = time.monotonic() + 60
-    while not (delivered.exists() and os.listdir(delivered)) and time.monotonic() < deadline:
-        time.sleep(0.005)
+    while not mid_delivery() and time.monotonic() < deadline:
+        time.sleep(0.002)
     child.send_signal(signal.SIGKILL)
     child.wait()
     left = os.listdir(spool / "v1" / "waiting")
     assert left, "the child delivered everything before the kill: the test proves nothing"
-    assert os.listdir(spool / "v1" / "claims"), "the killed worker held a claim"
+    # The killed worker's claim is usually still there (held an instant before the kill; between two records
+    # there is none): the new process must resume either way, taking a stale claim over.
 
     with rt.Client(
         api_key=robotrace_server.api_key,
