@@ -2,17 +2,11 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 
-/** Debian's Chromium (`apt-get install -y chromium`), headless, with nothing talking to the network by itself. */
-export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-];
+import chromiumConfig from './chromium.json' with { type: 'json' };
+
+/** Debian's Chromium (`apt-get install -y chromium`); the flags live in chromium.json, shared with the Python tests' scripts. */
+export const CHROMIUM = process.env.CHROMIUM_PATH ?? chromiumConfig.executablePath;
+const ARGS = chromiumConfig.args;
 
 export const SCREENSHOT_DIR = join(process.cwd(), 'test-results', 'screenshots');
 

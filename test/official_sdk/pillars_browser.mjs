@@ -2,21 +2,10 @@
 // CLI printed, sign in when asked, check the code on the page, click Authorize. Used by test_pillars.py.
 // Usage: node pillars_browser.mjs <verification url> <user code> <email> <password> [approve|deny]
 // Prints one JSON line: {"state": "...", "shown_code": "...", "signed_in_first": true}.
-import { chromium } from 'playwright-core';
+import { launchChromium } from './chromium.mjs';
 
 const [url, code, email, password, decision = 'approve'] = process.argv.slice(2);
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-  args: [
-    '--headless',
-    '--no-sandbox',
-    '--disable-gpu',
-    '--disable-background-networking',
-    '--disable-component-update',
-    '--disable-sync',
-    '--no-first-run',
-  ],
-});
+const browser = await launchChromium();
 try {
   const page = await (await browser.newContext()).newPage();
   page.setDefaultTimeout(15_000);

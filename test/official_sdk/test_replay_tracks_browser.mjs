@@ -1,21 +1,10 @@
 // Opens an episode page in a real Chromium at ?t=<ms>, signed in, and reports what the replay player drew.
 // Used by test_replay_tracks.py. Usage: node test_replay_tracks_browser.mjs <base url> <episode id> <t ms> <email> <password>
 // Prints one JSON line: {"state", "lanes": [aria-label…], "drawn": {name: data-drawn}, "cursor_ns", "errors"}.
-import { chromium } from 'playwright-core';
+import { launchChromium } from './chromium.mjs';
 
 const [base, id, tMs, email, password] = process.argv.slice(2);
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-  args: [
-    '--headless',
-    '--no-sandbox',
-    '--disable-gpu',
-    '--disable-background-networking',
-    '--disable-component-update',
-    '--disable-sync',
-    '--no-first-run',
-  ],
-});
+const browser = await launchChromium();
 try {
   const page = await (await browser.newContext()).newPage();
   page.setDefaultTimeout(20_000);
