@@ -5,13 +5,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 
-/** Debian's PostgreSQL binaries (installed by scripts/setup-system.sh). */
-function pgBin(name: string): string {
+/** Where Debian installed PostgreSQL's binaries (scripts/setup-system.sh: apt-get install postgresql). */
+export function pgBinDir(): string {
   for (const v of ['17', '16', '15', '14']) {
-    const p = `/usr/lib/postgresql/${v}/bin/${name}`;
-    if (existsSync(p)) return p;
+    const dir = `/usr/lib/postgresql/${v}/bin`;
+    if (existsSync(join(dir, 'initdb'))) return dir;
   }
-  throw new Error(`PostgreSQL's ${name} not found: run scripts/setup-system.sh (apt-get install postgresql)`);
+  throw new Error('PostgreSQL not found: run scripts/setup-system.sh (apt-get install postgresql)');
 }
 
 export async function freePort(): Promise<number> {
@@ -27,11 +27,30 @@ export async function freePort(): Promise<number> {
 
 export interface TestPostgres {
   port: number;
+  /** The directory of the Unix socket (libpq's PGHOST for the superuser, always trusted there). */
+  socketDir: string;
+  /** Where Debian installed the binaries (psql, pg_isready…). */
+  binDir: string;
   /** A fresh, empty database on this cluster. */
   createDatabase: (name?: string) => Promise<string>;
+  /** Runs SQL as the superuser over the socket. */
+  admin: (sql: string) => Promise<void>;
   stop: () => Promise<void>;
   /** Fast stop + start of the same cluster (for recovery tests). */
   restart: () => Promise<void>;
+}
+
+export interface ClusterOptions {
+  /**
+   * PostgreSQL's default durability (fsync, synchronous_commit, full_page_writes on), as production runs it —
+   * for benchmarks, where a free commit would hide what group commit saves. Off by default: tests go faster.
+   */
+  durable?: boolean;
+  /**
+   * TCP connections need a role's password (scram-sha-256), as after `apt-get install postgresql`; by default
+   * every connection is trusted, so a wrong password would pass.
+   */
+  passwords?: boolean;
 }
 
 // initdb and postgres refuse to run as root; as root the tests run them as the `postgres` system user
@@ -44,65 +63,80 @@ function pgUser(): { uid: number; gid: number } | Record<string, never> {
 }
 
 /** A throwaway PostgreSQL cluster in a temp dir on a free loopback port; removed on stop. */
-export async function startPostgres(): Promise<TestPostgres> {
+export async function startPostgres(options: ClusterOptions = {}): Promise<TestPostgres> {
+  const binDir = pgBinDir();
   const dir = mkdtempSync(join(tmpdir(), 'robotrace-pg-'));
   chmodSync(dir, 0o777);
   const data = join(dir, 'data');
   if (process.getuid?.() === 0) execFileSync('chown', ['postgres', dir]);
   const user = pgUser();
-  execFileSync(pgBin('initdb'), ['-D', data, '-U', 'postgres', '-A', 'trust', '-E', 'UTF8', '--no-sync'], {
-    stdio: 'ignore',
-    ...user,
-  });
+  const auth = options.passwords ? ['--auth-local=trust', '--auth-host=scram-sha-256'] : ['-A', 'trust'];
+  const initdb = [
+    '-D',
+    data,
+    '-U',
+    'postgres',
+    ...auth,
+    '-E',
+    'UTF8',
+    ...(options.durable ? [] : ['--no-sync']),
+  ];
+  execFileSync(join(binDir, 'initdb'), initdb, { stdio: 'ignore', ...user });
   const port = await freePort();
+  const settings = [
+    'max_connections=200',
+    ...(options.durable ? [] : ['fsync=off', 'synchronous_commit=off', 'full_page_writes=off']),
+  ];
+  const args = [
+    '-D',
+    data,
+    '-p',
+    String(port),
+    '-h',
+    '127.0.0.1',
+    '-k',
+    dir,
+    ...settings.flatMap((s) => ['-c', s]),
+  ];
+  const admin = async (sql: string) => {
+    const c = new pg.Client({ host: dir, port, user: 'postgres', database: 'postgres' });
+    await c.connect();
+    try {
+      await c.query(sql);
+    } finally {
+      await c.end();
+    }
+  };
   let child: ReturnType<typeof spawn> | undefined;
   const start = async () => {
-    const args = [
-      '-D',
-      data,
-      '-p',
-      String(port),
-      '-h',
-      '127.0.0.1',
-      '-k',
-      dir,
-      '-c',
-      'fsync=off',
-      '-c',
-      'synchronous_commit=off',
-      '-c',
-      'full_page_writes=off',
-      '-c',
-      'max_connections=200',
-    ];
-    child = spawn(pgBin('postgres'), args, { stdio: 'ignore', ...user });
-    for (let i = 0; i < 100; i++) {
-      const c = new pg.Client({ host: '127.0.0.1', port, user: 'postgres', database: 'postgres' });
+    const server = spawn(join(binDir, 'postgres'), args, { stdio: 'ignore', ...user });
+    child = server;
+    for (let i = 0; ; i++) {
       try {
-        await c.connect();
-        await c.end();
+        await admin('select 1');
         return;
-      } catch {
+      } catch (err) {
+        if (i >= 100 || server.exitCode !== null) throw new Error(`PostgreSQL did not start: ${String(err)}`);
         await new Promise((r) => setTimeout(r, 100));
       }
     }
-    throw new Error('PostgreSQL did not start');
   };
   const stopServer = async () => {
-    if (!child || child.exitCode !== null) return;
-    const exited = new Promise((r) => child?.once('exit', r));
-    child.kill('SIGINT'); // fast shutdown
+    const server = child;
+    if (!server || server.exitCode !== null || server.signalCode !== null) return;
+    const exited = new Promise((r) => server.once('exit', r));
+    server.kill('SIGINT'); // fast shutdown
     await exited;
   };
   await start();
   let counter = 0;
   return {
     port,
+    socketDir: dir,
+    binDir,
+    admin,
     createDatabase: async (name = `rt_${process.pid}_${++counter}`) => {
-      const c = new pg.Client({ host: '127.0.0.1', port, user: 'postgres', database: 'postgres' });
-      await c.connect();
-      await c.query(`create database "${name}"`);
-      await c.end();
+      await admin(`create database "${name}"`);
       return `postgresql://postgres@127.0.0.1:${port}/${name}`;
     },
     stop: async () => {
