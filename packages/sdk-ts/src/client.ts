@@ -1,8 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { basename, resolve } from 'node:path';
+import { mkdir } from 'node:fs/promises';
+import { basename, join, resolve } from 'node:path';
 import { type ResolvedConfig, type RoboTraceOptions, resolveConfig } from './config.js';
 import { Episode, type EpisodeBackend } from './episode.js';
 import { RobotraceError } from './errors.js';
+import { type Downloaded, download, jsonLines } from './export.js';
 import { Transport } from './http/transport.js';
 import { type CapturedTrace, captureActiveSpan, linkSpanToEpisode } from './otel/active.js';
 import { deliveryBackend, spoolStoreFor } from './spool/backend.js';
@@ -26,9 +28,13 @@ import {
   type ArtifactKind,
   type CreateEpisodeBody,
   type CreateEpisodeResult,
+  type DeleteEpisodeResult,
   type EpisodePage,
   type EpisodeRecord,
   type EpisodeSource,
+  type ExportEpisodesQuery,
+  type ExportedArtifact,
+  type ExportedEpisode,
   type FinalizeEpisodeBody,
   type JsonObject,
   type ListEpisodesQuery,
@@ -248,6 +254,59 @@ export class RoboTrace {
       yield* page.data;
       cursor = page.next_cursor ?? undefined;
     } while (cursor);
+  }
+
+  /**
+   * `DELETE /api/episodes/{id}`: the episode, its artifacts in storage, its track index and insights. An episode
+   * an eval run or a verification scenario references is refused (`ConflictError`, code `episode_referenced`,
+   * `details: {eval_runs, scenarios}`) unless `unlinkReferences` removes those links too. An unknown or already
+   * deleted id is a `NotFoundError`. Retried with one Idempotency-Key, so a lost answer never turns a delete
+   * into a 404.
+   */
+  deleteEpisode(id: string, options: { unlinkReferences?: boolean } = {}): Promise<DeleteEpisodeResult> {
+    if (typeof id !== 'string' || id.trim() === '') fail('episode id must be a non-empty string');
+    return this.#transport.json<DeleteEpisodeResult>({
+      method: 'DELETE',
+      path: `/api/episodes/${encodeURIComponent(id.trim())}`,
+      query: options.unlinkReferences ? { unlink_references: 'true' } : undefined,
+      idempotencyKey: randomUUID(),
+      what: 'delete episode',
+    });
+  }
+
+  /**
+   * Every episode matching the filters (those of `listEpisodes`, without paging), streamed from
+   * `GET /api/episodes/export` one at a time: every field, and each file's absolute download URL.
+   */
+  async *exportEpisodes(filters: ExportEpisodesQuery = {}): AsyncGenerator<ExportedEpisode> {
+    const what = 'export episodes';
+    const response = await this.#transport.stream(
+      { method: 'GET', path: '/api/episodes/export', query: { ...filters }, what },
+      'application/x-ndjson',
+    );
+    yield* jsonLines<ExportedEpisode>(response.body, what);
+  }
+
+  /**
+   * Downloads one exported artifact to `<dir>/<episode_id>/<kind><ext>` (the extension from its content type
+   * or its first bytes) and resolves with where it went. The API key goes to this server's origin only.
+   */
+  async downloadArtifact(episodeId: string, artifact: ExportedArtifact, dir: string): Promise<Downloaded> {
+    // Both become path parts: an answer must not be able to write outside `dir` (`../`, a slash).
+    if (!/^[A-Za-z0-9_-]{1,100}$/.test(episodeId) || !ARTIFACT_KINDS.includes(artifact.kind))
+      throw new RobotraceError(`export: refusing to write artifact ${artifact.kind} of episode ${episodeId}`);
+    const folder = join(dir, episodeId);
+    await mkdir(folder, { recursive: true });
+    return download({
+      url: new URL(artifact.url, `${this.#config.baseUrl}/`).toString(),
+      base: join(folder, artifact.kind),
+      contentType: artifact.content_type,
+      fetch: this.#fetch,
+      headersFor: (url) => this.#transport.downloadHeaders(url),
+      idleTimeoutMs: this.#config.uploadTimeoutMs,
+      maxRetries: this.#config.maxRetries,
+      what: `download of ${artifact.kind} of episode ${episodeId}`,
+    });
   }
 
   /** The portal page of an episode. */

@@ -23,6 +23,7 @@ export {
   URLExpiredError,
   ValidationError,
 } from './errors.js';
+export type { Downloaded } from './export.js';
 export { parseTraceLookup, type TraceLookup } from './lookup.js';
 export { captureTraceContext } from './otel/active.js';
 export { otelBlockFromSpanContext, type SpanContextLike } from './otel/capture.js';
@@ -31,10 +32,16 @@ export { SDK_VERSION } from './version.js';
 export type {
   ArtifactKind,
   ArtifactRecord,
+  DeleteEpisodeResult,
   EpisodePage,
   EpisodeRecord,
+  EpisodeReference,
+  EpisodeReferences,
   EpisodeSource,
   EpisodeStatus,
+  ExportEpisodesQuery,
+  ExportedArtifact,
+  ExportedEpisode,
   JsonObject,
   ListEpisodesQuery,
   OtelBlock,

@@ -114,3 +114,44 @@ export interface ListEpisodesQuery {
   limit?: number;
   cursor?: string;
 }
+
+/** `DELETE /api/episodes/{id}`: what went with the episode. */
+export interface DeleteEpisodeResult {
+  episode_id: string;
+  deleted: true;
+  artifacts_deleted: number;
+  bytes_freed: number;
+  references_removed: { eval_results: number; scenarios: number };
+  /** Storage refused a file deletion: the episode is gone from every read, the server retries the files. */
+  pending_storage?: boolean;
+}
+
+/** One reference that keeps an episode from being deleted (the 409 `episode_referenced` details). */
+export interface EpisodeReference {
+  id: string;
+  name: string | null;
+}
+
+export interface EpisodeReferences {
+  eval_runs: EpisodeReference[];
+  scenarios: EpisodeReference[];
+}
+
+/** The filters of `GET /api/episodes/export`: those of the list, without paging. */
+export type ExportEpisodesQuery = Omit<ListEpisodesQuery, 'limit' | 'cursor'> & {
+  created_after?: string;
+  created_before?: string;
+};
+
+/** One file of an exported episode; `url` is the absolute download URL the episode view offers. */
+export interface ExportedArtifact {
+  kind: ArtifactKind;
+  url: string;
+  bytes: number | null;
+  content_type: string | null;
+  /** Added by `robotrace episodes export --artifacts-dir`: where the file was written. */
+  local_path?: string;
+}
+
+/** One line of `GET /api/episodes/export`: every field of the episode, its files as download URLs. */
+export type ExportedEpisode = Omit<EpisodeRecord, 'artifacts'> & { artifacts: ExportedArtifact[] };

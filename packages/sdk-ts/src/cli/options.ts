@@ -84,3 +84,13 @@ export function traceLookup(value: string): TraceLookup {
   }
   return found;
 }
+
+const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/;
+
+/** An ISO 8601 time with its offset (`2026-11-24T10:00:00Z`), as the server's `created_after` takes it. */
+export function isoTime(value: string): string {
+  const text = value.trim();
+  if (!ISO_TIME.test(text) || Number.isNaN(Date.parse(text)))
+    throw new InvalidArgumentError('Expected an ISO 8601 time with offset, e.g. 2026-11-24T10:00:00Z.');
+  return text;
+}

@@ -15,7 +15,7 @@ export interface TransportSettings {
 }
 
 export interface JsonRequest {
-  method: 'GET' | 'POST';
+  method: 'GET' | 'POST' | 'DELETE';
   /** Path below the base URL, starting with `/`. */
   path: string;
   query?: Record<string, string | number | undefined>;
@@ -96,17 +96,8 @@ export class Transport {
 
   /** A JSON API call; resolves with the parsed JSON object of a 2xx answer. */
   async json<T>(request: JsonRequest): Promise<T> {
-    const { apiKey, baseUrl, timeoutMs, maxRetries, userAgent, sdkVersion } = this.settings;
-    const url = buildUrl(baseUrl, request.path, request.query);
-    const headers: Record<string, string> = {
-      Authorization: `Bearer ${apiKey}`,
-      Accept: 'application/json',
-      'User-Agent': userAgent,
-      'X-RoboTrace-SDK-Version': sdkVersion,
-    };
-    const body = request.rawBody ?? (request.body === undefined ? undefined : JSON.stringify(request.body));
-    if (body !== undefined) headers['Content-Type'] = 'application/json';
-    if (request.idempotencyKey) headers['Idempotency-Key'] = request.idempotencyKey;
+    const { timeoutMs, maxRetries } = this.settings;
+    const { url, headers, body } = this.#prepare(request, 'application/json');
 
     return withRetries({ what: request.what, maxRetries, timeoutMs }, async ({ signal }) => {
       const response = await this.settings.fetch(url, { method: request.method, headers, body, signal });
@@ -127,6 +118,52 @@ export class Transport {
       }
       return errorAttempt(response, parseJson(text) ?? text);
     });
+  }
+
+  /**
+   * A streamed answer (`GET /api/episodes/export`): resolves with the 2xx response once its headers arrived,
+   * its body still unread. Retried like `json` up to that point; the timeout bounds the wait for the headers
+   * only, so a long export is never cut off while lines keep arriving.
+   */
+  async stream(request: JsonRequest, accept: string): Promise<Response> {
+    const { timeoutMs, maxRetries } = this.settings;
+    const { url, headers, body } = this.#prepare(request, accept);
+    return withRetries({ what: request.what, maxRetries, timeoutMs }, async ({ signal }) => {
+      const response = await this.settings.fetch(url, { method: request.method, headers, body, signal });
+      // withRetries clears the attempt's timer when this returns: the body is read at the caller's pace.
+      if (response.ok) return { ok: true, value: response };
+      const text = await response.text();
+      return errorAttempt(response, parseJson(text) ?? text);
+    });
+  }
+
+  /** Authorization and SDK headers for a download from `url`: only when it is on the API's own origin. */
+  downloadHeaders(url: string): Record<string, string> {
+    const { apiKey, baseUrl, userAgent, sdkVersion } = this.settings;
+    const headers: Record<string, string> = {
+      'User-Agent': userAgent,
+      'X-RoboTrace-SDK-Version': sdkVersion,
+    };
+    // The API key never goes to another host (a signed storage URL, a proxy's different public name).
+    if (new URL(url).origin === new URL(baseUrl).origin) headers.Authorization = `Bearer ${apiKey}`;
+    return headers;
+  }
+
+  #prepare(
+    request: JsonRequest,
+    accept: string,
+  ): { url: string; headers: Record<string, string>; body: string | undefined } {
+    const { apiKey, baseUrl, userAgent, sdkVersion } = this.settings;
+    const headers: Record<string, string> = {
+      Authorization: `Bearer ${apiKey}`,
+      Accept: accept,
+      'User-Agent': userAgent,
+      'X-RoboTrace-SDK-Version': sdkVersion,
+    };
+    const body = request.rawBody ?? (request.body === undefined ? undefined : JSON.stringify(request.body));
+    if (body !== undefined) headers['Content-Type'] = 'application/json';
+    if (request.idempotencyKey) headers['Idempotency-Key'] = request.idempotencyKey;
+    return { url: buildUrl(baseUrl, request.path, request.query), headers, body };
   }
 }
 

@@ -5,6 +5,8 @@ import { cliClient } from '../client.js';
 import { episodeDetails, episodeRows, table } from '../format.js';
 import { type CliIo, printJson, println } from '../io.js';
 import * as parse from '../options.js';
+import { registerEpisodesDelete } from './episodes-delete.js';
+import { registerEpisodesExport } from './episodes-export.js';
 
 interface ListFlags {
   status?: EpisodeStatus;
@@ -18,7 +20,7 @@ interface ListFlags {
 }
 
 export function registerEpisodes(program: Command, io: CliIo): void {
-  const episodes = program.command('episodes').description('list and inspect episodes');
+  const episodes = program.command('episodes').description('list, inspect, delete and export episodes');
 
   episodes
     .command('list')
@@ -60,4 +62,7 @@ export function registerEpisodes(program: Command, io: CliIo): void {
       if (flags.json) printJson(io, episode);
       else println(io.stdout, episodeDetails(episode));
     });
+
+  registerEpisodesDelete(episodes, io);
+  registerEpisodesExport(episodes, io);
 }
