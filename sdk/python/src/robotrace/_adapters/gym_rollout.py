@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
-import tempfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,7 +14,7 @@ from .artifacts import EncodedArtifact, artifact, prepare_dir, steady_times_ns, 
 from .deps import numpy, require
 from .errors import AdapterError
 from .gym_spaces import flatten, stack
-from .upload import merged_metadata, upload_artifacts
+from .upload import RunFacts, upload_encoded, work_dir
 from .video import FrameError, Mp4Writer
 
 # A policy maps (observation, info) to an action.
@@ -206,10 +204,7 @@ def upload_rollout(
     ``client`` the default client is used. A failed upload leaves the episode ``failed`` with the reason.
     """
     summary = summary if summary is not None else scan_env(env)
-    work = (
-        Path(output_dir) if output_dir is not None else Path(tempfile.mkdtemp(prefix="robotrace-gymnasium-"))
-    )
-    try:
+    with work_dir(output_dir, keep_artifacts=keep_artifacts, prefix="robotrace-gymnasium-") as work:
         encoded = encode_rollout(
             env,
             work,
@@ -220,27 +215,15 @@ def upload_rollout(
             fps=fps,
             summary=summary,
         )
-        return upload_artifacts(
+        facts = RunFacts(source, robot, policy_version, env_version, git_sha, seed, metadata)
+        return upload_encoded(
             client=client,
-            create={
-                "name": name or f"{summary.env_id} (gymnasium rollout)",
-                "source": source,
-                "robot": robot,
-                "policy_version": policy_version,
-                "env_version": env_version,
-                "git_sha": git_sha,
-                "seed": seed,
-                "fps": encoded.fps,
-                "metadata": merged_metadata(encoded.metadata, metadata),
-            },
+            name=name or f"{summary.env_id} (gymnasium rollout)",
+            facts=facts,
+            encoded=encoded,
             files=[encoded.video, encoded.sensors, encoded.actions],
             status=status,
-            duration_s=encoded.duration_s,
-            fps=encoded.fps,
         )
-    finally:
-        if output_dir is None and not keep_artifacts:
-            shutil.rmtree(work, ignore_errors=True)
 
 
 def _call(label: str, what: str, run: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:

@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-import shutil
-import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,7 +23,7 @@ from .hdf5_layout import (
     open_file,
     scan_file,
 )
-from .upload import merged_metadata, upload_artifacts, upload_each
+from .upload import RunFacts, upload_each, upload_encoded, work_dir
 from .video import Mp4Writer
 
 ImageColor = Literal["rgb", "bgr"]
@@ -161,8 +159,7 @@ def upload_episode(
     A failed upload leaves the episode ``failed`` with the reason.
     """
     summary = summary if summary is not None else scan_file(path, fps=fps)
-    work = Path(output_dir) if output_dir is not None else Path(tempfile.mkdtemp(prefix="robotrace-hdf5-"))
-    try:
+    with work_dir(output_dir, keep_artifacts=keep_artifacts, prefix="robotrace-hdf5-") as work:
         encoded = encode_episode(
             path,
             work,
@@ -172,27 +169,17 @@ def upload_episode(
             image_color=image_color,
             summary=summary,
         )
-        return upload_artifacts(
+        facts = RunFacts(
+            source, robot or summary.robot_type, policy_version, env_version, git_sha, seed, metadata
+        )
+        return upload_encoded(
             client=client,
-            create={
-                "name": name or _default_name(summary, episode_index),
-                "source": source,
-                "robot": robot or summary.robot_type,
-                "policy_version": policy_version,
-                "env_version": env_version,
-                "git_sha": git_sha,
-                "seed": seed,
-                "fps": encoded.fps,
-                "metadata": merged_metadata(encoded.metadata, metadata),
-            },
+            name=name or _default_name(summary, episode_index),
+            facts=facts,
+            encoded=encoded,
             files=[encoded.video, encoded.sensors, encoded.actions],
             status=status,
-            duration_s=encoded.duration_s,
-            fps=encoded.fps,
         )
-    finally:
-        if output_dir is None and not keep_artifacts:
-            shutil.rmtree(work, ignore_errors=True)
 
 
 def upload_dataset(

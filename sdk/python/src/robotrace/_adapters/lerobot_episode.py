@@ -4,8 +4,6 @@
 from __future__ import annotations
 
 import contextlib
-import shutil
-import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,7 +25,7 @@ from .lerobot_meta import (
     read_info,
     scan_dataset,
 )
-from .upload import merged_metadata, upload_artifacts, upload_each
+from .upload import RunFacts, upload_each, upload_encoded, work_dir
 
 
 @dataclass
@@ -148,33 +146,28 @@ def upload_episode(
     to ``"<dataset> #<index>"``; ``robot`` to the dataset's ``robot_type``. A failed upload leaves the
     episode ``failed`` with the reason."""
     summary = summary if summary is not None else scan_dataset(repo_id_or_path, revision=revision)
-    work = Path(output_dir) if output_dir is not None else Path(tempfile.mkdtemp(prefix="robotrace-lerobot-"))
-    try:
+    with work_dir(output_dir, keep_artifacts=keep_artifacts, prefix="robotrace-lerobot-") as work:
         encoded = encode_episode(
             repo_id_or_path, episode_index, work, canonical_camera=canonical_camera, summary=summary
         )
         robot_type = read_info(dataset_root(repo_id_or_path)).get("robot_type")
-        return upload_artifacts(
+        facts = RunFacts(
+            source,
+            robot or (str(robot_type) if robot_type else None),
+            policy_version,
+            env_version,
+            git_sha,
+            seed,
+            metadata,
+        )
+        return upload_encoded(
             client=client,
-            create={
-                "name": name or f"{repo_id_or_path} #{episode_index}",
-                "source": source,
-                "robot": robot or (str(robot_type) if robot_type else None),
-                "policy_version": policy_version,
-                "env_version": env_version,
-                "git_sha": git_sha,
-                "seed": seed,
-                "fps": encoded.fps,
-                "metadata": merged_metadata(encoded.metadata, metadata),
-            },
+            name=name or f"{repo_id_or_path} #{episode_index}",
+            facts=facts,
+            encoded=encoded,
             files=[encoded.video, encoded.sensors, encoded.actions],
             status=status,
-            duration_s=encoded.duration_s,
-            fps=encoded.fps,
         )
-    finally:
-        if output_dir is None and not keep_artifacts:
-            shutil.rmtree(work, ignore_errors=True)
 
 
 def upload_dataset(

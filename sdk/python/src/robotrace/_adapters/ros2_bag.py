@@ -7,8 +7,6 @@ the robot's clock (OFFICIAL_PILLARS.md §5), and topic names keep their leading 
 from __future__ import annotations
 
 import math
-import shutil
-import tempfile
 from collections import deque
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -23,7 +21,7 @@ from .deps import numpy, require
 from .errors import AdapterError
 from .ros2_messages import FLATTENERS, CompressedDecoder, ImageError, image_kind, raw_frame
 from .ros2_topics import IMAGE_TYPES, BagSummary, OpenBag, Slot, bag_dir, require_rosbags, scan_bag
-from .upload import merged_metadata, upload_artifacts
+from .upload import RunFacts, upload_encoded, work_dir
 from .video import FrameError, Mp4Writer
 
 # The video's rate when its camera's timestamps say nothing (one frame, or all on one stamp).
@@ -144,8 +142,7 @@ def upload_bag(
     """
     require_rosbags()
     bag = bag_dir(path)
-    work = Path(output_dir) if output_dir is not None else Path(tempfile.mkdtemp(prefix="robotrace-ros2-"))
-    try:
+    with work_dir(output_dir, keep_artifacts=keep_artifacts, prefix="robotrace-ros2-") as work:
         encoded = encode_bag(
             bag,
             work,
@@ -154,27 +151,15 @@ def upload_bag(
             action_topics=action_topics,
             canonical_video_topic=canonical_video_topic,
         )
-        return upload_artifacts(
+        facts = RunFacts(source, robot, policy_version, env_version, git_sha, seed, metadata)
+        return upload_encoded(
             client=client,
-            create={
-                "name": name or bag.name,
-                "source": source,
-                "robot": robot,
-                "policy_version": policy_version,
-                "env_version": env_version,
-                "git_sha": git_sha,
-                "seed": seed,
-                "fps": encoded.fps,
-                "metadata": merged_metadata(encoded.metadata, metadata),
-            },
+            name=name or bag.name,
+            facts=facts,
+            encoded=encoded,
             files=encoded.artifacts(),
             status=status,
-            duration_s=encoded.duration_s,
-            fps=encoded.fps,
         )
-    finally:
-        if output_dir is None and not keep_artifacts:
-            shutil.rmtree(work, ignore_errors=True)
 
 
 def _topics_for(

@@ -2,13 +2,85 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+import shutil
+import tempfile
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
 
 from .._client import Client
 from .._episode import Episode
-from .._payload import EpisodeFinalStatus
+from .._payload import EpisodeFinalStatus, EpisodeSource
 from .artifacts import EncodedArtifact
+
+
+@dataclass(frozen=True)
+class RunFacts:
+    """The repro facts every adapter takes from its caller and passes to the episode unchanged."""
+
+    source: EpisodeSource
+    robot: str | None
+    policy_version: str | None
+    env_version: str | None
+    git_sha: str | None
+    seed: int | None
+    metadata: Mapping[str, Any] | None
+
+
+class EncodedEpisode(Protocol):
+    """What an adapter's encode step knows of the episode it wrote (its files are passed alongside)."""
+
+    @property
+    def fps(self) -> float | None: ...
+    @property
+    def duration_s(self) -> float | None: ...
+    @property
+    def metadata(self) -> Mapping[str, Any]: ...
+
+
+@contextmanager
+def work_dir(output_dir: str | Path | None, *, keep_artifacts: bool, prefix: str) -> Iterator[Path]:
+    """Where an adapter writes the files it uploads: ``output_dir`` (kept), else a temporary folder removed
+    afterwards unless ``keep_artifacts``."""
+    work = Path(output_dir) if output_dir is not None else Path(tempfile.mkdtemp(prefix=prefix))
+    try:
+        yield work
+    finally:
+        if output_dir is None and not keep_artifacts:
+            shutil.rmtree(work, ignore_errors=True)
+
+
+def upload_encoded(
+    *,
+    client: Client | None,
+    name: str,
+    facts: RunFacts,
+    encoded: EncodedEpisode,
+    files: Sequence[EncodedArtifact | None],
+    status: EpisodeFinalStatus,
+) -> Episode:
+    """``upload_artifacts`` for an encoded episode: the caller's facts, the adapter's metadata under the
+    caller's, the encoded fps and duration."""
+    return upload_artifacts(
+        client=client,
+        create={
+            "name": name,
+            "source": facts.source,
+            "robot": facts.robot,
+            "policy_version": facts.policy_version,
+            "env_version": facts.env_version,
+            "git_sha": facts.git_sha,
+            "seed": facts.seed,
+            "fps": encoded.fps,
+            "metadata": merged_metadata(encoded.metadata, facts.metadata),
+        },
+        files=files,
+        status=status,
+        duration_s=encoded.duration_s,
+        fps=encoded.fps,
+    )
 
 
 def merged_metadata(adapter_metadata: Mapping[str, Any], user: Mapping[str, Any] | None) -> dict[str, Any]:
