@@ -102,6 +102,9 @@ const EnvSchema = z.object({
   // is being written, and the most requests per batch (1 writes each on its own).
   ROBOTRACE_GROUP_COMMIT_WINDOW_MS: int(0, 1000).default(2),
   ROBOTRACE_GROUP_COMMIT_MAX_BATCH: int(1, 1000).default(64),
+  // With DATABASE_URL: how long a verified API key is trusted without a lookup; bounds how long a key revoked
+  // through another instance keeps working here (this instance's own revocations apply at once). 0 = no cache.
+  ROBOTRACE_API_KEY_CACHE_MS: int(0, 60_000).default(1000),
   ROBOTRACE_RATE_LIMIT_PER_MINUTE: int(0, 10_000_000).default(0),
   ROBOTRACE_PROJECT_RATE_LIMIT_PER_MINUTE: int(0, 10_000_000).default(0),
   ROBOTRACE_UPLOAD_URL_TTL_S: int(10, 7 * 24 * 3600).default(900),

@@ -31,8 +31,10 @@ export async function createServices(env: Env, log: Logger): Promise<Services> {
   const dataDir = resolve(env.ROBOTRACE_DATA_DIR);
   const secret = resolveSecret(env.ROBOTRACE_SECRET, dataDir);
   const dbh = await openDatabase(env);
-  // The embedded DB has one owner (this process), so key lookups can be cached with exact invalidation.
+  // The embedded DB has one owner (this process), so key lookups can be cached with exact invalidation; a shared
+  // PostgreSQL caches them for ROBOTRACE_API_KEY_CACHE_MS, the bound on another instance's revocation.
   if (dbh.kind === 'pglite') cacheApiKeysFor(dbh);
+  else cacheApiKeysFor(dbh, env.ROBOTRACE_API_KEY_CACHE_MS);
   await prepareSchema(env, dbh);
   const { store, localStore } = await createStore(env, dataDir, secret);
   const core: CoreDeps = {

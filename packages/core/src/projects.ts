@@ -95,21 +95,65 @@ const LAST_USED_RESOLUTION_MS = 60_000;
 type KeyRow = Awaited<ReturnType<ReturnType<typeof prepared>['keyByHash']['execute']>>[number];
 
 /**
- * Key lookups cached in memory, only for a database this process owns alone (embedded PGlite: the data-dir lock
- * guarantees it), where every revocation goes through `revokeApiKey` below and clears the cache at once. With a
- * shared PostgreSQL no cache is used: another instance may revoke, and revocation applies on the next request.
+ * Verified keys cached in memory, per database handle, so a create does not pay a key lookup round trip.
+ * - Embedded PGlite (`ttlMs` Infinity): this process owns the database alone (the data-dir lock guarantees it),
+ *   every revocation goes through `revokeApiKey` below, which empties the cache: exact.
+ * - A shared PostgreSQL (`ttlMs` = ROBOTRACE_API_KEY_CACHE_MS): a revocation through this instance applies at
+ *   once (the same emptying); one made through another instance applies here within `ttlMs`, when the entry
+ *   expires and the next request looks the key up again. A TTL rather than batching lookups into the write's
+ *   round trip, because reads (list, detail) authenticate too and a lookup per batch still costs a round trip.
+ * Unknown and revoked keys are never cached (a new key works at once, a wrong one is looked up every time).
+ * Concurrent lookups of one key share one query, so an expiry under load costs one query, not one per request.
  */
-const keyCaches = new Map<Database, Map<string, KeyRow>>();
+interface KeyCache {
+  ttlMs: number;
+  /** `at`: when the row was read, by the deps' clock (a test moves it; a clock stepping back expires it). */
+  rows: Map<string, { row: KeyRow; at: number }>;
+  lookups: Map<string, Promise<KeyRow | undefined>>;
+  /** Bumped by every revocation: a lookup that started before it must not put its row back. */
+  generation: number;
+}
+const keyCaches = new Map<Database, KeyCache>();
 const KEY_CACHE_MAX = 10_000;
 
-export function cacheApiKeysFor(deps: DbDeps): void {
-  keyCaches.set(deps.db, new Map());
+/** Turns the cache on for this database handle; `ttlMs` bounds how long another instance's revocation takes. */
+export function cacheApiKeysFor(deps: DbDeps, ttlMs = Number.POSITIVE_INFINITY): void {
+  if (ttlMs <= 0) keyCaches.delete(deps.db);
+  else keyCaches.set(deps.db, { ttlMs, rows: new Map(), lookups: new Map(), generation: 0 });
+}
+
+async function findKey(deps: DbClockDeps, hash: string): Promise<KeyRow | undefined> {
+  const { db } = deps;
+  const cache = keyCaches.get(db);
+  if (!cache) return (await prepared(db).keyByHash.execute({ hash }))[0];
+  const hit = cache.rows.get(hash);
+  const age = hit ? deps.clock.now().getTime() - hit.at : -1;
+  if (hit && age >= 0 && age < cache.ttlMs) return hit.row;
+  let lookup = cache.lookups.get(hash);
+  if (!lookup) {
+    const generation = cache.generation;
+    const at = deps.clock.now().getTime();
+    lookup = prepared(db)
+      .keyByHash.execute({ hash })
+      .then(([row]) => {
+        if (row && cache.generation === generation) {
+          if (cache.rows.size >= KEY_CACHE_MAX) cache.rows.clear();
+          cache.rows.set(hash, { row, at });
+        }
+        return row;
+      })
+      .finally(() => {
+        if (cache.lookups.get(hash) === lookup) cache.lookups.delete(hash);
+      });
+    cache.lookups.set(hash, lookup);
+  }
+  return lookup;
 }
 
 /**
  * Resolves a Bearer key to its project by the SHA-256 of the key (the unique index on the digest): the caller
  * cannot choose the digest's bytes, so the lookup compares no attacker-steered secret material. Revocation
- * applies to the very next request (see the cache above).
+ * applies to the very next request on this instance, and on others within the cache's TTL (see above).
  */
 export async function authenticateApiKey(
   deps: DbClockDeps,
@@ -118,16 +162,7 @@ export async function authenticateApiKey(
   const { db } = deps;
   if (!raw) throw new AuthError(`Missing API key: ${HOW_TO_GET_A_KEY}`);
   if (!isWellFormedApiKey(raw)) throw new AuthError(`Malformed API key: ${HOW_TO_GET_A_KEY}`);
-  const hash = hashApiKey(raw);
-  const cache = keyCaches.get(db);
-  let row = cache?.get(hash);
-  if (!row) {
-    [row] = await prepared(db).keyByHash.execute({ hash });
-    if (row && cache) {
-      if (cache.size >= KEY_CACHE_MAX) cache.clear();
-      cache.set(hash, row);
-    }
-  }
+  const row = await findKey(deps, hashApiKey(raw));
   if (!row)
     throw new AuthError(
       hasBadChecksum(raw)
@@ -138,11 +173,11 @@ export async function authenticateApiKey(
   const now = deps.clock.now();
   const stale = new Date(now.getTime() - LAST_USED_RESOLUTION_MS);
   if (!row.lastUsedAt || row.lastUsedAt < stale) {
+    row.lastUsedAt = now; // first, so concurrent requests of a cached key do not all write it
     await db
       .update(apiKey)
       .set({ lastUsedAt: now })
       .where(and(eq(apiKey.id, row.id), or(isNull(apiKey.lastUsedAt), lt(apiKey.lastUsedAt, stale))));
-    row.lastUsedAt = now;
   }
   return { projectId: row.projectId, keyId: row.id };
 }
@@ -178,7 +213,11 @@ export async function revokeApiKey(deps: DbClockDeps, scope: ProjectScope, id: s
     .set({ revokedAt: deps.clock.now() })
     .where(and(eq(apiKey.id, id), eq(apiKey.projectId, scope.projectId), isNull(apiKey.revokedAt)))
     .returning({ id: apiKey.id });
-  for (const cache of keyCaches.values()) cache.clear();
+  for (const cache of keyCaches.values()) {
+    cache.generation++;
+    cache.rows.clear();
+    cache.lookups.clear();
+  }
   if (rows.length === 0) throw new NotFoundError('API key not found');
 }
 
