@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 # The public submodules stay attributes of the package, as when they held the code (``robotrace.errors.X``).
 from . import client, episode, errors, evals, types, verify  # noqa: F401
 from ._client import Client
-from ._default import close, flush, init, log_episode, start_episode
+from ._default import close, delete_episode, export_episodes, flush, init, log_episode, start_episode
 from ._episode import Episode, UploadUrl
 from ._errors import (
     APIError,
@@ -88,7 +88,9 @@ __all__ = [
     "__version__",
     "capture_trace_context",
     "close",
+    "delete_episode",
     "evals",
+    "export_episodes",
     "flush",
     "init",
     "kind_from_extension",

@@ -14,8 +14,9 @@ coroutine that starts the episode is the one attached.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from types import TracebackType
 from typing import Any, Literal, TypeVar
 
@@ -34,6 +35,7 @@ from ._core import (
 from ._episode import EpisodeState, UrlRenewal, failure_metadata, failure_reason, log_not_failed
 from ._errors import ConfigurationError, URLExpiredError
 from ._http_async import AsyncHttpSession
+from ._lifecycle import NDJSON, delete_call, export_call, parse_lines
 from ._payload import (
     ARTIFACT_KINDS,
     ArtifactKind,
@@ -249,6 +251,42 @@ class AsyncClient(ClientCore):
 
     async def get_episode(self, episode_id: str) -> dict[str, Any]:
         return await self._session.request_json(get_call(episode_id))
+
+    async def delete_episode(self, episode_id: str, *, unlink_references: bool = False) -> dict[str, Any]:
+        """``Client.delete_episode``, awaited."""
+        return await self._session.request_json(delete_call(episode_id, unlink_references))
+
+    async def export_episodes(
+        self,
+        *,
+        status: str | None = None,
+        source: str | None = None,
+        q: str | None = None,
+        policy_version: str | None = None,
+        robot: str | None = None,
+        trace_id: str | None = None,
+        span_id: str | None = None,
+        created_after: str | datetime | None = None,
+        created_before: str | datetime | None = None,
+    ) -> AsyncIterator[dict[str, Any]]:
+        """``Client.export_episodes`` as an async iterator (``async for ep in client.export_episodes()``); a
+        bad filter raises at the first iteration, before any request."""
+        call = export_call(
+            {
+                "status": status,
+                "source": source,
+                "q": q,
+                "policy_version": policy_version,
+                "robot": robot,
+                "trace_id": trace_id,
+                "span_id": span_id,
+                "created_after": created_after,
+                "created_before": created_before,
+            }
+        )
+        async for line in self._session.stream_lines(call, NDJSON):
+            for episode in parse_lines([line], call.what):
+                yield episode
 
     async def _create(self, body: dict[str, Any]) -> AsyncEpisode:
         call, otel, span = self._create_call(body)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from datetime import datetime
+from pathlib import Path
 from types import TracebackType
 from typing import Any, Literal, TypeVar
 
@@ -22,6 +24,7 @@ from ._core import (
 )
 from ._episode import Episode
 from ._http import HttpSession
+from ._lifecycle import NDJSON, delete_call, export_call, parse_lines, save_artifact
 from ._multipart import multipart_threshold as multipart_threshold_of
 from ._payload import (
     ARTIFACT_KINDS,
@@ -204,6 +207,55 @@ class Client(ClientCore):
     def get_episode(self, episode_id: str) -> dict[str, Any]:
         """The stored episode as JSON (``GET /api/episodes/{id}``)."""
         return self._session.request_json(get_call(episode_id))
+
+    def delete_episode(self, episode_id: str, *, unlink_references: bool = False) -> dict[str, Any]:
+        """Delete an episode with its artifacts in storage, track index and insights
+        (``DELETE /api/episodes/{id}``); returns what went (``artifacts_deleted``, ``bytes_freed``, ...).
+
+        An episode an eval run or a verification scenario references raises ``ConflictError`` (code
+        ``episode_referenced``, ``details`` = ``{"eval_runs": [...], "scenarios": [...]}``) unless
+        ``unlink_references`` removes those links too. An unknown or already deleted id: ``NotFoundError``.
+        """
+        return self._session.request_json(delete_call(episode_id, unlink_references))
+
+    def export_episodes(
+        self,
+        *,
+        status: str | None = None,
+        source: str | None = None,
+        q: str | None = None,
+        policy_version: str | None = None,
+        robot: str | None = None,
+        trace_id: str | None = None,
+        span_id: str | None = None,
+        created_after: str | datetime | None = None,
+        created_before: str | datetime | None = None,
+    ) -> Iterator[dict[str, Any]]:
+        """Every matching episode (the filters of the list, without paging), streamed from
+        ``GET /api/episodes/export`` one at a time: every field, and ``artifacts`` with each file's absolute
+        download URL (``download_artifact`` fetches one)."""
+        call = export_call(
+            {
+                "status": status,
+                "source": source,
+                "q": q,
+                "policy_version": policy_version,
+                "robot": robot,
+                "trace_id": trace_id,
+                "span_id": span_id,
+                "created_after": created_after,
+                "created_before": created_before,
+            }
+        )
+        return iter(parse_lines(self._session.stream_lines(call, NDJSON), call.what))
+
+    def download_artifact(
+        self, episode_id: str, artifact: Mapping[str, Any], directory: str | os.PathLike[str]
+    ) -> Path:
+        """Download one artifact of an exported episode to ``<directory>/<episode_id>/<kind><ext>`` (the
+        extension from its content type or first bytes); returns the path. The API key goes to this server's
+        origin only."""
+        return save_artifact(self._session.download, artifact, episode_id, Path(directory))
 
     # Internals used by Episode.
 

@@ -1,4 +1,5 @@
-"""The default client behind the module-level ``init``, ``close``, ``log_episode`` and ``start_episode``."""
+"""The default client behind the module-level ``init``, ``close``, ``log_episode``, ``start_episode``,
+``delete_episode`` and ``export_episodes``."""
 
 from __future__ import annotations
 
@@ -98,3 +99,5 @@ def _on_default_client(method: Callable[Concatenate[Client, _P], _R]) -> Callabl
 start_episode = _on_default_client(Client.start_episode)
 flush = _on_default_client(Client.flush)
 log_episode = _on_default_client(Client.log_episode)
+delete_episode = _on_default_client(Client.delete_episode)
+export_episodes = _on_default_client(Client.export_episodes)

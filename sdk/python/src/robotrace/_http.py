@@ -87,6 +87,15 @@ class SessionBase:
             headers["Idempotency-Key"] = call.idempotency_key or str(uuid.uuid4())
         return self.base_url + call.path, headers
 
+    def _absolute(self, url: str) -> str:
+        if url.startswith(("http://", "https://")):
+            return url
+        return self.base_url + ("" if url.startswith("/") else "/") + url
+
+    def _download_headers(self, url: str) -> dict[str, str]:
+        """The API key for this server's origin only (a signed storage URL, another host, gets none)."""
+        return dict(self._api_headers) if _origin(url) == _origin(self.base_url) else {}
+
     def _upload_target(self, url: str, file: UploadFile) -> tuple[str, dict[str, str]]:
         if not url.startswith(("http://", "https://")):
             url = self.base_url + ("" if url.startswith("/") else "/") + url
@@ -180,6 +189,46 @@ class HttpSession(SessionBase):
         response = self._with_retries(send, f"upload of part at byte {offset} of {path.name}")
         return str(response.headers.get("ETag", "")).strip('"')
 
+    def stream_lines(self, call: ApiCall, accept: str) -> Iterator[str]:
+        """The lines of a streamed answer (the export), read as they arrive. Retried like ``request_json``
+        until the answer's headers came; from then on each read is bounded by the timeout, never the whole."""
+        url, headers = self._json_call(call)
+        headers["Accept"] = accept
+
+        def send() -> httpx.Response:
+            return _opened(self._client, self._client.build_request(call.method, url, headers=headers))
+
+        response = self._with_retries(send, call.what)
+        try:
+            yield from response.iter_lines()
+        except httpx.HTTPError as exc:  # past the headers there is no retry: the lines so far were handed out
+            raise TransportError(f"{call.what}: the answer broke off: {exc!r}") from exc
+        finally:
+            response.close()
+
+    def download(self, url: str, target: Path) -> int:
+        """GET ``url`` into ``target`` (streamed), following redirects by hand so the API key goes to the
+        API's own origin only, never to the storage host a signed URL points at. Returns the bytes written."""
+        url = self._absolute(url)
+
+        def send() -> httpx.Response:
+            location = url
+            for _ in range(MAX_REDIRECTS + 1):
+                request = self._client.build_request(
+                    "GET", location, headers=self._download_headers(location), timeout=self.upload_timeout
+                )
+                response = _opened(self._client, request)
+                if not (response.is_redirect and "location" in response.headers):
+                    if response.status_code < 400:
+                        _save(response, target)
+                    return response
+                response.close()
+                location = str(response.url.join(response.headers["location"]))
+            raise TransportError(f"download of {url}: more than {MAX_REDIRECTS} redirects")
+
+        response = self._with_retries(send, f"download of {target.name}")
+        return int(response.extensions.get("robotrace_bytes", 0))
+
     def _with_retries(self, send: Callable[[], httpx.Response], what: str) -> httpx.Response:
         attempt = 0
         while True:
@@ -192,6 +241,38 @@ class HttpSession(SessionBase):
             if isinstance(step, httpx.Response):
                 return step
             self._sleep(step)
+
+
+MAX_REDIRECTS = 5
+
+
+def _origin(url: str) -> tuple[str, str, int | None]:
+    parsed = httpx.URL(url)  # the port is None for the scheme's default, so :443 and no port compare equal
+    return parsed.scheme, parsed.host, parsed.port
+
+
+def _opened(client: httpx.Client, request: httpx.Request) -> httpx.Response:
+    """Send with the body left unread; an error answer is read whole (its JSON body names the error)."""
+    response = client.send(request, stream=True)
+    if response.status_code >= 400:
+        try:
+            response.read()
+        finally:
+            response.close()
+    return response
+
+
+def _save(response: httpx.Response, target: Path) -> None:
+    """The body into ``target``, chunk by chunk; the count is kept on the response for ``download``."""
+    written = 0
+    try:
+        with target.open("wb") as fh:
+            for chunk in response.iter_bytes(CHUNK_SIZE):
+                fh.write(chunk)
+                written += len(chunk)
+    finally:
+        response.close()
+    response.extensions["robotrace_bytes"] = written
 
 
 class _Readable(Protocol):

@@ -8,6 +8,7 @@ from typing import IO, Any, Callable
 
 import httpx
 
+from ._errors import TransportError
 from ._http import (
     CHUNK_SIZE,
     ApiCall,
@@ -61,6 +62,31 @@ class AsyncHttpSession(SessionBase):
                 )
 
         await self._with_retries(send, upload_what(file))
+
+    async def stream_lines(self, call: ApiCall, accept: str) -> AsyncIterator[str]:
+        """``HttpSession.stream_lines``, awaited: the lines of a streamed answer as they arrive."""
+        url, headers = self._json_call(call)
+        headers["Accept"] = accept
+
+        async def send() -> httpx.Response:
+            response = await self._client.send(
+                self._client.build_request(call.method, url, headers=headers), stream=True
+            )
+            if response.status_code >= 400:  # an error answer is read whole: its JSON body names the error
+                try:
+                    await response.aread()
+                finally:
+                    await response.aclose()
+            return response
+
+        response = await self._with_retries(send, call.what)
+        try:
+            async for line in response.aiter_lines():
+                yield line
+        except httpx.HTTPError as exc:  # past the headers there is no retry: the lines so far were handed out
+            raise TransportError(f"{call.what}: the answer broke off: {exc!r}") from exc
+        finally:
+            await response.aclose()
 
     async def _with_retries(self, send: Callable[[], Awaitable[httpx.Response]], what: str) -> httpx.Response:
         attempt = 0

@@ -23,6 +23,7 @@ from .._settings import ENV_API_KEY, ENV_BASE_URL
 from .._verify import check_gate, run_check
 from .._version import __version__
 from . import device, term
+from . import episodes as episode_commands
 from .credentials import (
     DEFAULT_PROFILE,
     StoredCredentials,
@@ -137,6 +138,7 @@ def build_parser() -> argparse.ArgumentParser:
     _profile(check, "Credentials profile to authenticate with (default: 'default').")
     check.set_defaults(handler=_cmd_verify_check)
     spool_commands.register(sub)  # `sync`, `spool status` (background delivery, spec/SPOOL.md)
+    episode_commands.register(sub, _client_for)  # `episodes delete|export` (data lifecycle)
     return parser
 
 
