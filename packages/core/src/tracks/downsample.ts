@@ -1,7 +1,12 @@
+/** How a finished value is printed: as is, or e.g. at the shortest float32 round-trip (see precision.ts). */
+export type ValueRound = (v: number) => number;
+const asIs: ValueRound = (v) => v;
+
 /**
  * Min/max per time bucket, fed chunk by chunk (a window is never held whole): `points` buckets of equal time
  * width over [fromNs, toNs]; each non-empty bucket keeps its first sample's time and every column's finite min
  * and max, so a spike never disappears between pixels. NaN/Inf are ignored; a bucket of only NaN is null (a gap).
+ * `round` applies to each finished min/max only (one call per bucket and column, not per sample).
  */
 export class MinMaxBuckets {
   readonly t: number[] = [];
@@ -18,6 +23,7 @@ export class MinMaxBuckets {
     private readonly fromNs: number,
     toNs: number,
     private readonly points: number,
+    private readonly round: ValueRound = asIs,
   ) {
     this.width = Math.max(toNs - fromNs, 1) / points;
     this.min = Array.from({ length: columns }, () => []);
@@ -56,8 +62,8 @@ export class MinMaxBuckets {
     for (let c = 0; c < this.columns; c++) {
       const l = this.lo[c] as number;
       const h = this.hi[c] as number;
-      (this.min[c] as (number | null)[]).push(Number.isNaN(l) ? null : l);
-      (this.max[c] as (number | null)[]).push(Number.isNaN(h) ? null : h);
+      (this.min[c] as (number | null)[]).push(Number.isNaN(l) ? null : this.round(l));
+      (this.max[c] as (number | null)[]).push(Number.isNaN(h) ? null : this.round(h));
     }
     this.lo.fill(Number.NaN);
     this.hi.fill(Number.NaN);
@@ -75,7 +81,10 @@ export class MinMaxBuckets {
 export class FullResolution {
   readonly t: number[] = [];
   readonly values: (number | null)[][];
-  constructor(private readonly columns: number) {
+  constructor(
+    private readonly columns: number,
+    private readonly round: ValueRound = asIs,
+  ) {
     this.values = Array.from({ length: columns }, () => []);
   }
   add(t: ArrayLike<number>, values: ArrayLike<number>, count: number): void {
@@ -83,7 +92,7 @@ export class FullResolution {
       this.t.push(t[i] as number);
       for (let c = 0; c < this.columns; c++) {
         const v = values[i * this.columns + c] as number;
-        (this.values[c] as (number | null)[]).push(Number.isFinite(v) ? v : null);
+        (this.values[c] as (number | null)[]).push(Number.isFinite(v) ? this.round(v) : null);
       }
     }
   }
