@@ -14,6 +14,7 @@ import { BasicTracerProvider, SimpleSpanProcessor } from '@opentelemetry/sdk-tra
 import type { EpisodeTrace } from '@robotrace/contracts';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { npz } from '../packages/sdk-ts/src/demo/npz.js';
 import { demoVideo } from '../packages/sdk-ts/src/demo/video.js';
 import { RoboTrace } from '../packages/sdk-ts/src/index.js';
 import { startJaeger, type TestJaeger } from '../test/support/jaeger.js';
@@ -45,6 +46,8 @@ let page: Page;
 let watch: PageWatch;
 const dir = mkdtempSync(join(tmpdir(), 'robotrace-span-lane-'));
 const videoPath = join(dir, 'rollout.mp4');
+const sensorsPath = join(dir, 'rollout-sensors.npz');
+const SENSOR_SAMPLES = 125; // 2.5 s at 50 Hz
 
 interface Logged {
   id: string;
@@ -60,6 +63,22 @@ const logged: Record<'ts' | 'py' | 'official', Logged | undefined> = {
 
 beforeAll(async () => {
   writeFileSync(videoPath, demoVideo('place')); // 3 s
+  // One sensor track, so the TS rollout's timeline has a track lane beside its span lane.
+  writeFileSync(
+    sensorsPath,
+    npz({
+      'imu/accel_x': {
+        dtype: 'float64',
+        shape: [SENSOR_SAMPLES],
+        data: Array.from({ length: SENSOR_SAMPLES }, (_, i) => Math.sin(i / 10)),
+      },
+      'imu/_t_ns': {
+        dtype: 'int64',
+        shape: [SENSOR_SAMPLES],
+        data: Array.from({ length: SENSOR_SAMPLES }, (_, i) => BigInt(i) * 20n * MS),
+      },
+    }),
+  );
   jaeger = await startJaeger();
   server = await startServer({
     env: {
@@ -108,6 +127,7 @@ async function tsRollout(): Promise<Logged> {
         name: 'ts rollout',
         source: 'sim',
         video: videoPath,
+        sensors: sensorsPath,
         durationS: 2.5,
       });
       const startNs = BigInt((await traceOf(episode.id)).alignment.start_unix_ns);
@@ -203,7 +223,18 @@ async function traceWith(id: string, spans: number): Promise<EpisodeTrace> {
 }
 
 const tracing = () => page.getByRole('region', { name: 'Tracing' });
-const lane = () => tracing().locator('[data-span-lane]');
+/** The span lane: one lane of the replay timeline, not a widget of the Tracing card. */
+const lane = () => page.locator('[data-replay] section[data-track="trace:spans"] [data-span-lane]');
+const replay = () => page.locator('[data-replay]');
+/** The view of the shared axis and of the span lane, in ns on the episode's timeline. */
+const views = async () => {
+  const num = async (n: string, a: string) => Number(await n_(n).getAttribute(a));
+  const n_ = (n: string) => (n === 'axis' ? replay() : lane());
+  return {
+    axis: { from: await num('axis', 'data-view-from-ns'), to: await num('axis', 'data-view-to-ns') },
+    spans: { from: await num('spans', 'data-view-from-ns'), to: await num('spans', 'data-view-to-ns') },
+  };
+};
 
 describe('span lane against a real Jaeger v2', () => {
   it('the TS SDK rollout: the API returns its spans, aligned on the start the SDK sent', async () => {
@@ -241,6 +272,12 @@ describe('span lane against a real Jaeger v2', () => {
       'Found in the trace backend: 5 spans · services: robot-runtime',
     );
     await page.locator('[data-span-lane][data-drawn="true"]').waitFor();
+    // The lane is on the replay timeline, first under the video, before the track lane; the card has none.
+    await replay().locator('section[data-track] canvas[data-playhead-x]').first().waitFor();
+    const order = ((await replay().getAttribute('data-lane-order')) ?? '').split('\n');
+    expect(order[0]).toBe('trace:spans');
+    expect(order.length).toBe(2);
+    await expect(tracing().locator('[data-span-lane]').count()).resolves.toBe(0);
     await expect(
       lane().locator('[data-span-lane-anchor]').getAttribute('data-span-lane-anchor'),
     ).resolves.toBe('client_start');
@@ -291,6 +328,98 @@ describe('span lane against a real Jaeger v2', () => {
       document.querySelector('[data-span-lane] [aria-label="sensor.fetch"]')?.hasAttribute('data-active'),
     );
     await expect(row('policy.infer').getAttribute('data-active')).resolves.toBeNull();
+    expect(watch.dialogs).toEqual([]);
+    expect(watch.errors).toEqual([]);
+    expect(watch.cspViolations).toEqual([]);
+  });
+
+  it('the span lane shares the replay axis: zoom and pan move it with the track lane, one playhead x for all', async () => {
+    const ts = logged.ts;
+    if (!ts) throw new Error('needs the TS rollout');
+    await page.goto(`${server.baseUrl}/portal/episodes/${ts.id}?t=1100`);
+    await page.locator('[data-replay][data-state="ready"]').waitFor();
+    await lane().locator('.span-lane-row').first().waitFor();
+    const before = await views();
+    expect(before.spans).toEqual(before.axis);
+    // Zoom with the wheel on the shared axis: the span lane's view follows.
+    await replay().locator('.replay-axis-wrap .replay-overlay').hover();
+    await page.mouse.wheel(0, -400);
+    await page.waitForFunction(
+      (w) => Number(document.querySelector('[data-replay]')?.getAttribute('data-view-to-ns')) < w,
+      before.axis.to,
+    );
+    const zoomed = await views();
+    expect(zoomed.axis.to - zoomed.axis.from).toBeLessThan(before.axis.to - before.axis.from);
+    expect(zoomed.spans).toEqual(zoomed.axis);
+    // The playhead (at 1.1 s, inside policy.infer) is at the same x on the span lane and the track lane.
+    await expect(
+      lane().getByRole('button', { name: 'policy.infer', exact: true }).getAttribute('data-active'),
+    ).resolves.toBe('true');
+    const xs = async () => {
+      const track = Number(
+        await replay()
+          .locator('section[data-track]:not([data-track="trace:spans"]) canvas.replay-overlay')
+          .getAttribute('data-playhead-x'),
+      );
+      return { track, spans: Number(await lane().getAttribute('data-playhead-x')) };
+    };
+    await page.waitForFunction(() =>
+      document.querySelector('[data-replay] [data-span-lane]')?.hasAttribute('data-playhead-x'),
+    );
+    const aligned = () =>
+      page.waitForFunction(() => {
+        const spans = Number(
+          document.querySelector('[data-replay] [data-span-lane]')?.getAttribute('data-playhead-x'),
+        );
+        const track = Number(
+          document
+            .querySelector(
+              '[data-replay] section[data-track]:not([data-track="trace:spans"]) canvas.replay-overlay',
+            )
+            ?.getAttribute('data-playhead-x'),
+        );
+        return Math.abs(spans - track) < 1;
+      });
+    await aligned();
+    const x = await xs();
+    // Clicking a span moves that one playhead: the track lane's follows it to the span's start (0.1 s).
+    await lane().getByRole('button', { name: 'sensor.fetch', exact: true }).click();
+    await page.waitForFunction(
+      () =>
+        Math.abs(Number(document.querySelector('[data-replay]')?.getAttribute('data-cursor-ns')) - 1e8) < 1e7,
+    );
+    await aligned();
+    const after = await xs();
+    expect(after.track).toBeLessThan(x.track);
+    // Widen to the whole trace: post.process (2.7–2.9 s, after the 2.5 s episode) comes into the shared view.
+    await lane()
+      .locator('xpath=ancestor::section[1]')
+      .getByRole('button', { name: 'Widen the view to every span of the trace' })
+      .click();
+    const wide = await views();
+    expect(wide.axis.to).toBeGreaterThanOrEqual(2_900_000_000);
+    expect(wide.spans).toEqual(wide.axis);
+    // Hideable like a track lane, and back.
+    await replay().getByRole('button', { name: 'Hide Spans' }).click();
+    await expect(lane().count()).resolves.toBe(0);
+    await replay().getByRole('button', { name: 'Show Spans' }).click();
+    await lane().locator('.span-lane-row').first().waitFor();
+    await page.evaluate((id) => localStorage.removeItem(`robotrace:replay:lanes:${id}`), ts.id);
+    expect(watch.errors).toEqual([]);
+    expect(watch.cspViolations).toEqual([]);
+  });
+
+  it('a ?t= link with a shift shows the same view: the playhead at t, the spans shifted', async () => {
+    const ts = logged.ts;
+    if (!ts) throw new Error('needs the TS rollout');
+    // Shifted by +500 ms, policy.infer is 1.5–1.7 s and the hostile-named span 2.0–2.1 s: at 1.6 s only the former.
+    await page.goto(`${server.baseUrl}/portal/episodes/${ts.id}?t=1600&trace_offset=500`);
+    const row = (name: string) => lane().getByRole('button', { name, exact: true });
+    await page.waitForFunction(() =>
+      document.querySelector('[data-span-lane] [aria-label="policy.infer"]')?.hasAttribute('data-active'),
+    );
+    await expect(row(HOSTILE).getAttribute('data-active')).resolves.toBeNull();
+    await expect(replay().getAttribute('data-cursor-ns')).resolves.toBe('1600000000');
     expect(watch.dialogs).toEqual([]);
     expect(watch.errors).toEqual([]);
     expect(watch.cspViolations).toEqual([]);
@@ -350,7 +479,10 @@ describe('span lane against a real Jaeger v2', () => {
     await tracing()
       .locator('[data-trace-status]', { hasText: 'Found in the trace backend: 3 spans · services: py-robot' })
       .waitFor();
+    // No tracks and no video: the timeline is still there, with the span lane alone on it.
     await lane().getByRole('button', { name: 'policy.infer', exact: true }).waitFor();
+    await expect(replay().locator('video').count()).resolves.toBe(0);
+    await expect(replay().getAttribute('data-lane-order')).resolves.toBe('trace:spans');
   });
 
   it('an episode from the official robotrace-dev (no start time sent) aligns on its own span', async () => {

@@ -1,5 +1,7 @@
 // RoboTrace replay player: the episode's video and every sensor/action track on one timeline.
-// Mounted on <div data-replay data-episode-id data-fps data-duration-s data-failure-time-s data-video-url>.
+// Mounted on <div data-replay data-episode-id data-fps data-duration-s data-failure-time-s data-video-url
+// [data-trace-lane]>. With data-trace-lane, the episode's trace (fetched once by span-lane.js for the Tracing card,
+// handed over in the `robotrace:episode-trace` event) is one more lane: the span waterfall on this same axis.
 // CSP: loaded with the page's nonce; no inline script or style attribute is written (CSSOM only), and every
 // text from the server (track names, columns, warnings) goes through textContent, never innerHTML.
 (() => {
@@ -8,6 +10,9 @@
   const MAX_POINTS = 4000;
   const REFETCH_MS = 120;
   const OPEN_LANES = 32;
+  // The span lane's key in the saved lane layout (a track name cannot start with "trace:" and collide: it may,
+  // but then the two share a place in the order, which is harmless).
+  const SPANS_KEY = 'trace:spans';
 
   // The compare page's player lives in its own file; loaded from here so it needs no script tag of its own
   // (strict-dynamic lets this nonced script add it). Only our own /assets/ path is accepted.
@@ -42,6 +47,8 @@
     hover: null,
     playing: false,
     clockStart: 0,
+    // The spans' extent on this timeline ({from, to} ns), once the trace arrived: the view may widen to it.
+    traceRange: null,
   };
 
   // ---------- DOM ----------
@@ -130,10 +137,13 @@
   const clamp = (v, lo, hi) => Math.min(hi, Math.max(lo, v));
 
   function setView(from, to) {
-    const span = clamp(to - from, 1e6, state.extent * 4);
+    // The episode is [0, extent]; spans beyond its edges (before its start, after its end) widen what may be shown.
+    const lo = Math.min(0, state.traceRange ? state.traceRange.from : 0);
+    const hi = Math.max(state.extent, state.traceRange ? state.traceRange.to : 0);
+    const span = clamp(to - from, 1e6, (hi - lo) * 4);
     let f = from;
     if (to - from !== span) f = (from + to) / 2 - span / 2;
-    f = clamp(f, -span * 0.05, Math.max(state.extent - span * 0.95, 0));
+    f = clamp(f, lo - span * 0.05, Math.max(hi - span * 0.95, lo));
     state.view = { from: f, to: f + span };
     drawAll();
     scheduleFetch();
@@ -266,8 +276,8 @@
       localStorage.setItem(
         storeKey,
         JSON.stringify({
-          order: state.lanes.map((l) => l.track.name),
-          hidden: state.lanes.filter((l) => l.hidden).map((l) => l.track.name),
+          order: state.lanes.map((l) => l.key),
+          hidden: state.lanes.filter((l) => l.hidden).map((l) => l.key),
         }),
       );
     } catch {
@@ -276,7 +286,7 @@
   }
 
   function makeLane(track) {
-    const lane = { track, data: null, hidden: false, abort: null };
+    const lane = { key: track.name, label: track.name, track, data: null, hidden: false, abort: null };
     const section = el('section', 'replay-lane');
     section.setAttribute('role', 'region');
     section.setAttribute('aria-label', track.name);
@@ -334,7 +344,8 @@
     lane.hidden = hidden;
     layoutLanes();
     savePrefs();
-    if (!hidden) {
+    if (!hidden && lane.spans) drawAll();
+    else if (!hidden) {
       drawLane(lane);
       fetchLane(lane);
     }
@@ -348,14 +359,14 @@
       hiddenBox.append(el('span', 'muted', 'Hidden lanes: '));
       for (const l of hidden)
         hiddenBox.append(
-          button(`Show ${l.track.name}`, `Show ${l.track.name}`, () => setHidden(l, false), {
-            'data-lane-show': l.track.name,
+          button(`Show ${l.label}`, `Show ${l.label}`, () => setHidden(l, false), {
+            'data-lane-show': l.key,
           }),
         );
     }
     root.dataset.laneOrder = state.lanes
       .filter((l) => !l.hidden)
-      .map((l) => l.track.name)
+      .map((l) => l.key)
       .join('\n');
   }
 
@@ -363,7 +374,9 @@
   let fetchTimer = 0;
   function scheduleFetch() {
     clearTimeout(fetchTimer);
-    fetchTimer = setTimeout(() => state.lanes.filter((l) => !l.hidden).forEach(fetchLane), REFETCH_MS);
+    fetchTimer = setTimeout(() => {
+      for (const l of state.lanes) if (!l.hidden && !l.spans) fetchLane(l);
+    }, REFETCH_MS);
   }
   async function fetchLane(lane) {
     if (lane.track.samples === 0) {
@@ -435,7 +448,7 @@
   }
 
   function drawLane(lane) {
-    if (lane.hidden) return;
+    if (lane.hidden || lane.spans) return;
     const { ctx, w, h } = fit(lane.canvas);
     ctx.clearRect(0, 0, w, h);
     const data = lane.data;
@@ -519,6 +532,8 @@
     const px = xOf(state.cursor, w);
     ctx.fillStyle = getComputedStyle(root).getPropertyValue('--replay-playhead') || '#111';
     ctx.fillRect(px - 1, 0, 2, h);
+    // On screen (CSS px from the viewport's left), as the span lane says of its own: every lane's should match.
+    canvas.dataset.playheadX = (canvas.getBoundingClientRect().left + px).toFixed(1);
     return { ctx, w, h };
   }
 
@@ -533,7 +548,9 @@
       ctx.lineTo(fx, 7);
       ctx.fill();
     }
-    for (const lane of state.lanes) if (!lane.hidden) drawMarkers(lane.overlay, true);
+    for (const lane of state.lanes)
+      if (lane.spans) lane.ctl?.setPlayhead(state.cursor);
+      else if (!lane.hidden) drawMarkers(lane.overlay, true);
     timeOut.textContent = fmt(state.cursor);
     root.dataset.cursorNs = String(Math.round(state.cursor));
     axis.setAttribute('aria-valuenow', String(Math.round(state.cursor / 1e6)));
@@ -542,7 +559,11 @@
 
   function drawAll() {
     drawAxis();
-    for (const lane of state.lanes) drawLane(lane);
+    root.dataset.viewFromNs = String(Math.round(state.view.from));
+    root.dataset.viewToNs = String(Math.round(state.view.to));
+    for (const lane of state.lanes)
+      if (lane.spans) lane.ctl?.setView(state.view.from, state.view.to);
+      else drawLane(lane);
     drawOverlays();
   }
 
@@ -572,7 +593,7 @@
   function showHover(ns) {
     state.hover = ns;
     for (const lane of state.lanes) {
-      if (lane.hidden || !lane.data || lane.data.t_ns.length === 0) continue;
+      if (lane.hidden || lane.spans || !lane.data || lane.data.t_ns.length === 0) continue;
       const i = nearest(lane.data.t_ns, ns);
       const parts = lane.data.series.slice(0, 8).map((s) => {
         const a = s.min[i];
@@ -590,7 +611,7 @@
       : String(Math.round(v * 1e4) / 1e4);
   function clearHover() {
     state.hover = null;
-    for (const lane of state.lanes) lane.readout.textContent = '';
+    for (const lane of state.lanes) if (lane.readout) lane.readout.textContent = '';
     drawOverlays();
   }
 
@@ -676,6 +697,99 @@
     }
   });
 
+  // ---------- the span lane ----------
+  // Times on the span lane are ns on this timeline (0 = the episode's start on the robot's clock, as aligned by the
+  // server); the lane draws into its own host but follows this axis (setView) and this playhead (setPlayhead).
+  let laidOut = false;
+  let pendingTrace = null;
+  const spanLane = root.hasAttribute('data-trace-lane') && window.RoboTraceSpanLane ? makeSpanLane() : null;
+  function makeSpanLane() {
+    const lane = { key: SPANS_KEY, label: 'Spans', spans: true, hidden: false, data: null, ctl: null };
+    const section = el('section', 'replay-lane replay-span-lane');
+    section.setAttribute('role', 'region');
+    section.setAttribute('aria-label', 'Spans of the trace');
+    section.dataset.track = SPANS_KEY;
+    const head = el('div', 'replay-lane-head');
+    const tools = el('span', 'replay-lane-tools');
+    tools.append(
+      button('Episode window', "Show the episode's own window", () => setView(0, state.extent), {
+        'data-span-view-episode': '',
+      }),
+      button('Whole trace', 'Widen the view to every span of the trace', widenToTrace, {
+        'data-span-view-trace': '',
+      }),
+      button('↑', 'Move Spans up', () => move(lane, -1), { 'data-lane-up': '' }),
+      button('↓', 'Move Spans down', () => move(lane, 1), { 'data-lane-down': '' }),
+      button('Hide', 'Hide Spans', () => setHidden(lane, true), { 'data-lane-hide': '' }),
+    );
+    head.append(
+      el('span', 'replay-lane-name', 'Spans'),
+      el('span', 'replay-lane-meta muted', 'trace'),
+      tools,
+    );
+    const host = el('div', 'replay-span-host');
+    host.setAttribute('data-span-lane', '');
+    host.append(el('p', 'muted small', 'Asking the trace backend…'));
+    // Ctrl+wheel (or a sideways wheel) zooms and pans the shared axis; a plain wheel scrolls the rows.
+    host.addEventListener(
+      'wheel',
+      (e) => {
+        if (e.ctrlKey || Math.abs(e.deltaX) > Math.abs(e.deltaY)) onWheel(e);
+      },
+      { passive: false },
+    );
+    section.append(head, host);
+    return Object.assign(lane, { el: section, host });
+  }
+  function widenToTrace() {
+    const r = state.traceRange;
+    if (!r) return;
+    const from = Math.min(0, r.from);
+    const to = Math.max(state.extent, r.to);
+    const pad = (to - from) * 0.02;
+    setView(from - pad, to + pad);
+  }
+  function showTrace(detail) {
+    pendingTrace = detail;
+    if (!laidOut || !spanLane) return;
+    const { trace } = detail;
+    const origin = trace.alignment ? trace.alignment.start_unix_ns : undefined;
+    const onTimeline = (ns) => (origin ? Number(BigInt(ns) - BigInt(origin)) : 0);
+    const spans = trace.status === 'found' && Array.isArray(trace.spans) ? trace.spans : [];
+    let from = Infinity;
+    let to = -Infinity;
+    if (origin)
+      for (const s of spans) {
+        from = Math.min(from, onTimeline(s.start_unix_ns));
+        to = Math.max(to, onTimeline(s.end_unix_ns));
+      }
+    state.traceRange = Number.isFinite(from) ? { from, to } : null;
+    spanLane.ctl?.destroy();
+    spanLane.ctl = window.RoboTraceSpanLane.mount(spanLane.host, {
+      trace,
+      originNs: origin,
+      window: trace.window
+        ? { fromNs: onTimeline(trace.window.start_unix_ns), toNs: onTimeline(trace.window.end_unix_ns) }
+        : null,
+      highlightSpanId: trace.span_id,
+      links: detail.links,
+      linkMarker: detail.linkMarker,
+      alignment: trace.alignment,
+      onShift: detail.shift,
+      onSeek: (tNs) => seek(tNs, true),
+      hostAxis: true,
+      labelWidth: 0,
+    });
+    spanLane.el.dataset.drawn = 'true';
+    drawAll();
+    maybeReady();
+  }
+  if (spanLane) {
+    document.addEventListener('robotrace:episode-trace', (e) => showTrace(e.detail));
+    // The answer may have come before this script ran.
+    if (window.RoboTraceSpanLane.episodeTrace) showTrace(window.RoboTraceSpanLane.episodeTrace);
+  }
+
   // ---------- start ----------
   let readyMarked = false;
   function maybeReady() {
@@ -720,27 +834,32 @@
     if (cfg.failureNs !== null) growExtent(cfg.failureNs);
     const prefs = loadPrefs();
     const lanes = list.tracks.map(makeLane);
+    // The span lane sits right under the video, before the track lanes, until the viewer moves it.
+    if (spanLane) lanes.unshift(spanLane);
     const rank = (l) => {
-      const i = prefs.order.indexOf(l.track.name);
+      const i = prefs.order.indexOf(l.key);
       return i < 0 ? prefs.order.length + lanes.indexOf(l) : i;
     };
     lanes.sort((a, b) => rank(a) - rank(b));
     // Past the first lanes, a lane starts hidden (listed under "Show") until the viewer saves a layout: a file
     // with hundreds of tracks must not fire hundreds of window requests on open.
     lanes.forEach((l, i) => {
-      l.hidden = prefs.hidden.includes(l.track.name) || (i >= OPEN_LANES && prefs.order.length === 0);
+      l.hidden = prefs.hidden.includes(l.key) || (i >= OPEN_LANES && prefs.order.length === 0);
     });
     state.lanes = lanes;
     layoutLanes();
-    if (!lanes.length) {
+    if (!list.tracks.length) {
       emptyNote.hidden = false;
-      emptyNote.textContent = video
-        ? 'No sensor or action tracks for this episode.'
-        : 'No video and no tracks for this episode.';
+      emptyNote.textContent =
+        video || spanLane
+          ? 'No sensor or action tracks for this episode.'
+          : 'No video and no tracks for this episode.';
     }
     if (state.cursor > 0) seek(state.cursor, false);
+    laidOut = true;
+    if (spanLane && pendingTrace) showTrace(pendingTrace);
     drawAll();
-    for (const l of lanes) if (!l.hidden) fetchLane(l);
+    for (const l of lanes) if (!l.hidden && !l.spans) fetchLane(l);
     maybeReady();
   }
 

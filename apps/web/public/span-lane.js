@@ -1,7 +1,8 @@
 // RoboTrace span lane: a trace's spans as a waterfall on an episode's timeline (issue 15).
 // window.RoboTraceSpanLane.mount(el, options) draws one lane and returns its controller; the page parts below
-// mount it on their own: [data-trace-card] (the Tracing card: its [data-trace-status] line and the episode's
-// [data-span-lane], synced with the page's video) and [data-trace-waterfall] (the trace page: the whole trace).
+// mount it on their own: [data-trace-card] (the Tracing card: its [data-trace-status] line; the answer is handed to
+// the replay timeline, which draws the lane on its own axis — see replay.js) and [data-trace-waterfall] (the trace
+// page: the whole trace).
 // CSP: loaded with the page's nonce; nothing is built from HTML strings (every text from the server or the trace
 // backend goes through textContent), styles are set through the CSSOM, links are made only from http(s) URLs.
 (() => {
@@ -253,6 +254,9 @@
 
     const axis = el('canvas', 'span-lane-axis');
     axis.setAttribute('aria-hidden', 'true');
+    // A host with its own time axis (the replay timeline) shows that one: a second axis would only repeat it.
+    axis.hidden = Boolean(o.hostAxis);
+    if (o.hostAxis) host.classList.add('span-lane-hosted');
     const scroller = el('div', 'span-lane-scroll');
     const canvas = el('canvas', 'span-lane-canvas');
     canvas.setAttribute('aria-hidden', 'true');
@@ -459,7 +463,10 @@
       }
       if (playhead !== null) {
         ctx.fillStyle = accent;
-        ctx.fillRect(xOf(playhead, w, lw) - 1, 0, 2, viewH);
+        const px = xOf(playhead, w, lw);
+        ctx.fillRect(px - 1, 0, 2, viewH);
+        // Where the playhead is on screen (CSS px from the viewport's left): a host lines its lanes up by it.
+        host.dataset.playheadX = (canvas.getBoundingClientRect().left + px).toFixed(1);
       }
       drawAxis();
       for (const { ep, b } of bandButtons) {
@@ -629,7 +636,7 @@
     };
   }
 
-  window.RoboTraceSpanLane = { mount, buildRows, statusLine };
+  window.RoboTraceSpanLane = { mount, buildRows, statusLine, episodeTrace: null };
 
   // ---------- page parts ----------
 
@@ -649,10 +656,15 @@
   };
   const OFFSET_PARAM = 'trace_offset';
 
-  /** The Tracing card: says what the backend has before anyone clicks "Open trace", and draws the episode's lane. */
+  /**
+   * The Tracing card: says what the backend has before anyone clicks "Open trace". The answer is asked for once and
+   * handed to the replay timeline (`robotrace:episode-trace` on document, also kept as `episodeTrace` for a timeline
+   * that starts later), which draws it as its span lane; a card with its own [data-span-lane] draws it there.
+   */
   function traceCard(card) {
     const statusEl = card.querySelector('[data-trace-status]') || card;
     const laneEl = card.querySelector('[data-span-lane]');
+    const linksEl = card.querySelector('[data-span-links]') || laneEl || card;
     const id =
       card.dataset.episodeId ||
       (/\/portal\/episodes\/([0-9a-fA-F-]{36})/.exec(location.pathname) || [])[1] ||
@@ -675,6 +687,16 @@
       if (mine !== latest) return; // a later shift asked again: its answer wins, whichever arrives first
       statusEl.dataset.state = trace.status;
       statusEl.textContent = cardLine(trace);
+      const shift = (ms) => {
+        const url = new URL(location.href);
+        if (ms) url.searchParams.set(OFFSET_PARAM, String(ms));
+        else url.searchParams.delete(OFFSET_PARAM);
+        history.replaceState(null, '', url);
+        load(ms);
+      };
+      const handed = { trace, links: readLinks(linksEl), linkMarker: linksEl.dataset.spanLinkMarker, shift };
+      window.RoboTraceSpanLane.episodeTrace = handed;
+      document.dispatchEvent(new CustomEvent('robotrace:episode-trace', { detail: handed }));
       if (!laneEl) return;
       if (lane) lane.destroy();
       const origin = trace.alignment ? trace.alignment.start_unix_ns : undefined;
@@ -686,16 +708,10 @@
           ? { fromNs: toTimeline(trace.window.start_unix_ns), toNs: toTimeline(trace.window.end_unix_ns) }
           : null,
         highlightSpanId: trace.span_id,
-        links: readLinks(laneEl),
-        linkMarker: laneEl.dataset.spanLinkMarker,
+        links: handed.links,
+        linkMarker: handed.linkMarker,
         alignment: trace.alignment,
-        onShift: (ms) => {
-          const url = new URL(location.href);
-          if (ms) url.searchParams.set(OFFSET_PARAM, String(ms));
-          else url.searchParams.delete(OFFSET_PARAM);
-          history.replaceState(null, '', url);
-          load(ms);
-        },
+        onShift: shift,
         onSeek: (tNs) => {
           if (video) video.currentTime = Math.max(0, tNs / 1e9);
           lane.setPlayhead(tNs);

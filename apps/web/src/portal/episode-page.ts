@@ -110,19 +110,21 @@ function videoCard(e: Episode): Html {
  * The replay player (apps/web/public/replay.js) when the episode has sensor or action files: the video (rendered
  * here, so it plays before the script runs) and one lane per track. Without such files: today's video card.
  */
-function replayCard(e: Episode): Html {
+function replayCard(e: Episode, traced: boolean): Html {
   const hasTracks = e.artifacts.some((a) => (a.kind === 'sensors' || a.kind === 'actions') && a.uploaded);
-  if (!hasTracks) return videoCard(e);
+  if (!hasTracks && !traced) return videoCard(e);
   const video = e.artifacts.find((a) => a.kind === 'video' && a.uploaded);
   const url = video ? `/api/episodes/${e.id}/artifact/video` : '';
   return html`<section class="card replay-card" aria-labelledby="replay-title">
   <h2 id="replay-title">Replay</h2>
   <div data-replay data-episode-id="${e.id}" data-fps="${e.fps === null ? '' : String(e.fps)}" data-duration-s="${
     e.duration_s === null ? '' : String(e.duration_s)
-  }" data-failure-time-s="${e.failure_time_s === null ? '' : String(e.failure_time_s)}" data-video-url="${url}">${
+  }" data-failure-time-s="${e.failure_time_s === null ? '' : String(e.failure_time_s)}" data-video-url="${url}"${
+    traced ? html` data-trace-lane` : ''
+  }>${
     video
       ? html`<video controls preload="metadata" playsinline src="${url}" aria-label="Episode video"></video>`
-      : html`<p class="muted small">No video was logged with this episode: the tracks alone.</p>`
+      : html`<p class="muted small">No video was logged with this episode: the ${hasTracks ? 'tracks' : 'spans'} alone.</p>`
   }</div>
 </section>`;
 }
@@ -210,7 +212,7 @@ ${failureCallout(e)}
 ${insights}
 <div class="detail-grid">
   <div class="detail-main">
-    ${replayCard(e)}
+    ${replayCard(e, e.otel !== null && kit.s.core.traceSource !== undefined)}
     ${metadataView(e.metadata)}
   </div>
   <aside class="detail-side" aria-label="Episode details">

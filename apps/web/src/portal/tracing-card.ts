@@ -13,12 +13,12 @@ export function traceLinkButtons(links: ResolvedTraceLink[]): Html {
 
 /**
  * What the trace backend has, filled in by span-lane.js after the page loaded (the page never waits for the
- * backend), and the episode's span lane. The links carry this episode's span id, which the lane swaps for the
- * clicked span's: "Open in <APM>" per span through the same run-time templates.
+ * backend). The spans themselves are a lane on the replay timeline (replay.js), which takes the links from here:
+ * they carry this episode's span id, which the lane swaps for the clicked span's — "Open in <APM>" per span
+ * through the same run-time templates.
  */
 function traceStatus(block: OtelBlock, links: ResolvedTraceLink[]): Html {
-  return html`<p class="trace-status muted small" data-trace-status role="status" aria-live="polite">Asking the trace backend…</p>
-  <div class="trace-span-lane" data-span-lane data-span-links="${JSON.stringify(links)}" data-span-link-marker="${block.span_id}" aria-label="Spans of this episode"></div>`;
+  return html`<p class="trace-status muted small" data-trace-status data-span-links="${JSON.stringify(links)}" data-span-link-marker="${block.span_id}" role="status" aria-live="polite">Asking the trace backend…</p>`;
 }
 
 function sampledText(block: OtelBlock): Html {
