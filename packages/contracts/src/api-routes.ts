@@ -15,6 +15,13 @@ import {
 } from './episodes.js';
 import { createEvalRun, finalizeEvalRun, recordEvalResult } from './evals.js';
 import {
+  deleteEpisodeRoute,
+  exportEpisodesRoute,
+  getRetentionRoute,
+  setRetentionRoute,
+  storageUsageRoute,
+} from './lifecycle.js';
+import {
   completeMultipartUpload,
   getMultipartUpload,
   signMultipartParts,
@@ -185,7 +192,10 @@ export const API_ROUTES: readonly RouteDef[] = [
   signMultipartParts,
   completeMultipartUpload,
   listEpisodes,
+  // Before getEpisode: `export` is not an episode id.
+  exportEpisodesRoute,
   getEpisode,
+  deleteEpisodeRoute,
   getArtifact,
   listTracksRoute,
   getTrackWindowRoute,
@@ -198,6 +208,10 @@ export const API_ROUTES: readonly RouteDef[] = [
   promoteScenario,
   recordVerifyResult,
   checkGate,
+  // Data lifecycle (issue 20): storage used and retention.
+  storageUsageRoute,
+  getRetentionRoute,
+  setRetentionRoute,
   cliAuthStart,
   cliAuthPoll,
   cliAuthRevoke,

@@ -22,6 +22,8 @@ export const ErrorCode = z.enum([
   'forbidden',
   'not_found',
   'conflict',
+  // 409 of DELETE /api/episodes/{id}: an eval run or a verification scenario references the episode.
+  'episode_referenced',
   'rate_limited',
   'unavailable',
   'insufficient_storage',

@@ -4,6 +4,7 @@ export * from './cli-auth.js';
 export * from './common.js';
 export * from './episodes.js';
 export * from './evals.js';
+export * from './lifecycle.js';
 export * from './multipart.js';
 export { buildOpenApiDocument } from './openapi.js';
 export * from './otel.js';

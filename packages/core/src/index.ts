@@ -12,6 +12,7 @@ export * from './idempotency.js';
 export * from './ids.js';
 export * from './ingest-batch.js';
 export * from './insights/analyze.js';
+export * from './lifecycle/index.js';
 export * from './insights/rules.js';
 export type * from './insights/types.js';
 export * from './lookup.js';

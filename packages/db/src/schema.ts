@@ -319,7 +319,14 @@ export const evalResult = pgTable(
     position: integer('position').notNull(),
     updatedAt: tz('updated_at').notNull(),
   },
-  (t) => [uniqueIndex('eval_result_run_baseline_idx').on(t.evalRunId, t.baselineEpisodeId)],
+  (t) => [
+    uniqueIndex('eval_result_run_baseline_idx').on(t.evalRunId, t.baselineEpisodeId),
+    // Deleting an episode asks which eval runs reference it, as a baseline or as a candidate.
+    index('eval_result_baseline_episode_idx').on(t.baselineEpisodeId),
+    index('eval_result_candidate_episode_idx')
+      .on(t.candidateEpisodeId)
+      .where(sql`${t.candidateEpisodeId} is not null`),
+  ],
 );
 
 /** A baseline episode promoted into the release gate. One per (project, baseline episode). */
@@ -396,6 +403,53 @@ export const episodeInsight = pgTable('episode_insight', {
   finishedAt: tz('finished_at'),
 });
 
+// ---- Data lifecycle (issue 20): retention per project and the storage deletions still to complete. ----
+
+/** A project's retention ("keep N days", failed ones M days; null keeps forever) and its last sweep's result. */
+export const projectRetention = pgTable('project_retention', {
+  projectId: uuid('project_id')
+    .primaryKey()
+    .references(() => project.id, { onDelete: 'cascade' }),
+  keepDays: integer('keep_days'),
+  keepFailedDays: integer('keep_failed_days'),
+  updatedAt: tz('updated_at'),
+  lastSweepStartedAt: tz('last_sweep_started_at'),
+  lastSweepFinishedAt: tz('last_sweep_finished_at'),
+  lastSweepDeleted: integer('last_sweep_deleted').notNull().default(0),
+  lastSweepBytesFreed: bigint('last_sweep_bytes_freed', { mode: 'number' }).notNull().default(0),
+  lastSweepErrors: integer('last_sweep_errors').notNull().default(0),
+  lastSweepMessage: text('last_sweep_message'),
+});
+
+/**
+ * A file whose episode is deleted and which the store has not confirmed removed yet. Written in the same
+ * transaction that deletes the episode's row, so a crash between the two never leaves a file nobody knows of;
+ * the sweeper (and the delete itself, right after its commit) removes the file and then this row. No foreign
+ * keys: the episode is gone by then, and a deleted project's files must still be removed.
+ */
+export const storageDeletion = pgTable(
+  'storage_deletion',
+  {
+    storageKey: text('storage_key').primaryKey(),
+    projectId: uuid('project_id').notNull(),
+    episodeId: uuid('episode_id').notNull(),
+    kind: text('kind').notNull(),
+    sizeBytes: bigint('size_bytes', { mode: 'number' }),
+    createdAt: tz('created_at').notNull(),
+    /** Not tried again before this (a claim's lease, a refusal's backoff, or the S3 late-upload recheck). */
+    nextAttemptAt: tz('next_attempt_at').notNull(),
+    attempts: integer('attempts').notNull().default(0),
+    /** The store's last refusal (shown in the portal); null while none. */
+    lastError: text('last_error'),
+    /** Delete once more at next_attempt_at: a signed S3 upload URL may still land a file after the first delete. */
+    recheck: boolean('recheck').notNull().default(false),
+  },
+  (t) => [
+    index('storage_deletion_next_attempt_idx').on(t.nextAttemptAt),
+    index('storage_deletion_project_idx').on(t.projectId),
+  ],
+);
+
 export const schema = {
   user,
   session,
@@ -416,4 +470,6 @@ export const schema = {
   verifyResult,
   verifyCheck,
   episodeInsight,
+  projectRetention,
+  storageDeletion,
 };

@@ -5,6 +5,7 @@ import { cliAuthRoutes } from './cli-auth.js';
 import { episodeRoutes } from './episodes.js';
 import { evalRoutes } from './evals.js';
 import { ingestRoutes } from './ingest.js';
+import { lifecycleRoutes } from './lifecycle.js';
 import { metaRoutes } from './meta.js';
 import { storageRoutes } from './storage.js';
 import { traceRoutes } from './trace.js';
@@ -22,6 +23,8 @@ export function apiRouteHandlers(s: Services): BoundRoute[] {
     ...metaRoutes(s),
     ...ingestRoutes(s),
     ...uploadRoutes(s),
+    // Before episodeRoutes: GET /api/episodes/export is not GET /api/episodes/{episode_id}.
+    ...lifecycleRoutes(s),
     ...episodeRoutes(s),
     ...trackRoutes(s),
     ...traceRoutes(s),
