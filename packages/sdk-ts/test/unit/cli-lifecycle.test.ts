@@ -1,7 +1,9 @@
 import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { PassThrough, Readable } from 'node:stream';
 import { describe, expect, it, vi } from 'vitest';
+import { runCli } from '../../src/cli/program.js';
 import { retryTiming } from '../../src/http/transport.js';
 import { cli } from '../support/cli.js';
 import { BASE, fakeFetch, json, KEY } from '../support/fake-fetch.js';
@@ -243,5 +245,42 @@ describe('robotrace episodes export (fake server)', () => {
     expect(run.code).toBe(2);
     expect(run.stderr).toMatch(message);
     expect(fetch.requests).toHaveLength(0);
+  });
+});
+
+describe('robotrace episodes delete on a terminal', () => {
+  const onTerminal = async (answer: string, fetch: ReturnType<typeof fakeFetch>) => {
+    let stdout = '';
+    let stderr = '';
+    const stdin = Object.assign(Readable.from([`${answer}\n`]), { isTTY: true });
+    // readline writes its prompt to a real stream.
+    const terminal = new PassThrough().on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    const code = await runCli(['episodes', 'delete', A, B], {
+      stdout: { write: (text: string) => (stdout += text) },
+      stderr: terminal,
+      stdin,
+      env: loggedIn,
+      fetch,
+    });
+    return { code, stdout, stderr };
+  };
+
+  it('asks first, and "n" deletes nothing', async () => {
+    const fetch = fakeFetch((request) => deleted(request.url.includes(A) ? A : B));
+    const run = await onTerminal('n', fetch);
+    expect(run.stderr).toContain('Delete 2 episodes and their artifacts? This cannot be undone [y/N]');
+    expect(run.stderr).toContain('robotrace: nothing deleted');
+    expect(run.code).toBe(1);
+    expect(fetch.requests).toHaveLength(0);
+  });
+
+  it('"y" deletes them', async () => {
+    const fetch = fakeFetch((request) => deleted(request.url.includes(A) ? A : B));
+    const run = await onTerminal('y', fetch);
+    expect(run.code).toBe(0);
+    expect(run.stdout.trimEnd().split('\n')).toHaveLength(2);
+    expect(fetch.requests.map((r) => r.method)).toEqual(['DELETE', 'DELETE']);
   });
 });

@@ -291,3 +291,23 @@ def test_async_client_deletes_and_exports() -> None:
 )
 def test_sizes_read_as_the_typescript_cli_prints_them(size: int, text: str) -> None:
     assert format_bytes(size) == text
+
+
+class _Terminal:
+    def isatty(self) -> bool:
+        return True
+
+
+@pytest.mark.parametrize(("answer", "code", "deletes"), [("n", 1, 0), ("y", 0, 2)])
+def test_cli_delete_asks_first_on_a_terminal(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], answer: str, code: int, deletes: int
+) -> None:
+    asked: list[str] = []
+    monkeypatch.setattr("sys.stdin", _Terminal())
+    monkeypatch.setattr("builtins.input", lambda prompt: asked.append(prompt) or answer)
+    server = Recording(lambda request: deleted(A if A in request.url.path else B))
+    assert run_cli(server, ["episodes", "delete", A, B]) == code
+    assert asked == ["Delete 2 episodes and their artifacts? This cannot be undone [y/N]: "]
+    assert len(server.requests) == deletes
+    if deletes == 0:
+        assert "nothing deleted" in capsys.readouterr().err

@@ -39,8 +39,8 @@ export function registerEpisodesDelete(episodes: Command, io: CliIo): void {
 }
 
 async function confirmed(io: CliIo, ids: string[]): Promise<boolean> {
-  const what = ids.length === 1 ? `episode ${ids[0]}` : `${ids.length} episodes`;
-  const answer = await ask(io, `Delete ${what} and its artifacts? This cannot be undone [y/N]`);
+  const what = ids.length === 1 ? `episode ${ids[0]} and its` : `${ids.length} episodes and their`;
+  const answer = await ask(io, `Delete ${what} artifacts? This cannot be undone [y/N]`);
   return /^y(es)?$/i.test(answer);
 }
 

@@ -106,9 +106,9 @@ def _stdin_is_tty() -> bool:
 
 
 def _confirmed(ids: list[str]) -> bool:
-    what = f"episode {ids[0]}" if len(ids) == 1 else f"{len(ids)} episodes"
+    what = f"episode {ids[0]} and its" if len(ids) == 1 else f"{len(ids)} episodes and their"
     try:
-        answer = input(f"Delete {what} and its artifacts? This cannot be undone [y/N]: ")
+        answer = input(f"Delete {what} artifacts? This cannot be undone [y/N]: ")
     except EOFError:
         return False
     return answer.strip().lower() in ("y", "yes")
