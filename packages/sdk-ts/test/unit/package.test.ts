@@ -1,7 +1,11 @@
 import { readFileSync } from 'node:fs';
 import {
   CreateEpisodeRequest,
+  type DeleteEpisodeResponse,
+  type EpisodeReferences as EpisodeReferencesSchema,
   type Episode as EpisodeSchema,
+  type ExportEpisodesQuery as ExportEpisodesQuerySchema,
+  type ExportedEpisode as ExportedEpisodeSchema,
   FinalizeEpisodeRequest,
   type ListEpisodesResponse,
 } from '@robotrace/contracts';
@@ -9,7 +13,16 @@ import { describe, expect, expectTypeOf, it } from 'vitest';
 import type { z } from 'zod';
 import { RoboTrace } from '../../src/client.js';
 import { SDK_VERSION } from '../../src/version.js';
-import type { CreateEpisodeBody, EpisodePage, EpisodeRecord, FinalizeEpisodeBody } from '../../src/wire.js';
+import type {
+  CreateEpisodeBody,
+  DeleteEpisodeResult,
+  EpisodePage,
+  EpisodeRecord,
+  EpisodeReferences,
+  ExportEpisodesQuery,
+  ExportedEpisode,
+  FinalizeEpisodeBody,
+} from '../../src/wire.js';
 import { BASE, ingestFake, KEY } from '../support/fake-fetch.js';
 
 describe('package', () => {
@@ -45,5 +58,12 @@ describe('wire types stay in line with @robotrace/contracts', () => {
   it('response types match the contract shapes', () => {
     expectTypeOf<z.output<typeof EpisodeSchema>>().toExtend<EpisodeRecord>();
     expectTypeOf<z.output<typeof ListEpisodesResponse>>().toExtend<EpisodePage>();
+  });
+
+  it('the data lifecycle shapes (delete, its 409 details, export) match the contract', () => {
+    expectTypeOf<z.output<typeof DeleteEpisodeResponse>>().toExtend<DeleteEpisodeResult>();
+    expectTypeOf<z.output<typeof EpisodeReferencesSchema>>().toExtend<EpisodeReferences>();
+    expectTypeOf<z.output<typeof ExportedEpisodeSchema>>().toExtend<ExportedEpisode>();
+    expectTypeOf<ExportEpisodesQuery>().toExtend<z.input<typeof ExportEpisodesQuerySchema>>();
   });
 });
