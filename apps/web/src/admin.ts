@@ -6,6 +6,8 @@ import {
   createProject,
   ensureAccounts,
   findProjectByName,
+  getRetention,
+  setRetention,
   systemClock,
 } from '@robotrace/core';
 import { DatabaseConnectError, DataDirLockedError, type DbHandle, pendingMigrations } from '@robotrace/db';
@@ -17,10 +19,11 @@ const USAGE = `usage (with the same environment as the server, e.g. node --env-f
   npm run admin -- create-owner --email <address> --project <name>   (the password is read from stdin)
   npm run admin -- create-project <name>
   npm run admin -- create-key --project <name> [--name <label>]
+  npm run admin -- set-retention --project <name> --days <N|off> [--failed-days <M|off>]   (1–3650 days; off keeps forever)
 options:
   --migrate   apply pending migrations to PostgreSQL first (otherwise an older schema is refused, as instances do)`;
 
-const COMMANDS = ['create-owner', 'create-project', 'create-key'] as const;
+const COMMANDS = ['create-owner', 'create-project', 'create-key', 'set-retention'] as const;
 type Command = (typeof COMMANDS)[number];
 
 /**
@@ -35,6 +38,8 @@ async function main(argv: string[]): Promise<void> {
       project: { type: 'string' },
       name: { type: 'string' },
       email: { type: 'string' },
+      days: { type: 'string' },
+      'failed-days': { type: 'string' },
       migrate: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -78,9 +83,10 @@ async function prepareSchema(env: Env, dbh: DbHandle, migrate: boolean): Promise
 async function run(
   command: Command,
   arg: string | undefined,
-  values: { project?: string; name?: string; email?: string },
+  values: { project?: string; name?: string; email?: string; days?: string; 'failed-days'?: string },
   dbh: DbHandle,
 ): Promise<void> {
+  if (command === 'set-retention') return setRetentionCommand(values, dbh);
   if (command === 'create-owner') {
     if (!values.email || !values.project)
       throw new ConfigError(`create-owner needs --email <address> and --project <name>\n${USAGE}`);
@@ -112,6 +118,41 @@ async function run(
       `API key for project "${p.name}" (shown once, store it now):\n\n  ROBOTRACE_API_KEY=${k.key}\n\n`,
     );
   }
+}
+
+/** `off` keeps forever (null); anything else must be a whole number (core checks the range, naming the field). */
+function days(value: string, flag: string): number | null {
+  if (value === 'off') return null;
+  if (!/^\d+$/.test(value))
+    throw new ConfigError(`${flag} takes a whole number of days (1–3650) or off, not "${value}"`);
+  return Number(value);
+}
+
+async function setRetentionCommand(
+  values: { project?: string; days?: string; 'failed-days'?: string },
+  dbh: DbHandle,
+): Promise<void> {
+  if (!values.project || values.days === undefined)
+    throw new ConfigError(`set-retention needs --project <name> and --days <N|off>\n${USAGE}`);
+  const p = await findProjectByName(dbh, values.project);
+  if (!p) throw new ConfigError(`no project named "${values.project}" (create it with create-project)`);
+  const deps = { db: dbh.db, clock: systemClock };
+  // Without --failed-days the failed episodes' retention stays what it was.
+  const failed = values['failed-days'];
+  const keepFailed =
+    failed === undefined
+      ? (await getRetention(deps, { projectId: p.id })).keep_failed_days
+      : days(failed, '--failed-days');
+  const r = await setRetention(deps, {
+    projectId: p.id,
+    keep_days: days(values.days, '--days'),
+    keep_failed_days: keepFailed,
+  });
+  const forever = (n: number | null) => (n === null ? 'forever' : `${n} days`);
+  process.stdout.write(
+    `project "${p.name}": episodes kept ${forever(r.keep_days)}, failed ones ${r.keep_failed_days === null ? 'as the others' : `${r.keep_failed_days} days`}; ` +
+      `the next sweep deletes ${r.next_sweep.episodes} episode(s), ${r.next_sweep.bytes} bytes\n`,
+  );
 }
 
 /** The password from stdin: a pipe's first line, or typed at a terminal without echo. Never an argument (ps, history). */

@@ -109,6 +109,10 @@ const EnvSchema = z.object({
   ROBOTRACE_PROJECT_RATE_LIMIT_PER_MINUTE: int(0, 10_000_000).default(0),
   ROBOTRACE_UPLOAD_URL_TTL_S: int(10, 7 * 24 * 3600).default(900),
   ROBOTRACE_DOWNLOAD_URL_TTL_S: int(10, 7 * 24 * 3600).default(300),
+  // Data lifecycle (docs/CONFIGURATION.md): how often the retention sweeper runs (0: only at start) and the most
+  // episodes one batch deletes (a backlog goes in several batches, one transaction each).
+  ROBOTRACE_SWEEP_INTERVAL_S: int(0, 86_400).default(300),
+  ROBOTRACE_SWEEP_BATCH_SIZE: int(1, 10_000).default(100),
   ROBOTRACE_LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
   ROBOTRACE_ALLOW_SIGNUP: bool.default(false),
   ROBOTRACE_SIGNIN_ATTEMPTS_PER_MINUTE: int(0, 100_000).default(10),

@@ -8,6 +8,7 @@ import { ConfigError, loadEnv } from './env.js';
 import { createLogger } from './log.js';
 import { createPortal } from './portal/index.js';
 import { createServices } from './services.js';
+import { startSweeper } from './sweeper.js';
 
 /** `npm start`: validate config, open the DB (migrations at start, not on the first request), serve. */
 async function main(): Promise<void> {
@@ -70,6 +71,11 @@ async function main(): Promise<void> {
     void sweepPartials(3_600_000);
   }, 3_600_000);
   prune.unref();
+  // Retention and the files of deleted episodes (any instance may; one sweep at a time across them).
+  const sweeper = startSweeper(services.core, log, {
+    intervalS: env.ROBOTRACE_SWEEP_INTERVAL_S,
+    batchSize: env.ROBOTRACE_SWEEP_BATCH_SIZE,
+  });
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;
@@ -79,6 +85,7 @@ async function main(): Promise<void> {
     const forced = setTimeout(() => server.closeAllConnections(), 5_000);
     await new Promise<void>((resolve) => server.close(() => resolve()));
     clearTimeout(forced);
+    await sweeper.stop();
     await services.close();
     process.exit(0);
   };
