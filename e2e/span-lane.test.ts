@@ -465,6 +465,72 @@ describe('span lane against a real Jaeger v2', () => {
     expect(t).toBeLessThan(1500);
   });
 
+  it('compare: each episode of one trace gets its span lane on the shared axis, aligned like its video', async () => {
+    const ts = logged.ts;
+    if (!ts) throw new Error('needs the TS rollout');
+    // A second episode in the same real-Jaeger trace, logged inside policy.infer and starting 1 s after the first
+    // (on the robot's clock): its own timeline's 0 is the first one's 1.0 s.
+    const infer = (await traceOf(ts.id)).spans.find((s) => s.name === 'policy.infer');
+    if (!infer) throw new Error('no policy.infer span');
+    const post = (path: string, body: unknown) =>
+      fetch(`${server.baseUrl}${path}`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${server.apiKey}`, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+    const created = await post('/api/ingest/episode', {
+      source: 'sim',
+      name: 'second in trace',
+      otel: { traceparent: `00-${ts.traceId}-${infer.span_id}-01` },
+      started_at_unix_ns: String(ts.rolloutStartNs + 1000n * MS),
+    });
+    expect(created.status).toBe(201);
+    const second = ((await created.json()) as { episode_id: string }).episode_id;
+    expect(
+      (await post(`/api/ingest/episode/${second}/finalize`, { status: 'ready', duration_s: 1 })).status,
+    ).toBe(200);
+    // Shared time 0.15 s: the first episode is in sensor.fetch (0.1–0.3 s), the second in policy.infer (its 0.15 s
+    // is the first's 1.15 s).
+    await page.goto(`${server.baseUrl}/portal/compare?ids=${ts.id},${second}&t=150`);
+    const laneOf = (id: string) =>
+      page.locator(`[data-replay-compare] section[data-spans-of="${id}"] [data-span-lane]`);
+    const row = (id: string, name: string) => laneOf(id).getByRole('button', { name, exact: true });
+    await page.locator('[data-replay-compare][data-state="ready"]').waitFor();
+    await expect(page.locator('[data-replay-compare] section[data-spans-of]').count()).resolves.toBe(2);
+    await page.waitForFunction(
+      () =>
+        document.querySelectorAll('[data-replay-compare] [data-span-lane] [data-active="true"]').length >= 3,
+    );
+    await expect(row(ts.id, 'sensor.fetch').getAttribute('data-active')).resolves.toBe('true');
+    await expect(row(ts.id, 'policy.infer').getAttribute('data-active')).resolves.toBeNull();
+    await expect(row(second, 'policy.infer').getAttribute('data-active')).resolves.toBe('true');
+    await expect(row(second, 'sensor.fetch').getAttribute('data-active')).resolves.toBeNull();
+    // Each lane highlights its own episode's span.
+    await expect(row(ts.id, 'rollout').getAttribute('data-own')).resolves.toBe('true');
+    await expect(row(second, 'policy.infer').getAttribute('data-own')).resolves.toBe('true');
+    // The lanes' views are the shared view, shifted to each episode's own timeline (both aligned at starts: 0).
+    const viewOf = async (id: string) => [
+      Number(await laneOf(id).getAttribute('data-view-from-ns')),
+      Number(await laneOf(id).getAttribute('data-view-to-ns')),
+    ];
+    expect(await viewOf(second)).toEqual(await viewOf(ts.id));
+    // Clicking the second episode's post.process (its 1.7 s) moves the shared playhead there.
+    await row(second, 'post.process').click();
+    await page.waitForFunction(
+      () =>
+        Math.abs(
+          Number(document.querySelector('[data-replay-compare]')?.getAttribute('data-cursor-ns')) - 1.7e9,
+        ) < 1e6,
+    );
+    await screenshot(page, 'span-lane-compare');
+    // The toggle hides every span lane.
+    await page.getByRole('button', { name: 'Show the span lane of each episode with a trace' }).click();
+    await expect(page.locator('[data-replay-compare]').getAttribute('data-spans')).resolves.toBe('hidden');
+    await expect(laneOf(ts.id).isVisible()).resolves.toBe(false);
+    expect(watch.errors).toEqual([]);
+    expect(watch.cspViolations).toEqual([]);
+  });
+
   it('our Python SDK with opentelemetry-sdk: the API returns the spans and the card says found', async () => {
     const py = await pythonRollout('venv-sdk', 'py-robot');
     logged.py = py;

@@ -4,12 +4,16 @@
 // time T maps to each episode's own time T + shift[i]. One playhead over every lane; the same track of each
 // episode is overlaid in that episode's colour. ?t=<ms>&align=failure open the page at a moment; "Copy link"
 // writes it. Text from the server only ever goes through textContent (CSP: no inline script or style).
+// An episode with a trace (`trace: true`) gets its span lane (span-lane.js) on the same shared axis, laid out on
+// that episode's own timeline and shifted like its video and tracks; the "Spans" toggle shows or hides them all.
+// The axis, canvas sizing and series drawing are replay-timeline.js's, shared with the episode player.
 (() => {
+  const TL = window.RoboTraceTimeline;
   const NS = 1e9;
   const COLOURS = ['#3b82f6', '#ef4444', '#10b981', '#f59e0b'];
   const MAX_POINTS = 2000;
   const root = document.querySelector('[data-replay-compare]');
-  if (!root || root.dataset.mounted) return;
+  if (!root || root.dataset.mounted || !TL) return;
   root.dataset.mounted = 'true';
   let episodes = [];
   try {
@@ -28,6 +32,8 @@
     clockStart: 0,
     lists: [],
     lanes: [], // { name, el, canvas, data: [window|null per episode] }
+    spanLanes: [], // { index, el, host, ctl } per episode with a trace
+    showSpans: params.get('spans') !== 'off',
   };
   const el = (tag, cls, text) => {
     const e = document.createElement(tag);
@@ -81,7 +87,20 @@
   });
   const note = el('span', 'replay-note');
   note.setAttribute('role', 'status');
-  toolbar.append(playBtn, timeOut, alignBtn, copyBtn, note);
+  const traced = episodes.some((e) => e.trace);
+  const spansBtn = button(
+    'Spans',
+    'Show the span lane of each episode with a trace',
+    () => setSpans(!state.showSpans),
+    {
+      'data-compare-spans': '',
+    },
+  );
+  if (!traced) {
+    spansBtn.disabled = true;
+    spansBtn.title = 'Spans (none of these episodes has a trace, or no trace source is configured)';
+  }
+  toolbar.append(playBtn, timeOut, alignBtn, spansBtn, copyBtn, note);
   const media = el('div', 'compare-media');
   const videos = episodes.map((e, i) => {
     const fig = el('figure', 'compare-video');
@@ -110,14 +129,15 @@
   axis.setAttribute('role', 'slider');
   axis.setAttribute('aria-label', 'Time axis: drag to scrub');
   axis.tabIndex = 0;
+  const spansBox = el('div', 'replay-lanes compare-span-lanes');
   const lanesBox = el('div', 'replay-lanes');
-  root.replaceChildren(toolbar, media, warningsBox, axis, lanesBox);
+  root.replaceChildren(toolbar, media, warningsBox, axis, spansBox, lanesBox);
   for (const [i] of episodes.entries()) root.style.setProperty(`--compare-${i}`, COLOURS[i]);
 
   // ---------- time ----------
-  const width = (c) => c.clientWidth || 600;
-  const xOf = (ns, w) => ((ns - state.view.from) / (state.view.to - state.view.from)) * w;
-  const nsAt = (px, w) => state.view.from + (px / w) * (state.view.to - state.view.from);
+  const width = TL.width;
+  const xOf = (ns, w) => TL.xOf(ns, state.view, w);
+  const nsAt = (px, w) => TL.nsAt(px, state.view, w);
 
   function recomputeExtent() {
     const sh = shifts();
@@ -183,6 +203,8 @@
     url.searchParams.set('t', String(Math.round(state.cursor / 1e6)));
     if (state.align === 'failure') url.searchParams.set('align', 'failure');
     else url.searchParams.delete('align');
+    if (state.showSpans) url.searchParams.delete('spans');
+    else url.searchParams.set('spans', 'off');
     root.dataset.copiedLink = url.toString();
     navigator.clipboard?.writeText(url.toString()).then(
       () => (note.textContent = 'Link copied'),
@@ -240,33 +262,15 @@
   function refetch() {
     for (const l of state.lanes) fetchLane(l);
     drawAxis();
+    syncSpans();
   }
 
   // ---------- drawing ----------
-  function fit(canvas) {
-    const dpr = window.devicePixelRatio || 1;
-    const w = width(canvas);
-    const h = canvas.clientHeight || 80;
-    if (canvas.width !== Math.round(w * dpr) || canvas.height !== Math.round(h * dpr)) {
-      canvas.width = Math.round(w * dpr);
-      canvas.height = Math.round(h * dpr);
-    }
-    const ctx = canvas.getContext('2d');
-    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
-    return { ctx, w, h };
-  }
+  const fit = TL.fit;
   function drawLane(lane) {
     const { ctx, w, h } = fit(lane.canvas);
     ctx.clearRect(0, 0, w, h);
-    let lo = Infinity;
-    let hi = -Infinity;
-    for (const a of lane.data)
-      for (const s of a?.window?.series ?? []) {
-        for (const v of s.min) if (v !== null && v < lo) lo = v;
-        for (const v of s.max) if (v !== null && v > hi) hi = v;
-      }
-    if (!Number.isFinite(lo)) [lo, hi] = [-1, 1];
-    if (lo === hi) [lo, hi] = [lo - 1, hi + 1];
+    const [lo, hi] = TL.yRange(lane.data.map((a) => a?.window));
     const y = (v) => h - 4 - ((v - lo) / (hi - lo)) * (h - 8);
     lane.data.forEach((a, i) => {
       if (!a?.window) return;
@@ -275,37 +279,14 @@
       ctx.lineWidth = 1.25;
       a.window.series.forEach((s, c) => {
         ctx.globalAlpha = c === 0 ? 1 : 0.55; // one colour per episode; its further columns fainter
-        ctx.beginPath();
-        let pen = false;
-        for (let k = 0; k < t.length; k++) {
-          if (s.min[k] === null || s.max[k] === null) {
-            pen = false;
-            continue;
-          }
-          const x = xOf(t[k] - a.shift, w);
-          if (pen) ctx.lineTo(x, y(s.min[k]));
-          else ctx.moveTo(x, y(s.min[k]));
-          if (s.max[k] !== s.min[k]) ctx.lineTo(x, y(s.max[k]));
-          pen = true;
-        }
-        ctx.stroke();
+        TL.strokeSeries(ctx, t, s, (ns) => xOf(ns - a.shift, w), y);
       });
     });
     ctx.globalAlpha = 1;
     lane.el.dataset.episodes = String(lane.data.filter((a) => a?.window).length);
   }
   function drawAxis() {
-    const { ctx, w, h } = fit(axis);
-    ctx.clearRect(0, 0, w, h);
-    ctx.fillStyle = getComputedStyle(root).color || '#333';
-    ctx.font = '11px system-ui, sans-serif';
-    const span = state.view.to - state.view.from;
-    const step = [0.1, 0.2, 0.5, 1, 2, 5, 10, 30, 60, 120, 300].find((s) => (span / NS / s) * 60 < w) ?? 600;
-    for (let s = Math.ceil(state.view.from / NS / step) * step; s * NS <= state.view.to; s += step) {
-      const x = xOf(s * NS, w);
-      ctx.fillRect(x, h - 6, 1, 6);
-      ctx.fillText(`${+s.toFixed(1)} s`, x + 2, h - 8);
-    }
+    const { ctx, w, h } = TL.drawAxis(axis, state.view, getComputedStyle(root).color || '#333');
     const sh = shifts();
     episodes.forEach((e, i) => {
       if (e.failure_time_s === null) return;
@@ -322,6 +303,8 @@
     ctx.fillStyle = '#111';
     ctx.fillRect(xOf(state.cursor, w) - 1, 0, 2, h);
     for (const lane of state.lanes) paintLane(lane);
+    const sh = shifts();
+    for (const s of state.spanLanes) s.ctl?.setPlayhead(state.cursor + sh[s.index]);
   }
   /** A lane's data and the playhead over it (a late answer must not wipe the playhead). */
   function paintLane(lane) {
@@ -350,9 +333,78 @@
     else return;
     ev.preventDefault();
   });
+  // ---------- span lanes: each traced episode's spans, on its own timeline, shifted like its video ----------
+  function makeSpanLane(e, index) {
+    const section = el('section', 'replay-lane replay-span-lane');
+    section.setAttribute('role', 'region');
+    section.setAttribute('aria-label', `Spans of ${e.name}`);
+    section.dataset.spansOf = e.id;
+    const head = el('div', 'replay-lane-head');
+    const name = el('span', 'replay-lane-name compare-span-name', `Spans · ${e.name}`);
+    name.style.setProperty('--swatch', COLOURS[index]);
+    head.append(name);
+    const host = el('div', 'replay-span-host');
+    host.setAttribute('data-span-lane', '');
+    host.append(el('p', 'muted small', 'Asking the trace backend…'));
+    section.append(head, host);
+    spansBox.append(section);
+    const lane = { index, el: section, host, ctl: null };
+    loadSpans(e, lane);
+    return lane;
+  }
+  async function loadSpans(e, lane) {
+    let trace;
+    try {
+      const res = await fetch(`/api/episodes/${encodeURIComponent(e.id)}/trace`, {
+        headers: { accept: 'application/json' },
+        credentials: 'same-origin',
+      });
+      trace = await res.json();
+      if (!res.ok) throw new Error(trace?.error || `HTTP ${res.status}`);
+    } catch (err) {
+      trace = { status: 'unavailable', reason: `could not ask the server (${err.message})`, spans: [] };
+    }
+    const origin = trace.alignment ? trace.alignment.start_unix_ns : undefined;
+    const onTimeline = (ns) => (origin ? Number(BigInt(ns) - BigInt(origin)) : 0);
+    lane.ctl = window.RoboTraceSpanLane.mount(lane.host, {
+      trace,
+      originNs: origin,
+      window: trace.window
+        ? { fromNs: onTimeline(trace.window.start_unix_ns), toNs: onTimeline(trace.window.end_unix_ns) }
+        : null,
+      highlightSpanId: trace.span_id,
+      alignment: trace.alignment,
+      // A span's start is on its episode's own timeline: the shared time is that minus the episode's shift.
+      onSeek: (tNs) => seek(tNs - shifts()[lane.index]),
+      hostAxis: true,
+      labelWidth: 0,
+    });
+    lane.el.dataset.drawn = 'true';
+    syncSpans();
+    maybeReady();
+  }
+  function syncSpans() {
+    const sh = shifts();
+    for (const s of state.spanLanes) {
+      s.ctl?.setView(state.view.from + sh[s.index], state.view.to + sh[s.index]);
+      s.ctl?.setPlayhead(state.cursor + sh[s.index]);
+    }
+  }
+  function setSpans(on) {
+    state.showSpans = on && traced;
+    spansBtn.setAttribute('aria-pressed', String(state.showSpans));
+    spansBtn.textContent = state.showSpans ? 'Spans: shown' : 'Spans: hidden';
+    spansBox.hidden = !state.showSpans;
+    root.dataset.spans = state.showSpans ? 'shown' : 'hidden';
+    // Lanes are made (and their traces asked for) the first time they are shown.
+    if (state.showSpans && state.spanLanes.length === 0)
+      state.spanLanes = episodes.map((e, i) => (e.trace ? makeSpanLane(e, i) : null)).filter(Boolean);
+    syncSpans();
+  }
+
   function maybeReady() {
     if (root.dataset.state === 'ready') return;
-    if (state.lanes.every((l) => l.el.dataset.drawn)) {
+    if (state.lanes.every((l) => l.el.dataset.drawn) && state.spanLanes.every((l) => l.el.dataset.drawn)) {
       root.dataset.state = 'ready';
       // The benchmark's first paint: from navigation start to every lane drawn.
       root.dataset.readyMs = String(Math.round(performance.now()));
@@ -387,6 +439,7 @@
     state.lanes = names.map(makeLane);
     if (!names.length)
       lanesBox.append(el('p', 'muted', 'None of these episodes has sensor or action tracks.'));
+    setSpans(state.showSpans);
     setAlign(state.align);
     const t = params.get('t');
     if (t !== null && /^\d+(\.\d+)?$/.test(t)) state.cursor = Number(t) * 1e6;

@@ -24,9 +24,11 @@
     document.head.append(s);
   }
   const root = document.querySelector('[data-replay]');
+  // The drawing shared with compare (replay-timeline.js, loaded before this script).
+  const TL = window.RoboTraceTimeline;
   // The typed metadata widgets (server-rendered) share this stylesheet.
   if (root || document.querySelector('.typed-value')) injectStyles();
-  if (!root) return;
+  if (!root || !TL) return;
 
   const cfg = {
     episodeId: root.dataset.episodeId || '',
@@ -131,9 +133,9 @@
   // ---------- time helpers ----------
   const fmt = (ns) => `${(ns / NS).toFixed(3)} s`;
   const centre = () => (state.view.from + state.view.to) / 2;
-  const width = (c) => c.clientWidth || 600;
-  const xOf = (ns, w) => ((ns - state.view.from) / (state.view.to - state.view.from)) * w;
-  const nsAt = (px, w) => state.view.from + (px / w) * (state.view.to - state.view.from);
+  const width = TL.width;
+  const xOf = (ns, w) => TL.xOf(ns, state.view, w);
+  const nsAt = (px, w) => TL.nsAt(px, state.view, w);
   const clamp = (v, lo, hi) => Math.min(hi, Math.max(lo, v));
 
   function setView(from, to) {
@@ -421,31 +423,7 @@
   }
 
   // ---------- drawing ----------
-  function fit(canvas) {
-    const dpr = window.devicePixelRatio || 1;
-    const w = width(canvas);
-    const h = canvas.clientHeight || 80;
-    if (canvas.width !== Math.round(w * dpr) || canvas.height !== Math.round(h * dpr)) {
-      canvas.width = Math.round(w * dpr);
-      canvas.height = Math.round(h * dpr);
-    }
-    const ctx = canvas.getContext('2d');
-    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
-    return { ctx, w, h };
-  }
-
-  function yRange(data) {
-    let lo = Infinity;
-    let hi = -Infinity;
-    for (const s of data.series) {
-      for (const v of s.min) if (v !== null && v < lo) lo = v;
-      for (const v of s.max) if (v !== null && v > hi) hi = v;
-    }
-    if (!Number.isFinite(lo)) return [-1, 1];
-    if (lo === hi) return [lo - 1, hi + 1];
-    const pad = (hi - lo) * 0.08;
-    return [lo - pad, hi + pad];
-  }
+  const fit = TL.fit;
 
   function drawLane(lane) {
     if (lane.hidden || lane.spans) return;
@@ -460,61 +438,20 @@
       lane.el.dataset.drawn = 'true';
       return;
     }
-    const [lo, hi] = yRange(data);
+    const [lo, hi] = TL.yRange([data]);
     const y = (v) => h - 4 - ((v - lo) / (hi - lo)) * (h - 8);
     const t = data.t_ns;
     data.series.forEach((s, c) => {
       ctx.strokeStyle = COLOURS[c % COLOURS.length];
       ctx.lineWidth = 1.25;
-      ctx.beginPath();
-      let pen = false;
-      for (let i = 0; i < t.length; i++) {
-        const a = s.min[i];
-        const b = s.max[i];
-        if (a === null || b === null) {
-          pen = false; // NaN/Inf: a gap
-          continue;
-        }
-        const x = xOf(t[i], w);
-        if (!pen) ctx.moveTo(x, y(a));
-        else ctx.lineTo(x, y(a));
-        if (b !== a) ctx.lineTo(x, y(b));
-        pen = true;
-      }
-      if (t.length === 1) ctx.arc(xOf(t[0], w), y(s.min[0] ?? 0), 2, 0, Math.PI * 2);
-      ctx.stroke();
+      TL.strokeSeries(ctx, t, s, (ns) => xOf(ns, w), y);
     });
     lane.el.dataset.drawn = 'true';
     lane.el.dataset.points = String(t.length);
   }
 
   function drawAxis() {
-    const { ctx, w, h } = fit(axis);
-    ctx.clearRect(0, 0, w, h);
-    const span = state.view.to - state.view.from;
-    const raw = span / Math.max(2, w / 90);
-    const steps = [
-      1e6, 2e6, 5e6, 1e7, 2e7, 5e7, 1e8, 2e8, 5e8, 1e9, 2e9, 5e9, 1e10, 3e10, 6e10, 1.2e11, 3e11, 6e11,
-      1.8e12, 3.6e12,
-    ];
-    const stepNs = steps.find((s) => s >= raw) ?? steps[steps.length - 1];
-    ctx.fillStyle = getComputedStyle(root).getPropertyValue('--replay-fg') || '#222';
-    ctx.strokeStyle = ctx.fillStyle;
-    ctx.font = '11px system-ui, sans-serif';
-    ctx.beginPath();
-    for (let ns = Math.ceil(state.view.from / stepNs) * stepNs; ns <= state.view.to; ns += stepNs) {
-      const x = xOf(ns, w);
-      ctx.moveTo(x, h - 6);
-      ctx.lineTo(x, h);
-      ctx.fillText(
-        stepNs < 1e9
-          ? `${(ns / NS).toFixed(stepNs < 1e7 ? 3 : stepNs < 1e8 ? 2 : 1)}s`
-          : `${Math.round(ns / NS)}s`,
-        x + 2,
-        h - 9,
-      );
-    }
-    ctx.stroke();
+    TL.drawAxis(axis, state.view, getComputedStyle(root).getPropertyValue('--replay-fg') || '#222');
   }
 
   function drawMarkers(canvas, withFailure) {

@@ -13,6 +13,8 @@ const FILES: Record<string, string> = {
   'span-lane.css': 'text/css; charset=utf-8',
   // The replay player (issue 14): deferred on every page, it only acts on [data-replay] (episode and compare pages).
   'replay.js': 'text/javascript; charset=utf-8',
+  // The axis and lane drawing replay.js and replay-compare.js share; loaded deferred just before replay.js.
+  'replay-timeline.js': 'text/javascript; charset=utf-8',
   'replay.css': 'text/css; charset=utf-8',
   // Compare (several episodes on one timeline): loaded by replay.js only on /portal/compare.
   'replay-compare.js': 'text/javascript; charset=utf-8',

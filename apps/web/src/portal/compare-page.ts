@@ -19,8 +19,11 @@ export function compareIds(params: URLSearchParams): string[] {
   return [...new Set(ids)];
 }
 
-/** What the browser player needs of one episode (data-episodes, JSON escaped by the template). */
-function playerFacts(e: Episode) {
+/**
+ * What the browser player needs of one episode (data-episodes, JSON escaped by the template). `trace`: it has a
+ * trace context and a trace source is configured, so its span lane can be asked for (issue 15).
+ */
+function playerFacts(e: Episode, traceSourceConfigured: boolean) {
   const video = e.artifacts.find((a) => a.kind === 'video' && a.uploaded);
   return {
     id: e.id,
@@ -29,6 +32,7 @@ function playerFacts(e: Episode) {
     duration_s: e.duration_s,
     failure_time_s: e.failure_time_s,
     video_url: video ? `/api/episodes/${e.id}/artifact/video` : null,
+    trace: e.otel !== null && traceSourceConfigured,
   };
 }
 
@@ -57,7 +61,7 @@ export function registerComparePage(router: Router, kit: PortalKit): void {
       }
       // Scoped reads: one id from another project (or none at all) makes the whole page a 404.
       const episodes = await Promise.all(ids.map((id) => getEpisode(kit.s.core, viewer.scope, id, ctx)));
-      const facts = episodes.map(playerFacts);
+      const facts = episodes.map((e) => playerFacts(e, kit.s.core.traceSource !== undefined));
       const allFailed = facts.every((f) => f.failure_time_s !== null);
       sendPage(ctx, kit.assets, {
         title: `Compare ${episodes.length} episodes`,

@@ -73,6 +73,7 @@ export function sendPage(ctx: HttpContext, assets: Assets, o: PageOptions): void
 <link rel="stylesheet" href="${assets.url('portal.css')}">
 <script src="${assets.url('portal.js')}" nonce="${nonce}"></script>
 <script src="${assets.url('span-lane.js')}" data-css="${assets.url('span-lane.css')}" nonce="${nonce}" defer></script>
+<script src="${assets.url('replay-timeline.js')}" nonce="${nonce}" defer></script>
 <script src="${assets.url('replay.js')}" nonce="${nonce}" defer></script>
 </head>
 <body${o.chrome ? '' : html` class="bare"`}>
