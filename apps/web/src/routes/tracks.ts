@@ -6,15 +6,21 @@ import {
   indexArtifactTracks,
   listTracks,
   localArtifactOpener,
-  readTrackWindow,
+  readTrackWindowJson,
   TRACK_KINDS,
   type TrackDeps,
+  WindowCache,
 } from '@robotrace/core';
 import { type BoundRoute, bindRoute } from '../http/api-route.js';
 import type { Services } from '../services.js';
 
 /** Disk for decoded copies of deflated members and table columns (derived data, cleared at start). */
 const CACHE_MAX_BYTES = 2 * 1024 ** 3;
+/**
+ * Serialized windows kept in memory for identical repeats (each lane's first view, compare, zooming back out):
+ * a 12-column, 2,000-point window is about 0.5 MB, so this holds a few dozen; one over 4 MiB is never kept.
+ */
+const WINDOW_CACHE_CHARS = 32 * 1024 ** 2;
 
 const depsByServices = new WeakMap<Services, Promise<TrackDeps>>();
 
@@ -48,7 +54,12 @@ export function trackDeps(s: Services): Promise<TrackDeps> {
     deps = cache.init().then(() => ({
       db: s.core.db,
       clock: s.core.clock,
-      tracks: { open, cache, maxIndexBytes: s.env.ROBOTRACE_TRACK_INDEX_MAX_BYTES },
+      tracks: {
+        open,
+        cache,
+        maxIndexBytes: s.env.ROBOTRACE_TRACK_INDEX_MAX_BYTES,
+        windows: new WindowCache(WINDOW_CACHE_CHARS),
+      },
     }));
     depsByServices.set(s, deps);
   }
@@ -82,9 +93,24 @@ export function trackRoutes(s: Services): BoundRoute[] {
       status: 200,
       body: await listTracks(await trackDeps(s), scope, params.episode_id),
     })),
-    bindRoute(getTrackWindowRoute, async ({ scope, params, query }) => ({
-      status: 200,
-      body: await readTrackWindow(await trackDeps(s), scope, params.episode_id, params.name, query),
-    })),
+    bindRoute(getTrackWindowRoute, async ({ ctx, scope, params, query }) => {
+      const json = await readTrackWindowJson(
+        await trackDeps(s),
+        scope,
+        params.episode_id,
+        params.name,
+        query,
+      );
+      // Answered already (the deadline's 503): nothing more to write.
+      if (ctx.res.headersSent) return undefined;
+      // The core serialized it (and may have answered from its window cache): sent as is, headers as sendJson's.
+      ctx.res.writeHead(200, {
+        'content-type': 'application/json; charset=utf-8',
+        'content-length': Buffer.byteLength(json),
+        'cache-control': 'no-store',
+      });
+      ctx.res.end(json);
+      return undefined;
+    }),
   ];
 }
