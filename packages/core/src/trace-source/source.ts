@@ -1,3 +1,4 @@
+import { type Agents, BodyTooLarge, type GetAnswer, httpGet, keepAliveAgents } from './http-get.js';
 import { type NormalizedSpan, normalizeTrace, TraceFormatError } from './normalize.js';
 
 /**
@@ -82,12 +83,12 @@ class Unavailable extends Error {}
 
 type FetchLike = (url: string, init: RequestInit) => Promise<Response>;
 
-/** The body as text, at most `max` bytes; past that the read stops and the fetch is abandoned. */
-async function boundedText(res: Response, max: number): Promise<string> {
+/** The body as bytes, at most `max`; past that the read stops and the fetch is abandoned. */
+async function boundedBody(res: Response, max: number): Promise<Buffer> {
   const declared = Number(res.headers.get('content-length') ?? Number.NaN);
   if (Number.isFinite(declared) && declared > max)
     throw new Unavailable(`the answer is larger than ${max} bytes`);
-  if (!res.body) return '';
+  if (!res.body) return Buffer.alloc(0);
   const reader = res.body.getReader();
   const chunks: Uint8Array[] = [];
   let size = 0;
@@ -101,7 +102,28 @@ async function boundedText(res: Response, max: number): Promise<string> {
     }
     chunks.push(value);
   }
-  return Buffer.concat(chunks).toString('utf8');
+  return Buffer.concat(chunks);
+}
+
+/** A GET through an injected fetch() (tests of callers may pass their own), in httpGet's terms. */
+async function getWithFetch(
+  fetchImpl: FetchLike,
+  url: string,
+  headers: Record<string, string>,
+  signal: AbortSignal,
+  maxBytes: number,
+): Promise<GetAnswer> {
+  const res = await fetchImpl(url, { headers, redirect: 'manual', signal });
+  if (!res.ok) {
+    await res.body?.cancel().catch(() => {});
+    return { status: res.status, body: null };
+  }
+  try {
+    return { status: res.status, body: await boundedBody(res, maxBytes) };
+  } catch (err) {
+    if (err instanceof Unavailable) throw new BodyTooLarge(err.message);
+    throw err;
+  }
 }
 
 /** A lookup's answer plus where it came from: the cache or a fetch, and when the backend answered (epoch ms). */
@@ -113,12 +135,22 @@ export class TraceSource {
   private readonly inflight = new Map<string, Promise<{ at: number; result: TraceLookupResult }>>();
   private static readonly CACHE_ENTRIES = 500;
   private cachedSpans = 0;
+  private readonly agents: Agents = keepAliveAgents();
 
+  /** `fetchImpl`: none (the default) reads through node:http(s) (http-get.ts: cheaper than fetch on big answers). */
   constructor(
     readonly config: TraceSourceConfig,
-    private readonly fetchImpl: FetchLike = fetch,
+    private readonly fetchImpl?: FetchLike,
     private readonly nowMs: () => number = Date.now,
   ) {}
+
+  private get(url: string, signal: AbortSignal): Promise<GetAnswer> {
+    const headers = { accept: 'application/json', ...this.config.headers };
+    const { maxBytes } = this.config;
+    return this.fetchImpl
+      ? getWithFetch(this.fetchImpl, url, headers, signal, maxBytes)
+      : httpGet(url, { headers, signal, maxBytes }, this.agents);
+  }
 
   /** What the backend has for this trace, cached (found: ttlMs; not found / unavailable: missTtlMs). */
   async lookup(traceId: string, window: TraceWindow): Promise<TraceLookupAnswer> {
@@ -171,25 +203,15 @@ export class TraceSource {
     const signal = AbortSignal.timeout(this.config.timeoutMs);
     try {
       for (const url of this.urlsFor(id, window)) {
-        const res = await this.fetchImpl(url, {
-          headers: { accept: 'application/json', ...this.config.headers },
-          redirect: 'manual',
-          signal,
-        });
-        if (res.status === 404) {
-          await res.body?.cancel().catch(() => {});
-          continue; // Jaeger: an older query service has no /api/v3; try the classic API next.
-        }
+        const res = await this.get(url, signal);
+        // Jaeger: an older query service has no /api/v3; try the classic API next.
+        if (res.status === 404) continue;
         if (res.status >= 300 && res.status < 400)
           throw new Unavailable(`the backend answered a redirect (${res.status}), which is not followed`);
-        if (!res.ok) {
-          await res.body?.cancel().catch(() => {});
-          throw new Unavailable(`the backend answered HTTP ${res.status}`);
-        }
-        const text = await boundedText(res, this.config.maxBytes);
+        if (!res.body) throw new Unavailable(`the backend answered HTTP ${res.status}`);
         let body: unknown;
         try {
-          body = JSON.parse(text);
+          body = JSON.parse(res.body.toString('utf8'));
         } catch {
           throw new Unavailable('the backend answered something that is not JSON');
         }
@@ -203,15 +225,20 @@ export class TraceSource {
         reason: 'the backend does not have this trace (sampled out, expired, or not exported yet)',
       };
     } catch (err) {
-      if (err instanceof Unavailable || err instanceof TraceFormatError)
+      if (err instanceof Unavailable || err instanceof TraceFormatError || err instanceof BodyTooLarge)
         return { status: 'unavailable', reason: err.message };
-      const e = err as { name?: string; cause?: { code?: string; message?: string }; message?: string };
+      const e = err as {
+        name?: string;
+        code?: string;
+        cause?: { code?: string; message?: string };
+        message?: string;
+      };
       if (e.name === 'TimeoutError' || e.name === 'AbortError')
         return {
           status: 'unavailable',
           reason: `the backend did not answer within ${this.config.timeoutMs} ms`,
         };
-      const code = e.cause?.code ?? '';
+      const code = e.cause?.code ?? e.code ?? '';
       return { status: 'unavailable', reason: `cannot reach the backend${code ? ` (${code})` : ''}` };
     }
   }
