@@ -11,6 +11,7 @@ import {
   statusBadge,
   time,
 } from './components.js';
+import { DELETE_PATH } from './delete-page.js';
 import { evalRunPill } from './eval-page.js';
 import { chromeOf, type PortalKit, portalPage, requireViewer } from './guard.js';
 import { type Html, html } from './html.js';
@@ -107,8 +108,9 @@ function videoCard(e: Episode): Html {
 }
 
 /**
- * The replay player (apps/web/public/replay.js) when the episode has sensor or action files: the video (rendered
- * here, so it plays before the script runs) and one lane per track. Without such files: today's video card.
+ * The replay player (apps/web/public/replay.js) when the episode has sensor or action files or a trace the
+ * configured trace source can be asked for: the video (rendered here, so it plays before the script runs), the
+ * span lane and one lane per track. Without either: today's video card.
  */
 function replayCard(e: Episode, traced: boolean): Html {
   const hasTracks = e.artifacts.some((a) => (a.kind === 'sensors' || a.kind === 'actions') && a.uploaded);
@@ -194,6 +196,7 @@ export function registerEpisodePage(router: Router, kit: PortalKit, config: Port
     <p class="muted small">Episode ${copyable(e.id, 'episode id')} · created ${time(e.created_at, { relative: true })}</p>
     ${evalPill}
   </div>
+  <a class="button small danger-ghost" href="${DELETE_PATH}?ids=${e.id}" data-delete-episode>Delete…</a>
 </header>
 <section class="card repro" aria-labelledby="repro-title">
   <h2 id="repro-title">Reproduce</h2>

@@ -3,6 +3,7 @@ import { AppError, listEpisodes, parseTraceLookup } from '@robotrace/core';
 import type { HttpContext } from '../http/context.js';
 import type { Router } from '../http/router.js';
 import { duration, firstEpisodeHelp, orDash, statusBadge, time } from './components.js';
+import { DELETE_PATH, deletedNotice } from './delete-page.js';
 import { chromeOf, type PortalKit, portalPage, requireViewer } from './guard.js';
 import { type Html, html } from './html.js';
 import { sendPage } from './layout.js';
@@ -105,7 +106,7 @@ function lookupBanner(q: string | undefined): Html {
 
 function row(e: Episode): Html {
   return html`<tr>
-  <td class="select-cell"><input type="checkbox" name="ids" value="${e.id}" form="compare-form" data-compare-select aria-label="Select ${e.name ?? e.id} to compare"></td>
+  <td class="select-cell"><input type="checkbox" name="ids" value="${e.id}" form="compare-form" data-compare-select aria-label="Select ${e.name ?? e.id}"></td>
   <td>${statusBadge(e.status)}</td>
   <td class="name-cell"><a href="/portal/episodes/${e.id}">${e.name ?? html`<span class="muted">Unnamed</span>`}</a><span class="muted small mono">${e.id.slice(0, 8)}</span></td>
   <td>${e.source}</td>
@@ -153,8 +154,9 @@ async function render(ctx: HttpContext, kit: PortalKit): Promise<void> {
   else if (page.data.length === 0)
     content = html`<section class="empty small-empty"><h2>No episodes match</h2><p class="muted">Nothing in this project matches these filters.</p><p><a class="button" href="/portal/episodes">Clear filters</a></p></section>`;
   // Select rows → Compare: a plain GET form (the row checkboxes join it by form=), so it needs no script.
+  // The same selection feeds "Delete selected": its button sends the form to the confirmation page instead.
   else
-    content = html`<form id="compare-form" class="compare-form" method="get" action="/portal/compare" aria-label="Compare selected episodes"><button type="submit" class="button small">Compare selected (2–4)</button></form>
+    content = html`<form id="compare-form" class="compare-form" method="get" action="/portal/compare" aria-label="Compare or delete selected episodes"><button type="submit" class="button small">Compare selected (2–4)</button> <button type="submit" class="button small danger-ghost" formaction="${DELETE_PATH}">Delete selected…</button></form>
 ${table(page.data)}
 <nav class="pager" aria-label="Pages">
   ${cursor ? html`<a class="button ghost" href="${listUrl(f)}">← Newest</a>` : html`<span></span>`}
@@ -165,6 +167,7 @@ ${table(page.data)}
     chrome: chromeOf(viewer, 'episodes'),
     body: html`<header class="page-head"><h1>Episodes</h1></header>
 ${filterForm(f)}
+${deletedNotice(ctx.url)}
 ${lookupBanner(f.q)}
 ${content}`,
   });

@@ -7,6 +7,7 @@ import { loadAssets } from './assets.js';
 import { registerAuthPages } from './auth-pages.js';
 import { registerCliAuthPage } from './cli-auth-page.js';
 import { registerComparePage } from './compare-page.js';
+import { registerDeletePage } from './delete-page.js';
 import { registerEpisodePage } from './episode-page.js';
 import { registerEpisodesPage } from './episodes-page.js';
 import { registerEvalPage } from './eval-page.js';
@@ -31,6 +32,8 @@ export function createPortal(s: Services): AppExtensions {
     register(router: Router) {
       kit.assets.register(router);
       registerAuthPages(router, kit);
+      // Before the episode page, or /portal/episodes/delete would be read as an episode id.
+      registerDeletePage(router, kit);
       registerEpisodesPage(router, kit);
       registerEpisodePage(router, kit, config);
       registerTracePage(router, kit, config);

@@ -1,9 +1,11 @@
 import { SAMPLE_TRACE_LINK_INPUT, type TraceLinkTemplate } from '@robotrace/core';
+import type { HttpContext } from '../http/context.js';
 import type { Router } from '../http/router.js';
 import { copyable } from './components.js';
-import { chromeOf, type PortalKit, portalPage, requireViewer } from './guard.js';
+import { chromeOf, type PortalKit, portalPage, requireViewer, type Viewer } from './guard.js';
 import { type Html, html } from './html.js';
 import { sendPage } from './layout.js';
+import { lifecycleCards, type RetentionFormState, registerRetentionForm } from './lifecycle-settings.js';
 import type { PortalConfig } from './portal-config.js';
 
 const EXAMPLE_TEMPLATE = 'https://app.datadoghq.com/apm/trace/{trace_id}';
@@ -33,17 +35,16 @@ function templateRow(t: TraceLinkTemplate): Html {
 }
 
 export function registerSettingsPage(router: Router, kit: PortalKit, config: PortalConfig): void {
-  router.on(
-    'GET',
-    '/portal/settings',
-    portalPage(kit, async (ctx) => {
-      const viewer = await requireViewer(ctx, kit.s);
-      const { templates, errors } = config.traceLinks;
-      const sample = SAMPLE_TRACE_LINK_INPUT.otel;
-      sendPage(ctx, kit.assets, {
-        title: 'Settings',
-        chrome: chromeOf(viewer, 'settings'),
-        body: html`<header class="page-head"><h1>Settings</h1></header>
+  /** The page; after a refused retention form, with that form's values and error (status 400). */
+  const render = async (ctx: HttpContext, viewer: Viewer, state?: RetentionFormState): Promise<void> => {
+    const { templates, errors } = config.traceLinks;
+    const sample = SAMPLE_TRACE_LINK_INPUT.otel;
+    const lifecycle = await lifecycleCards(kit, viewer, state);
+    sendPage(ctx, kit.assets, {
+      title: 'Settings',
+      status: state ? 400 : 200,
+      chrome: chromeOf(viewer, 'settings'),
+      body: html`<header class="page-head"><h1>Settings</h1></header>
 <section class="card" aria-labelledby="project-title">
   <h2 id="project-title">Project</h2>
   <dl class="facts wide-facts">
@@ -65,8 +66,14 @@ export function registerSettingsPage(router: Router, kit: PortalKit, config: Por
 ROBOTRACE_TRACE_LINKS='${EXAMPLE_LINKS}'</code></pre></div>`
   }
   <p class="muted small">Placeholders: <code>{trace_id}</code> <code>{span_id}</code> <code>{traceparent}</code> <code>{episode_id}</code> <code>{dd_trace_id}</code> <code>{xray_trace_id}</code> <code>{start_unix_s}</code> <code>{end_unix_s}</code> <code>{start_unix_ms}</code> <code>{end_unix_ms}</code> <code>{start_iso}</code> <code>{end_iso}</code>. Values are percent-encoded; only absolute https:// or http:// results become links.</p>
-</section>`,
-      });
-    }),
+</section>
+${lifecycle}`,
+    });
+  };
+  router.on(
+    'GET',
+    '/portal/settings',
+    portalPage(kit, async (ctx) => render(ctx, await requireViewer(ctx, kit.s))),
   );
+  registerRetentionForm(router, kit, render);
 }
