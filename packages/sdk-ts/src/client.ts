@@ -284,7 +284,7 @@ export class RoboTrace {
       { method: 'GET', path: '/api/episodes/export', query: { ...filters }, what },
       'application/x-ndjson',
     );
-    yield* jsonLines<ExportedEpisode>(response.body, what);
+    yield* jsonLines<ExportedEpisode>(response.body, what, this.#config.timeoutMs);
   }
 
   /**

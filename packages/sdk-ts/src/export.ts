@@ -1,6 +1,6 @@
 import { createWriteStream } from 'node:fs';
 import { open, rename, rm } from 'node:fs/promises';
-import { RobotraceError } from './errors.js';
+import { RobotraceError, TimeoutError } from './errors.js';
 import { errorAttempt, type FetchLike, withRetries } from './http/transport.js';
 
 /**
@@ -8,10 +8,15 @@ import { errorAttempt, type FetchLike, withRetries } from './http/transport.js';
  * and writing one artifact to disk through its download URL (a 302 to a signed storage URL).
  */
 
-/** Each line of an NDJSON body as parsed JSON, read as it arrives (never the whole export in memory). */
+/**
+ * Each line of an NDJSON body as parsed JSON, read as it arrives (never the whole export in memory). A wait of
+ * more than `idleMs` for the next bytes fails with a TimeoutError; time the consumer spends between lines is
+ * not counted.
+ */
 export async function* jsonLines<T>(
   body: ReadableStream<Uint8Array> | null,
   what: string,
+  idleMs?: number,
 ): AsyncGenerator<T> {
   if (body === null) return;
   const decoder = new TextDecoder();
@@ -25,7 +30,7 @@ export async function* jsonLines<T>(
       throw new RobotraceError(`${what}: line ${lineNo} of the answer is not JSON`);
     }
   };
-  for await (const chunk of chunksOf(body)) {
+  for await (const chunk of chunksOf(body, idleMs, what)) {
     buffered += decoder.decode(chunk, { stream: true });
     let newline = buffered.indexOf('\n');
     while (newline >= 0) {
@@ -39,19 +44,39 @@ export async function* jsonLines<T>(
   if (last) yield parse(last);
 }
 
-/** The chunks of a fetch body (the DOM typings do not declare ReadableStream async-iterable). */
-async function* chunksOf(body: ReadableStream<Uint8Array> | null): AsyncGenerator<Uint8Array> {
+/**
+ * The chunks of a fetch body (the DOM typings do not declare ReadableStream async-iterable); with `idleMs`, each
+ * read must bring bytes within it.
+ */
+async function* chunksOf(
+  body: ReadableStream<Uint8Array> | null,
+  idleMs?: number,
+  what = 'read',
+): AsyncGenerator<Uint8Array> {
   if (body === null) return;
   const reader = body.getReader();
+  const read = () => (idleMs === undefined ? reader.read() : readWithin(reader, idleMs, what));
   let done = false;
   try {
-    for (let next = await reader.read(); !next.done; next = await reader.read()) yield next.value;
+    for (let next = await read(); !next.done; next = await read()) yield next.value;
     done = true;
   } finally {
     // A consumer that stopped early (break, an error) closes the connection instead of leaving it half-read.
     if (!done) await reader.cancel().catch(() => undefined);
     reader.releaseLock();
   }
+}
+
+function readWithin(
+  reader: ReadableStreamDefaultReader<Uint8Array>,
+  idleMs: number,
+  what: string,
+): Promise<ReadableStreamReadResult<Uint8Array>> {
+  let timer: NodeJS.Timeout | undefined;
+  const idle = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new TimeoutError(`${what}: no bytes arrived for ${idleMs} ms`)), idleMs);
+  });
+  return Promise.race([reader.read(), idle]).finally(() => clearTimeout(timer));
 }
 
 export interface DownloadRequest {

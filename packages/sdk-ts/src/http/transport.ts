@@ -123,7 +123,8 @@ export class Transport {
   /**
    * A streamed answer (`GET /api/episodes/export`): resolves with the 2xx response once its headers arrived,
    * its body still unread. Retried like `json` up to that point; the timeout bounds the wait for the headers
-   * only, so a long export is never cut off while lines keep arriving.
+   * (the reader bounds each wait for more bytes: `jsonLines`), so a long export is never cut off while lines
+   * keep arriving.
    */
   async stream(request: JsonRequest, accept: string): Promise<Response> {
     const { timeoutMs, maxRetries } = this.settings;

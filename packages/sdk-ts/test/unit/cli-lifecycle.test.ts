@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import { describe, expect, it, vi } from 'vitest';
 import { runCli } from '../../src/cli/program.js';
+import { RoboTrace } from '../../src/client.js';
+import { TimeoutError } from '../../src/errors.js';
 import { retryTiming } from '../../src/http/transport.js';
 import { cli } from '../support/cli.js';
 import { BASE, fakeFetch, json, KEY } from '../support/fake-fetch.js';
@@ -282,5 +284,30 @@ describe('robotrace episodes delete on a terminal', () => {
     expect(run.code).toBe(0);
     expect(run.stdout.trimEnd().split('\n')).toHaveLength(2);
     expect(fetch.requests.map((r) => r.method)).toEqual(['DELETE', 'DELETE']);
+  });
+});
+
+describe('RoboTrace.exportEpisodes', () => {
+  it('an answer that stops sending fails with a TimeoutError after the lines that came', async () => {
+    const first = `${JSON.stringify(exported(A, []))}\n`;
+    const fetch = fakeFetch(
+      () =>
+        new Response(
+          new ReadableStream({
+            start(controller) {
+              controller.enqueue(new TextEncoder().encode(first)); // then nothing, and no end
+            },
+          }),
+          { status: 200 },
+        ),
+    );
+    const rt = new RoboTrace({ apiKey: KEY, baseUrl: BASE, fetch, env: {}, quiet: true, timeoutMs: 200 });
+    const seen: string[] = [];
+    const failure = await (async () => {
+      for await (const episode of rt.exportEpisodes()) seen.push(episode.id);
+    })().catch((error: unknown) => error);
+    expect(seen).toEqual([A]);
+    expect(failure).toBeInstanceOf(TimeoutError);
+    expect((failure as Error).message).toMatch(/export episodes: no bytes arrived for 200 ms/);
   });
 });

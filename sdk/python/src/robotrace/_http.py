@@ -202,7 +202,7 @@ class HttpSession(SessionBase):
         try:
             yield from response.iter_lines()
         except httpx.HTTPError as exc:  # past the headers there is no retry: the lines so far were handed out
-            raise TransportError(f"{call.what}: the answer broke off: {exc!r}") from exc
+            raise broken_off(call.what, exc) from exc
         finally:
             response.close()
 
@@ -244,6 +244,13 @@ class HttpSession(SessionBase):
 
 
 MAX_REDIRECTS = 5
+
+
+def broken_off(what: str, exc: httpx.HTTPError) -> TransportError:
+    """A streamed answer that stopped: a ``TimeoutError`` when no bytes came within the read timeout."""
+    if isinstance(exc, httpx.TimeoutException):
+        return TimeoutError(f"{what}: no bytes arrived within the timeout ({exc!r})")
+    return TransportError(f"{what}: the answer broke off: {exc!r}")
 
 
 def _origin(url: str) -> tuple[str, str, int | None]:

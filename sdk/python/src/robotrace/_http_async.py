@@ -8,12 +8,12 @@ from typing import IO, Any, Callable
 
 import httpx
 
-from ._errors import TransportError
 from ._http import (
     CHUNK_SIZE,
     ApiCall,
     Outcome,
     SessionBase,
+    broken_off,
     client_options,
     json_object,
     upload_what,
@@ -84,7 +84,7 @@ class AsyncHttpSession(SessionBase):
             async for line in response.aiter_lines():
                 yield line
         except httpx.HTTPError as exc:  # past the headers there is no retry: the lines so far were handed out
-            raise TransportError(f"{call.what}: the answer broke off: {exc!r}") from exc
+            raise broken_off(call.what, exc) from exc
         finally:
             await response.aclose()
 

@@ -311,3 +311,19 @@ def test_cli_delete_asks_first_on_a_terminal(
     assert len(server.requests) == deletes
     if deletes == 0:
         assert "nothing deleted" in capsys.readouterr().err
+
+
+class _Stalled(httpx.SyncByteStream):
+    """One line, then the read timeout the transport would raise."""
+
+    def __iter__(self) -> Iterator[bytes]:
+        yield (json.dumps(exported(A, [])) + "\n").encode()
+        raise httpx.ReadTimeout("timed out")
+
+
+def test_an_export_that_stops_sending_raises_timeout_after_the_lines_that_came() -> None:
+    server = Recording(lambda _r: httpx.Response(200, stream=_Stalled()))
+    seen: list[str] = []
+    with client_on(server) as client, pytest.raises(rt.TimeoutError, match="no bytes arrived"):
+        seen.extend(episode["id"] for episode in client.export_episodes())
+    assert seen == [A]

@@ -1,7 +1,10 @@
-import { createWriteStream, type WriteStream } from 'node:fs';
-import { rename, rm } from 'node:fs/promises';
+import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
+import { mkdtemp, rename, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 import type { Command } from 'commander';
-import type { EpisodeSource, EpisodeStatus, ExportEpisodesQuery } from '../../wire.js';
+import type { EpisodeSource, EpisodeStatus, ExportEpisodesQuery, ExportedEpisode } from '../../wire.js';
 import { cliClient } from '../client.js';
 import { type CliIo, type CliStream, println } from '../io.js';
 import * as parse from '../options.js';
@@ -45,7 +48,8 @@ export function registerEpisodesExport(episodes: Command, io: CliIo): void {
       let episodes = 0;
       let files = 0;
       try {
-        for await (const line of client.exportEpisodes(query)) {
+        const exported = client.exportEpisodes(query);
+        for await (const line of flags.artifactsDir ? readFirst(exported) : exported) {
           if (flags.artifactsDir) {
             for (const artifact of line.artifacts) {
               artifact.local_path = (
@@ -66,6 +70,32 @@ export function registerEpisodesExport(episodes: Command, io: CliIo): void {
       const downloaded = flags.artifactsDir ? `, ${files} artifacts downloaded to ${flags.artifactsDir}` : '';
       println(io.stderr, `exported ${episodes} episode${episodes === 1 ? '' : 's'}${where}${downloaded}`);
     });
+}
+
+/**
+ * The whole export read off the connection into a temp file first, then handed out line by line: downloading
+ * between lines would otherwise hold the server's stream open (and a database read with it) for as long as every
+ * download takes.
+ */
+async function* readFirst(lines: AsyncIterable<ExportedEpisode>): AsyncGenerator<ExportedEpisode> {
+  const dir = await mkdtemp(join(tmpdir(), 'robotrace-export-'));
+  try {
+    const spool = fileSink(join(dir, 'lines.jsonl'));
+    try {
+      for await (const line of lines) await spool.write(`${JSON.stringify(line)}\n`);
+      await spool.commit();
+    } catch (error) {
+      await spool.discard();
+      throw error;
+    }
+    const reader = createInterface({
+      input: createReadStream(join(dir, 'lines.jsonl')),
+      crlfDelay: Infinity,
+    });
+    for await (const text of reader) if (text) yield JSON.parse(text) as ExportedEpisode;
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 }
 
 function exportQuery(flags: ExportFlags): ExportEpisodesQuery {

@@ -9,9 +9,10 @@ import json
 import os
 import re
 import sys
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
-from typing import IO, Callable
+from typing import IO, Any, Callable
 
 from .._client import Client
 from .._errors import ConfigurationError, ConflictError, NotFoundError, RobotraceError
@@ -134,7 +135,7 @@ def _cmd_export(args: argparse.Namespace, client_for: ClientFor) -> int:
 def _write_export(client: Client, args: argparse.Namespace, out: IO[str]) -> tuple[int, int]:
     """Each exported episode as one compact JSON line (its files downloaded first); (episodes, files)."""
     episodes = files = 0
-    for episode in client.export_episodes(
+    exported = client.export_episodes(
         status=args.status,
         source=args.source,
         q=args.q,
@@ -142,7 +143,8 @@ def _write_export(client: Client, args: argparse.Namespace, out: IO[str]) -> tup
         robot=args.robot,
         created_after=args.created_after,
         created_before=args.created_before,
-    ):
+    )
+    for episode in _read_first(exported) if args.artifacts_dir else exported:
         if args.artifacts_dir:
             for artifact in episode.get("artifacts") or []:
                 path = client.download_artifact(episode.get("id", ""), artifact, args.artifacts_dir)
@@ -151,6 +153,19 @@ def _write_export(client: Client, args: argparse.Namespace, out: IO[str]) -> tup
         out.write(json.dumps(episode, separators=(",", ":"), ensure_ascii=False) + "\n")
         episodes += 1
     return episodes, files
+
+
+def _read_first(episodes: Iterator[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+    """The whole export read off the connection into a temp file first, then handed out: downloading between
+    lines would otherwise hold the server's stream open (and a database read with it) for as long as every
+    download takes."""
+    with tempfile.TemporaryFile("w+", encoding="utf-8") as spool:
+        for episode in episodes:
+            spool.write(json.dumps(episode, separators=(",", ":"), ensure_ascii=False) + "\n")
+        spool.seek(0)
+        for line in spool:
+            value: dict[str, Any] = json.loads(line)
+            yield value
 
 
 @contextlib.contextmanager
