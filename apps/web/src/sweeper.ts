@@ -19,9 +19,12 @@ export function startSweeper(
 ): Sweeper {
   let running: Promise<void> | undefined;
   let stopped = false;
+  let afterStart = true;
   const sweepAll = async () => {
     for (;;) {
-      const outcome = await runSweep(core, { batchSize: opts.batchSize });
+      const outcome = await runSweep(core, { batchSize: opts.batchSize, afterStart });
+      // Only once the start's sweep ran (another instance may have held the lock: then try again next time).
+      if (outcome.ran) afterStart = false;
       if (outcome.ran && (outcome.deleted > 0 || outcome.errors > 0))
         log.info('retention sweep', {
           deleted: outcome.deleted,

@@ -1,5 +1,5 @@
 import { storageDeletion } from '@robotrace/db';
-import { and, count, eq, inArray, isNotNull, lte, sql } from 'drizzle-orm';
+import { and, count, eq, inArray, isNotNull, lte, or, sql } from 'drizzle-orm';
 import type { CoreDeps, DbDeps, ProjectScope } from '../deps.js';
 
 /** A claimed file is not tried by another caller for this long (a crash mid-delete leaves it to the next sweep). */
@@ -50,11 +50,22 @@ const failureText = (err: unknown): string =>
  */
 export async function completeStorageDeletions(
   deps: CoreDeps,
-  opts: { keys?: readonly string[]; limit: number },
+  opts: {
+    keys?: readonly string[];
+    limit: number;
+    /**
+     * Also take files claimed by a caller that may have died (a kill -9 between claim and delete) and files
+     * backing off: the sweeper's first run after a start. A second delete of a file is harmless. The S3
+     * late-upload rechecks still wait for their time.
+     */
+    ignoreClaims?: boolean;
+  },
 ): Promise<StorageDeletionOutcome> {
   const now = deps.clock.now();
   const due = and(
-    lte(storageDeletion.nextAttemptAt, now),
+    opts.ignoreClaims
+      ? or(lte(storageDeletion.nextAttemptAt, now), eq(storageDeletion.recheck, false))
+      : lte(storageDeletion.nextAttemptAt, now),
     opts.keys ? inArray(storageDeletion.storageKey, [...opts.keys]) : undefined,
   );
   if (opts.keys?.length === 0) return { deleted: 0, failed: 0, failedKeys: [], errors: [] };

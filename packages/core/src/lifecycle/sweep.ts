@@ -34,7 +34,14 @@ const projectOfKey = (key: string): string => key.split('/')[0] ?? '';
  * lock (a concurrent sweep on another instance finds it taken and skips); each is deleted the way the API
  * deletes one (files recorded first), with its eval-run links removed (scenarios are never expired).
  */
-export async function runSweep(deps: CoreDeps, input: { batchSize: number }): Promise<SweepOutcome> {
+export async function runSweep(
+  deps: CoreDeps,
+  input: {
+    batchSize: number;
+    /** The first sweep after a start: retry every recorded file now, claimed or backing off (see completeStorageDeletions). */
+    afterStart?: boolean;
+  },
+): Promise<SweepOutcome> {
   const startedAt = deps.clock.now();
   const tallies = new Map<string, ProjectTally>();
   const ran = await deps.db.transaction(async (tx) => {
@@ -77,7 +84,10 @@ export async function runSweep(deps: CoreDeps, input: { batchSize: number }): Pr
 
   const keys = [...tallies.values()].flatMap((t) => t.keys);
   const fresh = await completeStorageDeletions(deps, { keys, limit: Math.max(keys.length, 1) });
-  const retried = await completeStorageDeletions(deps, { limit: input.batchSize });
+  const retried = await completeStorageDeletions(deps, {
+    limit: input.batchSize,
+    ignoreClaims: input.afterStart === true,
+  });
   const failedKeys = [...fresh.failedKeys, ...retried.failedKeys];
   const errorsOf = (projectId: string) => failedKeys.filter((k) => projectOfKey(k) === projectId).length;
   const firstError = [...fresh.errors, ...retried.errors][0];
