@@ -1,6 +1,8 @@
+import { execFile } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MOTO_CREDENTIALS, startMoto, type TestS3 } from '../../../../test/support/moto.js';
@@ -25,6 +27,31 @@ writeFileSync(video, demoVideo());
 // An NPZ is a zip: the export names the downloaded file by these first bytes (the store says octet-stream).
 writeFileSync(sensors, Buffer.concat([Buffer.from('PK\u0003\u0004'), Buffer.alloc(70_000, 9)]));
 const BUCKET = 'robotrace-lifecycle';
+const ROOT = resolve(import.meta.dirname, '../../../..');
+
+/** The Python CLI (sdk/python, in the venv scripts/setup-python.sh makes), logged in through the environment. */
+async function pythonCli(
+  args: string[],
+  env: NodeJS.ProcessEnv,
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  const python = join(ROOT, '.cache/venv-sdk/bin/python');
+  const childEnv = {
+    PATH: process.env.PATH,
+    HOME: mkdtempSync(join(tmpdir(), 'robotrace-py-home-')),
+    NO_COLOR: '1',
+  };
+  const options = {
+    env: { ...childEnv, ...env, PYTHONPATH: join(ROOT, 'sdk/python/src') },
+    encoding: 'utf8' as const,
+  };
+  try {
+    const { stdout, stderr } = await promisify(execFile)(python, ['-m', 'robotrace.cli', ...args], options);
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const failed = error as { code?: number; stdout?: string; stderr?: string };
+    return { code: failed.code ?? -1, stdout: failed.stdout ?? '', stderr: failed.stderr ?? '' };
+  }
+}
 const SECRET = 'lifecycle-cli-secret-'.padEnd(64, 'x');
 
 interface Setup {
@@ -246,5 +273,34 @@ describe.each(setups)('robotrace episodes delete|export on $name', (setup) => {
       failure_time_s: 1.25,
       metadata: { failure_reason: 'gripper slipped' },
     });
+  });
+
+  it('the Python CLI prints the same lines and exits the same', async () => {
+    const robot = `parity-arm-${Date.now()}`;
+    const unknown = '7b0c6f2e-6a59-4a43-9d8e-1f2d3c4b5a69';
+    const [forTs, forPython] = [
+      await rt.logEpisode({ name: 'parity', source: 'sim', robot, video }),
+      await rt.logEpisode({ name: 'parity', source: 'sim', robot, video }),
+    ];
+    const ids = (text: string, id: string) => text.replaceAll(id, '<id>');
+
+    const ts = await cli(['episodes', 'delete', forTs.id, unknown], { env });
+    const py = await pythonCli(['episodes', 'delete', forPython.id, unknown], env);
+    expect(ts.code).toBe(1);
+    expect(py.code).toBe(ts.code);
+    expect(ids(py.stdout, forPython.id)).toBe(ids(ts.stdout, forTs.id));
+
+    const kept = await rt.logEpisode({ name: 'parity kept', source: 'real', robot, metadata: { k: [1, 2] } });
+    const tsExport = await cli(['episodes', 'export', '--robot', robot], { env });
+    const pyExport = await pythonCli(['episodes', 'export', '--robot', robot], env);
+    expect(tsExport.code).toBe(0);
+    expect(pyExport).toEqual({ code: 0, stdout: pyExport.stdout, stderr: tsExport.stderr });
+    const parsed = (text: string) =>
+      text
+        .trimEnd()
+        .split('\n')
+        .map((line) => JSON.parse(line) as unknown);
+    expect(parsed(pyExport.stdout)).toEqual(parsed(tsExport.stdout));
+    expect(parsed(tsExport.stdout)).toMatchObject([{ id: kept.id }]);
   });
 });
