@@ -1,4 +1,5 @@
 import { existsSync, readdirSync } from 'node:fs';
+import { request } from 'node:http';
 import { join } from 'node:path';
 import {
   type CreateEpisodeResponse,
@@ -181,6 +182,61 @@ describe('DELETE /api/episodes/{id}', () => {
   });
 });
 
+describe('a delete racing an upload of the same episode', () => {
+  async function recording() {
+    const created = await c().post<CreateEpisodeResponse>('/api/ingest/episode', {
+      source: 'sim',
+      request_uploads: ['video'],
+    });
+    const url = created.body.upload_urls[0]?.url ?? '';
+    const file = join(app.current.dataDir, 'artifacts', ...new URL(url).pathname.split('/').slice(3));
+    return { id: created.body.episode_id, url, file };
+  }
+
+  /** A PUT whose body is sent in two halves: the second only when `rest()` is called. */
+  function slowPut(url: string, size: number) {
+    const u = new URL(url);
+    const req = request(u, {
+      method: 'PUT',
+      headers: { 'content-type': 'video/mp4', 'content-length': size },
+    });
+    const answered = new Promise<number>((resolve, reject) => {
+      req.on('response', (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      });
+      req.on('error', reject);
+    });
+    req.write(Buffer.alloc(size / 2, 1));
+    return {
+      answered,
+      rest: () => req.end(Buffer.alloc(size / 2, 2)),
+    };
+  }
+
+  it('delete first: the upload finishing later is a 404 and stores nothing', async () => {
+    const e = await recording();
+    const put = slowPut(e.url, 200_000);
+    const r = await del(e.id);
+    expect(r.status).toBe(200);
+    put.rest();
+    expect(await put.answered).toBe(404);
+    expect(existsSync(e.file)).toBe(false);
+    expect((await c().get(`/api/episodes/${e.id}`)).status).toBe(404);
+  });
+
+  it('upload first: the delete that follows removes the file it stored', async () => {
+    const e = await recording();
+    const put = slowPut(e.url, 200_000);
+    put.rest();
+    expect(await put.answered).toBe(200);
+    expect(existsSync(e.file)).toBe(true);
+    const r = await del(e.id);
+    expect(r.body).toMatchObject({ deleted: true, artifacts_deleted: 1, bytes_freed: 200_000 });
+    expect(existsSync(e.file)).toBe(false);
+  });
+});
+
 let demoProject: string | undefined;
 async function projectOfKey(): Promise<string> {
   if (demoProject) return demoProject;
@@ -270,6 +326,9 @@ describe('storage used and export', () => {
     expect(video?.bytes).toBe((usage.by_kind.find((k) => k.kind === 'video')?.bytes ?? 0) + 1000);
     expect(after.largest.length).toBeLessThanOrEqual(10);
     expect(after.largest.map((l) => l.episode_id)).toContain(a.id);
+    const other = (await c(OTHER_KEY).get<StorageUsage>('/api/project/storage')).body;
+    expect(other.largest.map((l) => l.episode_id)).not.toContain(a.id);
+    expect(other.bytes).toBeLessThan(after.bytes);
 
     const res = await fetch(`${app.current.baseUrl}/api/episodes/export?robot=arm-1`, {
       headers: { authorization: `Bearer ${app.current.apiKey}` },
