@@ -5,7 +5,10 @@ import { defineRoute } from './route.js';
 /**
  * Resumable uploads of large files (issue 18, ours): start a multipart upload for one slot, PUT each part to
  * its signed URL (S3 multipart, or the local store's equivalent), ask which parts are acknowledged after an
- * interruption, complete with the part list; the whole file's SHA-256 is checked at complete. The official
+ * interruption, complete with the part list. Integrity, either way checked at complete: the whole file's
+ * SHA-256 announced at start (the server hashes the assembled bytes), or part checksums — `sha256` left out at
+ * start, each part's SHA-256 signed into its URL (the store refuses other bytes), the whole file's SHA-256
+ * declared at complete with the part hashes (spec/SPOOL.md says exactly what is verified). The official
  * SDK's single PUT keeps working unchanged.
  */
 const EpisodeIdParams = z.object({ episode_id: z.guid() });
@@ -20,7 +23,11 @@ export const StartMultipartRequest = z
   .object({
     kind: ArtifactKind,
     size_bytes: z.number().int().positive(),
-    sha256,
+    sha256: sha256
+      .optional()
+      .describe(
+        'The whole file; left out, the upload uses part checksums (each part signed with its SHA-256)',
+      ),
     part_size_bytes: z
       .number()
       .int()
@@ -43,7 +50,8 @@ export const MultipartUpload = z
     upload_id: z.string(),
     kind: ArtifactKind,
     size_bytes: z.number().int(),
-    sha256: z.string(),
+    sha256: z.string().nullable().describe('As announced at start; null with part checksums'),
+    part_checksums: z.boolean().describe('Each part URL must be asked for with the part’s SHA-256'),
     part_size_bytes: z.number().int(),
     part_count: z.number().int(),
     parts: z.array(MultipartPart).describe('The parts the store has acknowledged, by part number'),
@@ -57,18 +65,49 @@ export const MultipartUpload = z
 export type MultipartUpload = z.infer<typeof MultipartUpload>;
 
 export const PartUrlsRequest = z
-  .object({ part_numbers: z.array(partNumber).min(1).max(1000) })
+  .object({
+    part_numbers: z.array(partNumber).min(1).max(1000),
+    part_sha256: z
+      .array(sha256)
+      .max(1000)
+      .optional()
+      .describe('With part checksums: the SHA-256 of each part, in the order of part_numbers'),
+  })
+  .refine((r) => r.part_sha256 === undefined || r.part_sha256.length === r.part_numbers.length, {
+    message: 'part_sha256 needs one hash per part number',
+    path: ['part_sha256'],
+  })
   .meta({ id: 'PartUrlsRequest' });
 
 export const PartUrls = z
   .object({
-    urls: z.array(z.object({ part_number: partNumber, url: z.string(), expires_at: z.string() })),
+    urls: z.array(
+      z.object({
+        part_number: partNumber,
+        url: z.string(),
+        expires_at: z.string(),
+        headers: z
+          .record(z.string(), z.string())
+          .describe('Headers the PUT must carry as given (S3: the signed x-amz-checksum-sha256)'),
+      }),
+    ),
   })
   .meta({ id: 'PartUrls' });
 export type PartUrls = z.infer<typeof PartUrls>;
 
 export const CompleteMultipartRequest = z
-  .object({ parts: z.array(z.object({ part_number: partNumber, etag: z.string().min(1).max(200) })).min(1) })
+  .object({
+    parts: z
+      .array(
+        z.object({
+          part_number: partNumber,
+          etag: z.string().min(1).max(200),
+          sha256: sha256.optional().describe('With part checksums: this part’s SHA-256'),
+        }),
+      )
+      .min(1),
+    sha256: sha256.optional().describe('With part checksums: the whole file’s SHA-256'),
+  })
   .meta({ id: 'CompleteMultipartRequest' });
 export type CompleteMultipartRequest = z.infer<typeof CompleteMultipartRequest>;
 
@@ -150,7 +189,7 @@ export const uploadPart = defineRoute({
   summary: 'Upload one part of a multipart upload to a signed URL (the local store; S3 serves its own)',
   description: 'Served by the app only when artifacts live on the local disk (S3 serves its own URLs).',
   params: z.object({ store_upload_id: z.string(), part_number: z.coerce.number().int().min(1).max(10_000) }),
-  query: z.object({ exp: z.string().optional(), sig: z.string().optional() }),
+  query: z.object({ exp: z.string().optional(), sig: z.string().optional(), sha256: z.string().optional() }),
   rawBody: { contentTypes: ['application/octet-stream'], description: 'The bytes of this part' },
   responses: { 200: { description: 'Stored; the ETag header names the part', schema: PartStoredResponse } },
   errors: [400, 403, 404, 413],

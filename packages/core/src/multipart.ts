@@ -21,7 +21,11 @@ import { recordUpload, uploadsClosed } from './uploads.js';
  * the store's own upload id and the announced size, SHA-256 and part size, so nothing is kept in the database
  * until the upload completes. It needs no signature: the slot's storage key always comes from the database
  * (the caller's project, a recording episode), the store refuses an upload id of another key, and the size
- * and hash are the caller's own claims, checked against the assembled bytes (and the size limit) at complete.
+ * and hash are the caller's own claims, checked against the stored bytes (and the size limit) at complete.
+ * Two ways to check (spec/SPOOL.md): the whole file's SHA-256 announced at start, hashed over the assembled
+ * bytes by the store; or part checksums (no SHA-256 at start, `c`): each part URL is signed with the part's
+ * SHA-256, which the store checks, and complete declares the whole file's SHA-256 with the part hashes — the
+ * client then hashes while it sends, and S3 needs no read-back.
  */
 const DEFAULT_PART_BYTES = 8 * 1024 * 1024;
 const MAX_PARTS = 10_000;
@@ -33,6 +37,8 @@ interface UploadToken {
   n: number;
   h: string;
   p: number;
+  /** 1: part checksums (each part signed with its SHA-256; `h` is empty until complete declares it). */
+  c?: 1;
 }
 
 function encodeToken(token: UploadToken): string {
@@ -87,6 +93,10 @@ async function openSlot(
   return row.key;
 }
 
+function partCount(token: UploadToken): number {
+  return Math.max(1, Math.ceil(token.n / token.p));
+}
+
 function partSize(size: number, asked: number | undefined): number {
   const wanted = asked ?? DEFAULT_PART_BYTES;
   return Math.min(MAX_PART_BYTES, Math.max(MIN_PART_BYTES, wanted, Math.ceil(size / MAX_PARTS)));
@@ -105,9 +115,10 @@ async function describe(
     upload_id: uploadId,
     kind: token.k,
     size_bytes: token.n,
-    sha256: token.h,
+    sha256: token.h || null,
+    part_checksums: token.c === 1,
     part_size_bytes: token.p,
-    part_count: Math.max(1, Math.ceil(token.n / token.p)),
+    part_count: partCount(token),
     parts: parts.map((p) => ({ part_number: p.partNumber, size_bytes: p.size, etag: p.etag })),
     bytes_received: await store.bytesReceived(token.u),
   };
@@ -126,17 +137,20 @@ export async function startMultipart(
       limit,
     });
   const p = partSize(body.size_bytes, body.part_size_bytes);
+  const partChecksums = body.sha256 === undefined;
   const u = await multipartOf(deps).start(key, {
     contentType: UPLOAD_CONTENT_TYPE[body.kind],
     partSizeBytes: p,
+    partChecksums,
   });
   const token: UploadToken = {
     e: episodeId.toLowerCase(),
     k: body.kind,
     u,
     n: body.size_bytes,
-    h: body.sha256,
+    h: body.sha256 ?? '',
     p,
+    ...(partChecksums ? { c: 1 as const } : {}),
   };
   return describe(deps, encodeToken(token), token, key);
 }
@@ -158,24 +172,58 @@ export async function signMultipartParts(
   uploadId: string,
   partNumbers: number[],
   ctx: RequestContext,
+  partSha256?: string[] | undefined,
 ): Promise<PartUrls> {
   const token = decodeToken(episodeId, uploadId);
   const key = await openSlot(deps, scope, episodeId, token.k);
-  const count = Math.max(1, Math.ceil(token.n / token.p));
+  const count = partCount(token);
   const bad = partNumbers.filter((n) => n > count);
   if (bad.length > 0)
     throw new AppError(400, 'validation_error', `This upload has parts 1 to ${count}`, { part_numbers: bad });
+  if ((token.c === 1) !== (partSha256 !== undefined))
+    throw new AppError(
+      400,
+      'validation_error',
+      token.c === 1
+        ? 'This upload uses part checksums: send part_sha256'
+        : 'This upload was started with the whole file’s SHA-256: send no part_sha256',
+    );
   const store = multipartOf(deps);
   const urls = [];
-  for (const n of partNumbers) {
+  for (const [i, n] of partNumbers.entries()) {
     const signed = await store
-      .signPart(key, token.u, n, { expiresInS: deps.limits.uploadUrlTtlS, baseUrl: ctx.baseUrl })
+      .signPart(key, token.u, n, {
+        expiresInS: deps.limits.uploadUrlTtlS,
+        baseUrl: ctx.baseUrl,
+        sha256: partSha256?.[i],
+      })
       .catch((err: unknown) => {
         throw err instanceof IntegrityError ? new NotFoundError('No such upload') : err;
       });
-    urls.push({ part_number: n, url: signed.url, expires_at: signed.expiresAt.toISOString() });
+    urls.push({
+      part_number: n,
+      url: signed.url,
+      expires_at: signed.expiresAt.toISOString(),
+      headers: signed.headers,
+    });
   }
   return { urls };
+}
+
+/** The whole file's SHA-256 (announced at start, or declared now with every part's under part checksums). */
+function declaredHashes(
+  token: UploadToken,
+  body: CompleteMultipartRequest,
+): { sha256: string; parts?: string[] } {
+  if (token.c !== 1) return { sha256: token.h };
+  const parts = body.parts.map((p) => p.sha256);
+  if (!body.sha256 || parts.some((h) => h === undefined))
+    throw new AppError(
+      400,
+      'validation_error',
+      'This upload uses part checksums: send sha256 (the whole file) and each part’s sha256',
+    );
+  return { sha256: body.sha256, parts: parts as string[] };
 }
 
 /**
@@ -203,12 +251,18 @@ export async function completeMultipart(
   if (limit !== undefined && token.n > limit)
     throw new PayloadTooLargeError(`Upload is ${token.n} bytes; the limit is ${limit} bytes`, { limit });
   const parts = body.parts.map((p) => ({ partNumber: p.part_number, etag: p.etag }));
+  const count = partCount(token);
+  if (parts.length !== count)
+    throw new AppError(422, 'validation_error', `This upload has ${count} parts; ${parts.length} were sent`);
+  const declared = declaredHashes(token, body);
   let assembled: Awaited<ReturnType<MultipartStore['assemble']>>;
   try {
     assembled = await multipartOf(deps).assemble(key, token.u, parts, {
       size: token.n,
-      sha256: token.h,
+      sha256: declared.sha256,
       contentType,
+      partSizeBytes: token.p,
+      partSha256: declared.parts,
     });
   } catch (err) {
     if (err instanceof IntegrityError) throw new AppError(422, 'validation_error', err.message);

@@ -93,11 +93,16 @@ export async function uploadFile(request: UploadRequest): Promise<number> {
 }
 
 /**
- * PUTs `length` bytes of a file from `offset` to a signed part URL (a resumable upload's part), retried like
- * any upload (a retry re-sends this part only). Resolves with the part's ETag.
+ * PUTs one part of a resumable upload (its bytes already in memory: read once, hashed, sent from there) to
+ * its signed URL with the headers the URL was signed with, retried like any upload (a retry re-sends this
+ * part only). Resolves with the part's ETag.
  */
 export async function uploadPart(
-  request: Omit<UploadRequest, 'onProgress'> & { offset: number; length: number },
+  request: Omit<UploadRequest, 'onProgress' | 'path'> & {
+    offset: number;
+    bytes: Uint8Array;
+    headers: Record<string, string>;
+  },
 ): Promise<string> {
   const options = {
     what: `upload ${request.kind} part at byte ${request.offset}`,
@@ -105,32 +110,15 @@ export async function uploadPart(
     timeoutMs: request.idleTimeoutMs,
   };
   return withRetries(options, async ({ signal, progress }) => {
-    const source = createReadStream(request.path, {
-      start: request.offset,
-      end: request.offset + request.length - 1,
-      highWaterMark: 256 * 1024,
-    });
-    const iterator = source[Symbol.asyncIterator]();
-    const body = new ReadableStream<Uint8Array>({
-      async pull(controller) {
-        const next = await iterator.next();
-        if (next.done) return controller.close();
-        const chunk = next.value as Buffer;
-        progress();
-        controller.enqueue(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.length));
-      },
-      cancel() {
-        source.destroy();
-      },
-    });
     const response = await request.fetch(request.url, {
       method: 'PUT',
       headers: {
+        ...request.headers,
         'Content-Type': 'application/octet-stream',
-        'Content-Length': String(request.length),
+        'Content-Length': String(request.bytes.length),
         'User-Agent': request.userAgent,
       },
-      body,
+      body: chunked(request.bytes, progress),
       duplex: 'half',
       redirect: 'manual',
       signal,
@@ -145,6 +133,20 @@ export async function uploadPart(
       // S3 answers in XML.
     }
     return errorAttempt(response, parsed);
+  });
+}
+
+/** The bytes as a stream of 256 KiB chunks, so the idle timer follows the connection pulling them. */
+function chunked(bytes: Uint8Array, moved: () => void): ReadableStream<Uint8Array> {
+  const CHUNK = 256 * 1024;
+  let at = 0;
+  return new ReadableStream<Uint8Array>({
+    pull(controller) {
+      if (at >= bytes.length) return controller.close();
+      moved();
+      controller.enqueue(bytes.subarray(at, Math.min(bytes.length, at + CHUNK)));
+      at += CHUNK;
+    },
   });
 }
 

@@ -4,7 +4,7 @@ import { appendFile, mkdir, readdir, readFile, rename, rm, stat, writeFile } fro
 import { join } from 'node:path';
 import { type Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import type { AssembledUpload, MultipartStore, SignedUrl, StoredPart } from './port.js';
+import type { AssembledUpload, MultipartStore, SignedPartUrl, StoredPart } from './port.js';
 import { IntegrityError } from './port.js';
 import { type SignatureCheck, sign, verify } from './signing.js';
 
@@ -27,8 +27,10 @@ export interface LocalPlacement {
 /**
  * The local store's resumable uploads: the same protocol as S3 multipart. A part is PUT to an app-signed URL
  * (`/api/storage-parts/<upload>/<n>`), received into a temp file and renamed to `<n>-<md5>.part` once whole
- * (its ETag is the MD5, as S3's); an interrupted part leaves nothing. `assemble` concatenates the parts in
- * order while hashing, checks the whole file's size and SHA-256, and only then may it be placed.
+ * (its ETag is the MD5, as S3's); an interrupted part leaves nothing. A part URL signed with the part's
+ * SHA-256 (an upload with part checksums) refuses bytes that do not hash to it, as S3 does. `assemble`
+ * concatenates the parts in order while hashing, checks the whole file's size and SHA-256 (the announced one,
+ * or the one declared at complete), and only then may it be placed.
  */
 export class LocalMultipart implements MultipartStore {
   constructor(
@@ -44,6 +46,7 @@ export class LocalMultipart implements MultipartStore {
   }
 
   async start(key: string, o: { contentType: string; partSizeBytes: number }): Promise<string> {
+    // Part checksums need nothing kept here: each part's SHA-256 travels in its signed URL.
     const id = randomBytes(12).toString('hex');
     const dir = this.dirOf(id);
     await mkdir(dir, { recursive: true, mode: 0o700 });
@@ -56,28 +59,36 @@ export class LocalMultipart implements MultipartStore {
     key: string,
     uploadId: string,
     partNumber: number,
-    o: { expiresInS: number; baseUrl: string },
-  ): Promise<SignedUrl> {
+    o: { expiresInS: number; baseUrl: string; sha256?: string | undefined },
+  ): Promise<SignedPartUrl> {
     if ((await this.meta(uploadId))?.key !== key) throw new IntegrityError('no such upload for this slot');
     const expiresAtS = this.nowS() + o.expiresInS;
+    const sha256 = o.sha256 ?? null;
     const sig = sign(this.secret, {
       op: 'part',
-      key: `${uploadId}/${partNumber}`,
+      key: partKey(uploadId, partNumber, sha256),
       expiresAtS,
       contentType: PART_TYPE,
     });
-    const params = new URLSearchParams({ exp: String(expiresAtS), sig });
+    const params = new URLSearchParams({ exp: String(expiresAtS), sig, ...(sha256 ? { sha256 } : {}) });
     return {
       url: `${o.baseUrl}/api/storage-parts/${uploadId}/${partNumber}?${params}`,
       expiresAt: new Date(expiresAtS * 1000),
+      headers: {},
     };
   }
 
-  /** Checks a part URL's signature (the upload id and part number come from the URL path). */
-  check(uploadId: string, partNumber: number, expiresAtS: number, signature: string): SignatureCheck {
+  /** Checks a part URL's signature (upload id and part number from the path, the part's SHA-256 from the query). */
+  check(
+    uploadId: string,
+    partNumber: number,
+    expiresAtS: number,
+    signature: string,
+    sha256: string | null = null,
+  ): SignatureCheck {
     return verify(
       this.secret,
-      { op: 'part', key: `${uploadId}/${partNumber}`, expiresAtS, contentType: PART_TYPE },
+      { op: 'part', key: partKey(uploadId, partNumber, sha256), expiresAtS, contentType: PART_TYPE },
       signature,
       this.nowS(),
     );
@@ -95,6 +106,7 @@ export class LocalMultipart implements MultipartStore {
   /**
    * Stores one part (at most the upload's part size; exactly `expectedBytes` when announced). Every byte
    * received is counted in `received.log`, kept or not, so a resumed upload's resends can be measured.
+   * With `expectedSha256` (from the signed URL) bytes that do not hash to it are refused and not kept.
    * Resolves with the part's ETag; null when the upload does not exist.
    */
   async receivePart(
@@ -102,19 +114,23 @@ export class LocalMultipart implements MultipartStore {
     partNumber: number,
     body: Readable,
     expectedBytes: number | null,
+    expectedSha256: string | null = null,
   ): Promise<{ etag: string; size: number } | null> {
     const meta = await this.meta(uploadId);
     if (!meta) return null;
     const dir = this.dirOf(uploadId);
     const temp = join(dir, `.${partNumber}.${randomBytes(6).toString('hex')}.tmp`);
     const md5 = createHash('md5');
+    const sha = createHash('sha256');
     let size = 0;
     const counter = new Transform({
       transform(chunk: Buffer, _enc, done) {
         size += chunk.length;
-        if (size > meta.partSizeBytes) done(new Error(`a part is at most ${meta.partSizeBytes} bytes`));
+        if (size > meta.partSizeBytes)
+          done(new IntegrityError(`a part is at most ${meta.partSizeBytes} bytes`));
         else {
           md5.update(chunk);
+          sha.update(chunk);
           done(null, chunk);
         }
       },
@@ -122,7 +138,10 @@ export class LocalMultipart implements MultipartStore {
     try {
       await pipeline(body, counter, createWriteStream(temp, { flags: 'wx', mode: 0o600 }));
       if (expectedBytes !== null && size !== expectedBytes)
-        throw new Error(`part was cut short: got ${size} of ${expectedBytes} bytes`);
+        throw new IntegrityError(`part was cut short: got ${size} of ${expectedBytes} bytes`);
+      const digest = sha.digest('hex');
+      if (expectedSha256 !== null && digest !== expectedSha256)
+        throw new IntegrityError(`the part's SHA-256 is ${digest}, its URL was signed for ${expectedSha256}`);
       const etag = md5.digest('hex');
       for (const old of await this.partFiles(uploadId))
         if (old.partNumber === partNumber) await rm(join(dir, old.file), { force: true });
@@ -227,4 +246,9 @@ export class LocalMultipart implements MultipartStore {
     if ((await this.meta(uploadId))?.key !== key) return;
     await rm(this.dirOf(uploadId), { recursive: true, force: true });
   }
+}
+
+/** What a part URL's signature covers: the upload, the part and, with part checksums, the part's SHA-256. */
+function partKey(uploadId: string, partNumber: number, sha256: string | null): string {
+  return sha256 ? `${uploadId}/${partNumber}/${sha256}` : `${uploadId}/${partNumber}`;
 }

@@ -3,6 +3,11 @@ export interface SignedUrl {
   expiresAt: Date;
 }
 
+/** A part's signed URL and the headers its PUT must carry (S3's signed `x-amz-checksum-sha256`). */
+export interface SignedPartUrl extends SignedUrl {
+  headers: Record<string, string>;
+}
+
 export interface StoredObject {
   size: number;
   contentType: string | null;
@@ -37,23 +42,40 @@ export class IntegrityError extends Error {
  * process) asks which parts are there and sends only the rest.
  */
 export interface MultipartStore {
-  start(key: string, o: { contentType: string; partSizeBytes: number }): Promise<string>;
+  /** `partChecksums`: every part will carry its SHA-256 (signed into its URL, checked by the store). */
+  start(
+    key: string,
+    o: { contentType: string; partSizeBytes: number; partChecksums: boolean },
+  ): Promise<string>;
+  /** `sha256` (hex): the part's bytes must hash to it; the answer's headers must then go with the PUT. */
   signPart(
     key: string,
     uploadId: string,
     partNumber: number,
-    o: { expiresInS: number; baseUrl: string },
-  ): Promise<SignedUrl>;
+    o: { expiresInS: number; baseUrl: string; sha256?: string | undefined },
+  ): Promise<SignedPartUrl>;
   /** The acknowledged parts, by part number; null when the upload does not exist (completed or aborted). */
   listParts(key: string, uploadId: string): Promise<StoredPart[] | null>;
   /** Bytes the server received for this upload, resent parts included (local store only; S3: null). */
   bytesReceived(uploadId: string): Promise<number | null>;
-  /** Assembles the parts in order and checks size and SHA-256: IntegrityError (nothing kept) on a mismatch. */
+  /**
+   * Assembles the parts in order and checks them: IntegrityError (nothing kept) on a mismatch. With
+   * `partSha256` (an upload started with part checksums: one hex SHA-256 per part, in order) the store checks
+   * the size, each part's size and each stored part's SHA-256 against it, and may take `sha256` (the whole
+   * file's, computed by the client over the same bytes) as declared; without, it checks size and `sha256` of
+   * the assembled bytes itself.
+   */
   assemble(
     key: string,
     uploadId: string,
     parts: Array<{ partNumber: number; etag: string }>,
-    expected: { size: number; sha256: string; contentType: string },
+    expected: {
+      size: number;
+      sha256: string;
+      contentType: string;
+      partSizeBytes: number;
+      partSha256?: string[] | undefined;
+    },
   ): Promise<AssembledUpload>;
   abort(key: string, uploadId: string): Promise<void>;
 }

@@ -6,13 +6,16 @@ import {
   CreateMultipartUploadCommand,
   DeleteObjectCommand,
   GetObjectCommand,
+  HeadObjectCommand,
   ListPartsCommand,
   type S3Client,
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
-import type { AssembledUpload, MultipartStore, SignedUrl, StoredPart } from './port.js';
+import type { AssembledUpload, MultipartStore, SignedPartUrl, StoredPart } from './port.js';
 import { IntegrityError } from './port.js';
+
+const CHECKSUM_HEADER = 'x-amz-checksum-sha256';
 
 function isNoSuchUpload(err: unknown): boolean {
   const e = err as { name?: string; $metadata?: { httpStatusCode?: number } };
@@ -21,9 +24,17 @@ function isNoSuchUpload(err: unknown): boolean {
 
 /**
  * S3 multipart uploads with presigned part URLs: the client PUTs each part straight to the bucket and keeps
- * the ETag it answers; the app lists the parts for a resume and completes the upload. The bucket cannot check
- * a whole-file SHA-256 (multipart checksums are per part), so `assemble` reads the completed object back once
- * and hashes it; a mismatch deletes it.
+ * the ETag it answers; the app lists the parts for a resume and completes the upload.
+ *
+ * Integrity, two ways. An upload started with part checksums (`ChecksumAlgorithm: SHA256`) has each part's
+ * SHA-256 signed into its URL as `x-amz-checksum-sha256`: S3 refuses a part whose bytes do not hash to it
+ * (BadDigest), and the completed object carries S3's composite checksum, SHA-256 of the parts' SHA-256s
+ * concatenated in order. `assemble` then checks, without reading the object back: every part's size (all
+ * `partSizeBytes` but the last, so the parts are the file's byte ranges), the object's size, and that S3's
+ * composite equals the one of the part hashes the client declared. Since the client hashed each range of its
+ * file, the stored object is that file (a difference would be a SHA-256 collision); the whole-file SHA-256 is
+ * the client's, computed in the same read. An upload started without (an older client that announced the
+ * whole SHA-256 at start) is read back once and hashed; a mismatch deletes it.
  */
 export class S3Multipart implements MultipartStore {
   constructor(
@@ -33,9 +44,14 @@ export class S3Multipart implements MultipartStore {
     private readonly nowMs: () => number,
   ) {}
 
-  async start(key: string, o: { contentType: string }): Promise<string> {
+  async start(key: string, o: { contentType: string; partChecksums: boolean }): Promise<string> {
     const out = await this.client.send(
-      new CreateMultipartUploadCommand({ Bucket: this.bucket, Key: key, ContentType: o.contentType }),
+      new CreateMultipartUploadCommand({
+        Bucket: this.bucket,
+        Key: key,
+        ContentType: o.contentType,
+        ...(o.partChecksums ? { ChecksumAlgorithm: 'SHA256' as const } : {}),
+      }),
     );
     if (!out.UploadId) throw new Error('the bucket answered no UploadId');
     return out.UploadId;
@@ -45,16 +61,26 @@ export class S3Multipart implements MultipartStore {
     key: string,
     uploadId: string,
     partNumber: number,
-    o: { expiresInS: number },
-  ): Promise<SignedUrl> {
+    o: { expiresInS: number; sha256?: string | undefined },
+  ): Promise<SignedPartUrl> {
+    const checksum = o.sha256 ? Buffer.from(o.sha256, 'hex').toString('base64') : undefined;
     const command = new UploadPartCommand({
       Bucket: this.bucket,
       Key: key,
       UploadId: uploadId,
       PartNumber: partNumber,
+      ...(checksum ? { ChecksumSHA256: checksum } : {}),
     });
-    const url = await getSignedUrl(this.signer, command, { expiresIn: o.expiresInS });
-    return { url, expiresAt: new Date(this.nowMs() + o.expiresInS * 1000) };
+    // The checksum stays a signed header (not hoisted into the query): S3 checks the body against it.
+    const url = await getSignedUrl(this.signer, command, {
+      expiresIn: o.expiresInS,
+      unhoistableHeaders: new Set([CHECKSUM_HEADER]),
+    });
+    return {
+      url,
+      expiresAt: new Date(this.nowMs() + o.expiresInS * 1000),
+      headers: checksum ? { [CHECKSUM_HEADER]: checksum } : {},
+    };
   }
 
   async listParts(key: string, uploadId: string): Promise<StoredPart[] | null> {
@@ -93,8 +119,10 @@ export class S3Multipart implements MultipartStore {
     key: string,
     uploadId: string,
     parts: Array<{ partNumber: number; etag: string }>,
-    expected: { size: number; sha256: string },
+    expected: { size: number; sha256: string; partSizeBytes: number; partSha256?: string[] | undefined },
   ): Promise<AssembledUpload> {
+    const hashes = expected.partSha256;
+    if (hashes) await this.checkPartSizes(key, uploadId, parts.length, expected);
     try {
       await this.client.send(
         new CompleteMultipartUploadCommand({
@@ -102,19 +130,76 @@ export class S3Multipart implements MultipartStore {
           Key: key,
           UploadId: uploadId,
           MultipartUpload: {
-            Parts: parts.map((p) => ({ PartNumber: p.partNumber, ETag: `"${p.etag.replace(/"/g, '')}"` })),
+            Parts: parts.map((p, i) => ({
+              PartNumber: p.partNumber,
+              ETag: `"${p.etag.replace(/"/g, '')}"`,
+              ...(hashes ? { ChecksumSHA256: Buffer.from(hashes[i] ?? '', 'hex').toString('base64') } : {}),
+            })),
           },
         }),
       );
     } catch (err) {
       const name = (err as { name?: string }).name;
-      if (name === 'InvalidPart' || name === 'InvalidPartOrder' || name === 'EntityTooSmall')
+      if (
+        name === 'InvalidPart' ||
+        name === 'InvalidPartOrder' ||
+        name === 'EntityTooSmall' ||
+        name === 'BadDigest' ||
+        name === 'InvalidRequest'
+      )
         throw new IntegrityError(`the bucket refused the parts: ${(err as Error).message}`);
       throw err;
     }
     const remove = async () => {
       await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: key }));
     };
+    const found = hashes ? await this.composite(key) : await this.readBack(key);
+    const wanted = hashes
+      ? { size: expected.size, digest: compositeOf(hashes) }
+      : { size: expected.size, digest: expected.sha256 };
+    if (found.size !== wanted.size || found.digest !== wanted.digest) {
+      await remove();
+      throw new IntegrityError(
+        `the assembled file is not the announced one: ${found.size} bytes, ${found.what} ${found.digest} (announced ${wanted.size} bytes, ${wanted.digest})`,
+      );
+    }
+    return { size: found.size, sha256: expected.sha256, commit: async () => undefined, discard: remove };
+  }
+
+  /** Each part but the last is exactly the part size, so part i is the file's i-th range (checked before complete). */
+  private async checkPartSizes(
+    key: string,
+    uploadId: string,
+    count: number,
+    expected: { size: number; partSizeBytes: number },
+  ): Promise<void> {
+    const stored = await this.listParts(key, uploadId);
+    if (!stored) throw new IntegrityError('no such upload (completed, aborted or expired)');
+    const p = expected.partSizeBytes;
+    for (let n = 1; n <= count; n++) {
+      const want = n < count ? p : expected.size - (count - 1) * p;
+      const have = stored.find((s) => s.partNumber === n)?.size;
+      if (have !== want)
+        throw new IntegrityError(`part ${n} is ${have ?? 'missing'} bytes; it must be ${want} bytes`);
+    }
+  }
+
+  /** S3's composite checksum of the stored parts (no read-back): SHA-256 of their SHA-256s, as hex. */
+  private async composite(key: string): Promise<{ size: number; digest: string; what: string }> {
+    const head = await this.client.send(
+      new HeadObjectCommand({ Bucket: this.bucket, Key: key, ChecksumMode: 'ENABLED' }),
+    );
+    // S3 writes it `<base64>-<part count>`; the count is checked by the part list already.
+    const b64 = (head.ChecksumSHA256 ?? '').replace(/-\d+$/, '');
+    return {
+      size: head.ContentLength ?? -1,
+      digest: Buffer.from(b64, 'base64').toString('hex'),
+      what: 'composite SHA-256 of the parts',
+    };
+  }
+
+  /** The whole object read back once and hashed (uploads started without part checksums). */
+  private async readBack(key: string): Promise<{ size: number; digest: string; what: string }> {
     const object = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
     const sha = createHash('sha256');
     let size = 0;
@@ -122,14 +207,7 @@ export class S3Multipart implements MultipartStore {
       size += (chunk as Buffer).length;
       sha.update(chunk as Buffer);
     }
-    const sha256 = sha.digest('hex');
-    if (size !== expected.size || sha256 !== expected.sha256) {
-      await remove();
-      throw new IntegrityError(
-        `the assembled file is not the announced one: ${size} bytes, SHA-256 ${sha256} (announced ${expected.size} bytes, ${expected.sha256})`,
-      );
-    }
-    return { size, sha256, commit: async () => undefined, discard: remove };
+    return { size, digest: sha.digest('hex'), what: 'SHA-256' };
   }
 
   async abort(key: string, uploadId: string): Promise<void> {
@@ -139,4 +217,11 @@ export class S3Multipart implements MultipartStore {
         if (!isNoSuchUpload(err)) throw err;
       });
   }
+}
+
+/** SHA-256 of the parts' SHA-256 digests concatenated in order (S3's composite checksum), as hex. */
+export function compositeOf(partSha256: string[]): string {
+  const outer = createHash('sha256');
+  for (const hex of partSha256) outer.update(Buffer.from(hex, 'hex'));
+  return outer.digest('hex');
 }

@@ -14,7 +14,7 @@ import {
   signMultipartParts as signParts,
   startMultipart,
 } from '@robotrace/core';
-import type { LocalDiskStore } from '@robotrace/storage';
+import { IntegrityError, type LocalDiskStore } from '@robotrace/storage';
 import { type BoundRoute, bindRoute } from '../http/api-route.js';
 import type { HttpContext } from '../http/context.js';
 import { sendJson } from '../http/respond.js';
@@ -37,7 +37,15 @@ export function uploadRoutes(s: Services): BoundRoute[] {
     })),
     bindRoute(signMultipartParts, async ({ ctx, scope, params, body }) => ({
       status: 200,
-      body: await signParts(s.core, scope, params.episode_id, params.upload_id, body.part_numbers, ctx),
+      body: await signParts(
+        s.core,
+        scope,
+        params.episode_id,
+        params.upload_id,
+        body.part_numbers,
+        ctx,
+        body.part_sha256,
+      ),
     })),
     bindRoute(completeMultipartUpload, async ({ ctx, scope, params, body }) => {
       const stored = await completeMultipart(s.core, scope, params.episode_id, params.upload_id, body);
@@ -62,12 +70,13 @@ export function uploadRoutes(s: Services): BoundRoute[] {
 function partRoute(store: LocalDiskStore): BoundRoute {
   return bindRoute(uploadPart, async ({ ctx, params, query }) => {
     const id = params.store_upload_id;
-    const check = store.multipart.check(id, params.part_number, Number(query.exp), query.sig ?? '');
+    const sha256 = query.sha256 ?? null;
+    const check = store.multipart.check(id, params.part_number, Number(query.exp), query.sig ?? '', sha256);
     if (check === 'invalid')
       throw new ForbiddenError('Invalid signature: use the URL exactly as the API returned it');
     if (check === 'expired')
       throw new ForbiddenError('This signed URL has expired: request a new one from the API', 'url_expired');
-    const stored = await receive(ctx, store, id, params.part_number);
+    const stored = await receive(ctx, store, id, params.part_number, sha256);
     ctx.res.setHeader('ETag', `"${stored.etag}"`);
     sendJson(ctx.res, 200, {
       status: 'stored',
@@ -79,12 +88,21 @@ function partRoute(store: LocalDiskStore): BoundRoute {
   });
 }
 
-async function receive(ctx: HttpContext, store: LocalDiskStore, id: string, n: number) {
+async function receive(
+  ctx: HttpContext,
+  store: LocalDiskStore,
+  id: string,
+  n: number,
+  sha256: string | null,
+) {
   const length = ctx.req.headers['content-length'] ? Number(ctx.req.headers['content-length']) : null;
   let stored: { etag: string; size: number } | null;
   try {
-    stored = await store.multipart.receivePart(id, n, ctx.req, length);
+    stored = await store.multipart.receivePart(id, n, ctx.req, length, sha256);
   } catch (err) {
+    // Bytes that are not the part (too many, too few, another SHA-256): the client is still there to be told.
+    if (err instanceof IntegrityError)
+      throw new AppError(400, 'validation_error', `Part not stored: ${err.message}`);
     if (ctx.req.destroyed) throw err; // the client went away mid-part: nothing to answer
     throw new AppError(400, 'validation_error', `Part not stored: ${(err as Error).message}`);
   }

@@ -10,7 +10,8 @@ import { startServer, type TestServer } from '../../../../test/support/server.js
 /**
  * Resumable uploads (issue 18) against the started server, on the local disk and on S3 (moto): a file above
  * the threshold goes in parts and arrives byte for byte; a whole-file SHA-256 that does not match at complete
- * is a 422 and nothing is stored; the official single PUT keeps working beside it.
+ * is a 422 and nothing is stored; with part checksums, a part whose bytes are not the ones hashed into its
+ * URL is refused (at the PUT, or at complete by the composite checksum) and nothing is stored.
  */
 const dir = mkdtempSync(join(tmpdir(), 'robotrace-multipart-'));
 const MiB = 1024 * 1024;
@@ -38,7 +39,14 @@ async function storedVideo(server: TestServer, id: string): Promise<Buffer> {
   return Buffer.from(await file.arrayBuffer());
 }
 
-function cases(name: string, start: () => Promise<TestServer>) {
+const sha256Hex = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+
+/**
+ * `refusesAtPut`: the store checks a part's signed SHA-256 when it arrives. The local store and S3 do (S3:
+ * 400 BadDigest); moto 5.2.5 stores the part, so there complete must catch it (S3's composite checksum,
+ * which moto computes from the stored bytes, is not the declared parts').
+ */
+function cases(name: string, start: () => Promise<TestServer>, refusesAtPut: boolean) {
   describe(name, () => {
     let server: TestServer;
     beforeAll(async () => {
@@ -110,26 +118,82 @@ function cases(name: string, start: () => Promise<TestServer>) {
       });
       expect(artifact.status).toBe(404);
     }, 60_000);
+
+    it('with part checksums, a part whose bytes differ from its signed SHA-256 is refused; nothing is stored', async () => {
+      const created = await api(server, 'POST', '/api/ingest/episode', {
+        source: 'sim',
+        name: `corrupt part ${name}`,
+        request_uploads: ['video'],
+      });
+      const id = String(created.body.episode_id);
+      const size = 6 * MiB;
+      const good = bytes.subarray(0, size);
+      const started = await api(server, 'POST', `/api/ingest/episode/${id}/uploads`, {
+        kind: 'video',
+        size_bytes: size,
+      });
+      expect(started.body).toMatchObject({ part_checksums: true, sha256: null, part_count: 1 });
+      const upload = encodeURIComponent(String(started.body.upload_id));
+      const partsPath = `/api/ingest/episode/${id}/uploads/${upload}/parts`;
+      const unhashed = await api(server, 'POST', partsPath, { part_numbers: [1] });
+      expect(unhashed.status).toBe(400);
+      expect(String(unhashed.body.error)).toMatch(/part_sha256/);
+      const signed = await api(server, 'POST', partsPath, {
+        part_numbers: [1],
+        part_sha256: [sha256Hex(good)],
+      });
+      const [part] = signed.body.urls as Array<{ url: string; headers: Record<string, string> }>;
+      const corrupt = Buffer.from(good);
+      corrupt[1234] = (corrupt[1234] ?? 0) ^ 0xff; // one flipped byte
+      const put = await fetch(new URL(part?.url ?? '', server.baseUrl), {
+        method: 'PUT',
+        headers: { ...part?.headers, 'content-type': 'application/octet-stream' },
+        body: corrupt,
+      });
+      if (refusesAtPut) {
+        expect(put.status).toBe(400);
+        const resumed = await api(server, 'GET', `/api/ingest/episode/${id}/uploads/${upload}`);
+        expect(resumed.body.parts).toEqual([]); // nothing kept of the refused part
+      } else {
+        expect(put.status).toBe(200);
+        const etag = (put.headers.get('etag') ?? '').replace(/"/g, '');
+        const done = await api(server, 'POST', `/api/ingest/episode/${id}/uploads/${upload}/complete`, {
+          parts: [{ part_number: 1, etag, sha256: sha256Hex(good) }],
+          sha256: sha256Hex(good),
+        });
+        expect(done.status).toBe(422);
+        expect(String(done.body.error)).toMatch(/not the announced one/);
+      }
+      const artifact = await fetch(`${server.baseUrl}/api/episodes/${id}/artifact/video`, {
+        headers: { authorization: `Bearer ${server.apiKey}` },
+        redirect: 'manual',
+      });
+      expect(artifact.status).toBe(404);
+    }, 60_000);
   });
 }
 
-cases('local disk', () => startServer());
+cases('local disk', () => startServer(), true);
 
 let s3: TestS3 | undefined;
 afterAll(() => s3?.stop());
-cases('S3 (moto)', async () => {
-  s3 = await startMoto();
-  await s3.createBucket('robotrace-multipart');
-  return startServer({
-    env: {
-      ROBOTRACE_STORAGE: 's3',
-      S3_ENDPOINT: s3.endpoint,
-      S3_BUCKET: 'robotrace-multipart',
-      S3_REGION: 'us-east-1',
-      S3_ACCESS_KEY_ID: MOTO_CREDENTIALS.accessKeyId,
-      S3_SECRET_ACCESS_KEY: MOTO_CREDENTIALS.secretAccessKey,
-      S3_FORCE_PATH_STYLE: '1',
-      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-    },
-  });
-});
+cases(
+  'S3 (moto)',
+  async () => {
+    s3 = await startMoto();
+    await s3.createBucket('robotrace-multipart');
+    return startServer({
+      env: {
+        ROBOTRACE_STORAGE: 's3',
+        S3_ENDPOINT: s3.endpoint,
+        S3_BUCKET: 'robotrace-multipart',
+        S3_REGION: 'us-east-1',
+        S3_ACCESS_KEY_ID: MOTO_CREDENTIALS.accessKeyId,
+        S3_SECRET_ACCESS_KEY: MOTO_CREDENTIALS.secretAccessKey,
+        S3_FORCE_PATH_STYLE: '1',
+        AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+      },
+    });
+  },
+  false,
+);

@@ -29,17 +29,15 @@ export function deliveryBackend(
     transport,
     baseUrl: config.baseUrl,
     multipartThresholdBytes: config.multipartThresholdBytes,
-    uploadPart: (kind, path, url, offset, length) =>
+    uploadPart: (kind, url, part) =>
       uploadPart({
         kind,
-        path,
         url: new URL(url, `${config.baseUrl}/`).toString(),
         fetch: deliveryFetch,
         idleTimeoutMs: config.uploadTimeoutMs,
         maxRetries: config.maxRetries,
         userAgent,
-        offset,
-        length,
+        ...part,
       }),
     upload: (kind, path, url) =>
       uploadFile({

@@ -2,7 +2,7 @@ import { APIError, AuthError, NotFoundError, RobotraceError, URLExpiredError } f
 import { isRetryableStatus } from '../http/retry.js';
 import type { Transport } from '../http/transport.js';
 import type { ArtifactKind, CreateEpisodeResult, UploadUrl } from '../wire.js';
-import { uploadInParts } from './multipart.js';
+import { type PartBody, uploadInParts } from './multipart.js';
 import { CorruptRecordError, type Receipt, recordSize, type SpoolRecord, type SpoolState } from './record.js';
 import { FileGoneError, type SpoolStore } from './store.js';
 
@@ -12,7 +12,7 @@ export interface DeliveryBackend {
   baseUrl: string;
   upload(kind: ArtifactKind, path: string, url: string): Promise<number>;
   /** One part of a resumable upload; resolves with its ETag. */
-  uploadPart(kind: ArtifactKind, path: string, url: string, offset: number, length: number): Promise<string>;
+  uploadPart(kind: ArtifactKind, url: string, part: PartBody): Promise<string>;
   /** Files from this size on go in resumable parts. */
   multipartThresholdBytes: number;
 }
@@ -163,8 +163,8 @@ async function uploadResumable(
   all[file.kind] = progress;
   state.multipart = all;
   try {
-    await uploadInParts(backend.transport, episodeId, file, progress, save, (url, offset, length) =>
-      backend.uploadPart(file.kind, file.path, url, offset, length),
+    await uploadInParts(backend.transport, episodeId, file, progress, save, (url, part) =>
+      backend.uploadPart(file.kind, url, part),
     );
   } catch (error) {
     if (error instanceof NotFoundError && !progress.upload_id) return false;
