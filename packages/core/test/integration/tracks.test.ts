@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -14,10 +15,12 @@ import {
   localArtifactOpener,
   openFileSource,
   readTrackWindow,
+  readTrackWindowJson,
   type TrackDeps,
+  WindowCache,
 } from '../../src/tracks/index.js';
 import { coreOn, DATABASE_KINDS } from '../support/each-database.js';
-import { type Fixtures, makeFixtures } from '../unit/tracks/fixtures.js';
+import { type Fixtures, makeFixtures, PYTHON } from '../unit/tracks/fixtures.js';
 
 let fx: Fixtures;
 beforeAll(async () => {
@@ -188,6 +191,42 @@ describe.each(DATABASE_KINDS)('track index and windows (%s)', (kind) => {
       "sensors.npz: member 'imu/_t_ns' is not monotonic — plotted by step index",
     ]);
     expect(list.tracks[0]?.time_source).toBe('steps');
+  });
+
+  it('a cached window is answered again as built, and a re-index of the file answers the new data', async () => {
+    const windows = new WindowCache(1 << 20);
+    const cached = { ...deps, tracks: { ...deps.tracks, windows } };
+    // Two versions of one file, as numpy writes them: the same track, other values.
+    const first = join(cacheDir, 'first.npz');
+    const second = join(cacheDir, 'second.npz');
+    const write =
+      'import numpy as np, sys; np.savez(sys.argv[1], **{"s/v": np.array(eval(sys.argv[2]), dtype=np.float32)})';
+    execFileSync(PYTHON, ['-c', write, first, '[0.1, 0.2, 0.3]']);
+    execFileSync(PYTHON, ['-c', write, second, '[7.5, 8.5, 9.5]']);
+    const id = crypto.randomUUID();
+    await core()
+      .deps.db.insert(episode)
+      .values({ id, projectId: scope.projectId, source: 'sim', status: 'ready', fps: 10 });
+    const path = core().store.pathOf(storageKey(scope, id, 'sensors'));
+    mkdirSync(dirname(path), { recursive: true });
+    const upload = async (file: string) => {
+      copyFileSync(file, path);
+      const source = await openFileSource(path);
+      await indexArtifactTracks(cached, scope, id, 'sensors', source).finally(() => source.close());
+    };
+    await upload(first);
+    const query = { points: 100 };
+    const json = await readTrackWindowJson(cached, scope, id, 's/v', query);
+    expect(TrackWindow.parse(JSON.parse(json)).series[0]?.min).toEqual([0.1, 0.2, 0.3]);
+    expect(JSON.parse(json)).toEqual(await readTrackWindow(deps, scope, id, 's/v', query));
+    expect(await readTrackWindowJson(cached, scope, id, 's/v', query)).toBe(json);
+    expect(windows.size).toBe(json.length);
+    // Another project never reaches the cached window: the index is read (and scoped) first.
+    await expect(readTrackWindowJson(cached, other, id, 's/v', query)).rejects.toBeInstanceOf(NotFoundError);
+    core().clock.advance(1000);
+    await upload(second);
+    const after = JSON.parse(await readTrackWindowJson(cached, scope, id, 's/v', query));
+    expect(after.series[0]?.min).toEqual([7.5, 8.5, 9.5]);
   });
 
   it('a NUL in a member name is stored as U+FFFD and the track still reads', async () => {
