@@ -311,3 +311,15 @@ describe('RoboTrace.exportEpisodes', () => {
     expect((failure as Error).message).toMatch(/export episodes: no bytes arrived for 200 ms/);
   });
 });
+
+describe('robotrace episodes delete|export --help', () => {
+  it.each([[['episodes', 'delete']], [['episodes', 'export']]])(
+    'robotrace %s --help exits 0 with usage',
+    async (command) => {
+      const run = await cli([...command, '--help']);
+      expect(run.code).toBe(0);
+      expect(run.stdout).toMatch(/^Usage: robotrace episodes (delete|export)/);
+      expect(run.stdout).toMatch(command[1] === 'delete' ? /--unlink-references/ : /--artifacts-dir <dir>/);
+    },
+  );
+});

@@ -6,6 +6,9 @@
     robotrace replay run --policy module:fn --candidate-version V --baseline-episodes ID... | @file
                          [--baseline-version V] [--name LABEL] [--dry-run] [--profile NAME]
     robotrace verify check --candidate V [--policy module:fn] [--dry-run] [--profile NAME]
+    robotrace episodes delete ID... [--unlink-references] [--yes] [--profile NAME]
+    robotrace episodes export [--status S] [--source S] [--q TEXT] [--policy-version V] [--robot R]
+                              [--created-after T] [--created-before T] [--out FILE] [--artifacts-dir DIR]
     robotrace version
 
 ``login`` authorizes this machine in the browser (a device code: the server mints an API key for your

@@ -1,6 +1,7 @@
 """``robotrace`` subcommands: ``login`` (device flow), ``whoami``, ``logout``, ``version``, ``replay run``,
-``verify check``. Output and exit codes follow the official 0.3.0 CLI: 0 on success, 1 when the command
-failed (``Error: <one line>`` on stderr), 2 for a usage error (argparse)."""
+``verify check`` (and ``episodes delete|export`` from ``episodes.py``). Output and exit codes follow the
+official 0.3.0 CLI: 0 on success, 1 when the command failed (``Error: <one line>`` on stderr), 2 for a usage
+error (argparse)."""
 
 from __future__ import annotations
 
