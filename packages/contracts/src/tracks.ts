@@ -57,7 +57,11 @@ export const TrackWindowQuery = z
   .meta({ id: 'TrackWindowQuery' });
 export type TrackWindowQuery = z.infer<typeof TrackWindowQuery>;
 
-const values = z.array(z.number().nullable()).describe('null = NaN/Inf (a gap)');
+const values = z
+  .array(z.number().nullable())
+  .describe(
+    'null = NaN/Inf (a gap). float32/float16 samples: the fewest digits that read back as the same float32',
+  );
 
 export const TrackWindow = z
   .object({
