@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ArtifactKind } from '@robotrace/contracts';
 import { createDb, episode } from '@robotrace/db';
@@ -232,6 +232,38 @@ describe('deleting episodes in the portal', () => {
     expect(res.status).toBe(403);
     expect(await apiStatus(`/api/episodes/${id}`)).toBe(200);
     expect(storedFiles(id)).toHaveLength(1);
+  });
+
+  it('a store that refuses the delete: gone from the portal at once, the notice and the settings say the files are pending, a restart finishes', async () => {
+    const id = await logWith('stuck file', { video: video(700) });
+    // The disk refuses: where the video file was there is now a non-empty directory, which the store cannot rm.
+    const [file] = storedFiles(id);
+    const path = join(server.dataDir, 'artifacts', file ?? 'missing');
+    rmSync(path);
+    mkdirSync(path);
+    writeFileSync(join(path, 'blocker'), 'x');
+
+    await goto(`/portal/episodes/${id}`);
+    await page.getByRole('link', { name: 'Delete…' }).click();
+    await page.getByRole('button', { name: 'Delete 1 episode' }).click();
+    await page.waitForURL(/\/portal\/episodes\?deleted=1/);
+    expect(await text('[data-deleted-notice] [data-pending-storage]')).toContain(
+      'Storage refused to delete the files of 1 episode',
+    );
+    expect(await apiStatus(`/api/episodes/${id}`)).toBe(404);
+    await goto(`/portal/episodes/${id}`, 404);
+    await goto('/portal/settings');
+    const pending = page.locator('[data-storage] [data-pending-storage]');
+    expect(await pending.getAttribute('data-pending-storage')).toBe('1');
+    expect(await text('[data-storage] [data-pending-storage]')).toContain('Last refusal');
+
+    // The disk accepts again; the sweeper's run at start retries the file.
+    rmSync(path, { recursive: true, force: true });
+    writeFileSync(path, 'the file is back');
+    await whileStopped(async () => {});
+    while (storedFiles(id, { all: true }).length > 0) await new Promise((done) => setTimeout(done, 100));
+    await goto('/portal/settings');
+    expect(await page.locator('[data-storage] [data-pending-storage]').count()).toBe(0);
   });
 
   it("another project's episode is a 404 on the confirmation and on the post, and stays", async () => {
