@@ -71,7 +71,7 @@ function readWithin(
   reader: ReadableStreamDefaultReader<Uint8Array>,
   idleMs: number,
   what: string,
-): Promise<ReadableStreamReadResult<Uint8Array>> {
+): ReturnType<ReadableStreamDefaultReader<Uint8Array>['read']> {
   let timer: NodeJS.Timeout | undefined;
   const idle = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new TimeoutError(`${what}: no bytes arrived for ${idleMs} ms`)), idleMs);
