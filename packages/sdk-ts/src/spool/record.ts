@@ -43,6 +43,8 @@ export interface SpoolState {
   last_error?: string;
   parked_reason?: string;
   parked_at?: string;
+  /** Set by `robotrace spool retry`: the max age counts from here for a record that had expired. */
+  retried_at?: string;
 }
 
 export interface Receipt {
@@ -61,6 +63,9 @@ export class CorruptRecordError extends Error {
 export function newRecordId(now = Date.now()): string {
   return `${String(now).padStart(13, '0')}-${randomBytes(8).toString('hex')}`;
 }
+
+/** A record id as spool names are made (anything else is no record: never a path). */
+export const RECORD_ID = /^\d{13}-[0-9a-f]{16}$/;
 
 export function recordCreatedMs(id: string): number {
   const ms = Number(id.split('-', 1)[0]);

@@ -20,6 +20,7 @@ import {
   DEFAULT_MAX_AGE_S,
   DEFAULT_MAX_BYTES,
   parseRecord,
+  RECORD_ID,
   type Receipt,
   recordCreatedMs,
   recordSize,
@@ -217,6 +218,49 @@ export class SpoolStore {
     await rename(this.dir('waiting', id), this.dir('parked', id));
   }
 
+  /**
+   * `robotrace spool retry`: a parked record back to waiting/, its failure forgotten (attempts, reason) and
+   * its progress kept (a created episode is not created again). False when there is no such parked record.
+   */
+  async retry(id: string): Promise<boolean> {
+    if (!RECORD_ID.test(id) || !existsSync(this.dir('parked', id))) return false;
+    const state = await this.state(id, 'parked');
+    delete state.parked_reason;
+    delete state.parked_at;
+    delete state.attempts;
+    delete state.last_error;
+    state.retried_at = new Date().toISOString();
+    await writeFileAtomic(this.dir('parked', id, 'state.json'), JSON.stringify(state), false);
+    try {
+      await rename(this.dir('parked', id), this.dir('waiting', id));
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false; // purged or retried meanwhile
+      throw error;
+    }
+    return true;
+  }
+
+  /** When `robotrace spool retry` put this waiting record back (0: never). */
+  private async retriedAtMs(id: string): Promise<number> {
+    return Date.parse((await this.state(id)).retried_at ?? '') || 0;
+  }
+
+  /** `robotrace spool purge`: deletes a parked record and its files. False when there is no such one. */
+  async purge(id: string): Promise<boolean> {
+    if (!RECORD_ID.test(id) || !existsSync(this.dir('parked', id))) return false;
+    // Renamed away first (as a delivered record), so a crash mid-removal leaves nothing half-deleted in parked/.
+    const gone = this.dir('tmp', `${id}.done`);
+    try {
+      await rename(this.dir('parked', id), gone);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
+      throw error;
+    }
+    await rm(gone, { recursive: true, force: true });
+    this.#used = undefined;
+    return true;
+  }
+
   async delivered(id: string, receipt: Receipt, size: number): Promise<void> {
     await writeFileAtomic(this.dir('delivered', `${id}.json`), JSON.stringify(receipt), false);
     // Renamed away first, so a crash mid-removal never leaves a half-deleted record in waiting/.
@@ -262,7 +306,8 @@ export class SpoolStore {
     const maxAgeMs = this.maxAgeS * 1000;
     const expired: string[] = [];
     for (const id of this.ids('waiting')) {
-      if (now - recordCreatedMs(id) > maxAgeMs && this.claim(id)) {
+      const old = now - recordCreatedMs(id) > maxAgeMs;
+      if (old && now - (await this.retriedAtMs(id)) > maxAgeMs && this.claim(id)) {
         try {
           await this.park(id, `expired: not delivered within ${Math.round(this.maxAgeS)} s`);
           expired.push(id);
@@ -284,7 +329,9 @@ export class SpoolStore {
     for (const name of this.ids('tmp'))
       if (name.endsWith('.done') || (await old(this.dir('tmp', name), TMP_STALE_MS)))
         await rm(this.dir('tmp', name), { recursive: true, force: true });
+    // Recounted here, in the worker's turn, so a logEpisode call never reads every record to count them.
     this.#used = undefined;
+    this.usedBytes();
     return expired;
   }
 }

@@ -215,6 +215,72 @@ c.close()`,
     expect(readdirSync(join(spool, 'v1', 'waiting'))).toEqual([]);
   }, 120_000);
 
+  it('parked records are retried or purged from either CLI; a retried one is delivered once', async () => {
+    const spool = join(dir, 'parked');
+    const robot = `parked-${Date.now()}`;
+    const down = `http://127.0.0.1:${await freePort()}`;
+    const ts = background(down, spool, { maxRetries: 0, flushTimeoutMs: 0 });
+    for (let i = 0; i < 2; i++) {
+      const path = join(dir, `parked-${i}.mp4`);
+      writeFileSync(path, videoBytes(100 + i));
+      await ts.logEpisode({ name: `parked ${i}`, robot, seed: i, video: path });
+    }
+    await ts.close();
+    // Past a 3 s max age, the next sync parks both as expired (nothing delivered).
+    await new Promise((r) => setTimeout(r, 3_500));
+    const env = { ROBOTRACE_API_KEY: server.apiKey, ROBOTRACE_BASE_URL: server.baseUrl };
+    const short = { ...env, ROBOTRACE_SPOOL_MAX_AGE_S: '3' };
+    expect((await cli(['sync', '--spool-dir', spool], { env: short })).code).toBe(0);
+    const parked = JSON.parse((await cli(['spool', 'status', '--json', '--spool-dir', spool])).stdout);
+    expect(parked.parked.map((e: { reason: string }) => e.reason)).toEqual([
+      expect.stringMatching(/^expired/),
+      expect.stringMatching(/^expired/),
+    ]);
+    const [first, second] = parked.parked.map((e: { id: string }) => e.id) as string[];
+
+    const pyRetry = await run(SDK_PYTHON, [
+      '-m',
+      'robotrace.cli',
+      'spool',
+      'retry',
+      String(first),
+      '--spool-dir',
+      spool,
+    ]);
+    expect(pyRetry.stdout, pyRetry.stderr).toBe('retried 1\n');
+    expect((await cli(['spool', 'retry', '--all', '--spool-dir', spool])).stdout).toBe('retried 1\n');
+    expect(readdirSync(join(spool, 'v1', 'waiting'))).toEqual([first, second]);
+    // A retried record's age counts from the retry: the same 3 s max age delivers it now.
+    const synced = await cli(['sync', '--spool-dir', spool], { env: short });
+    expect(synced.stdout, synced.stderr).toBe('delivered 2, parked 0, waiting 0\n');
+    const stored = await byRobot(server, robot);
+    expect(stored.map((e) => Number(e.seed)).sort()).toEqual([0, 1]);
+    const api = serverApi(server.baseUrl, server.apiKey);
+    for (const e of stored)
+      expect((await api.artifact(e.id, 'video')).bytes.equals(videoBytes(100 + Number(e.seed)))).toBe(true);
+
+    // Purge: a corrupt record, parked by the next sync, is deleted by the Python CLI; then it is gone.
+    const bad = '0000000000002-00000000000000bb';
+    mkdirSync(join(spool, 'v1', 'waiting', bad), { recursive: true });
+    writeFileSync(join(spool, 'v1', 'waiting', bad, 'record.json'), '{"format": 1, "id": "trunc');
+    expect((await cli(['sync', '--spool-dir', spool], { env })).code).toBe(0);
+    expect(readdirSync(join(spool, 'v1', 'parked'))).toEqual([bad]);
+    const purge = ['-m', 'robotrace.cli', 'spool', 'purge', bad, '--spool-dir', spool];
+    expect((await run(SDK_PYTHON, purge)).stdout).toBe('purged 1\n');
+    expect(readdirSync(join(spool, 'v1', 'parked'))).toEqual([]);
+    const again = await run(SDK_PYTHON, purge);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toMatch(/no parked record/);
+    const tsAgain = await cli(['spool', 'purge', bad, '--spool-dir', spool]);
+    expect(tsAgain.code).not.toBe(0);
+    expect(tsAgain.stderr).toMatch(/no parked record/);
+    const neither = await cli(['spool', 'retry', '--spool-dir', spool]);
+    expect(neither.code).not.toBe(0);
+    expect(neither.stderr).toMatch(/give a parked record id or --all/);
+    // Both records delivered exactly once: the retry did not make a second episode.
+    expect(await byRobot(server, robot)).toHaveLength(2);
+  }, 120_000);
+
   it('a script that ends with deliveries it cannot make exits on its own, leaving them spooled', async () => {
     const spool = join(dir, 'exit');
     const down = `http://127.0.0.1:${await freePort()}`;

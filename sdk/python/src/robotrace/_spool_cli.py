@@ -1,5 +1,6 @@
-"""``robotrace sync`` (deliver a spool now, with a progress bar) and ``robotrace spool status`` (what is
-waiting, parked and why, delivered). The same commands and output as the TypeScript CLI."""
+"""``robotrace sync`` (deliver a spool now, with a progress bar), ``robotrace spool status`` (what is
+waiting, parked and why, delivered) and ``robotrace spool retry|purge <id>|--all`` (a parked record back to
+waiting, or deleted). The same commands and output as the TypeScript CLI."""
 
 from __future__ import annotations
 
@@ -29,6 +30,17 @@ def register(sub: Any) -> None:
     )
     status.add_argument("--json", action="store_true", help="Print the status as JSON.")
     status.set_defaults(handler=cmd_status)
+    for verb, text in (
+        ("retry", "Put a parked record (or --all) back to waiting, to be delivered again."),
+        ("purge", "Delete a parked record (or --all) and its files."),
+    ):
+        cmd = spool_sub.add_parser(verb, help=text)
+        cmd.add_argument("id", nargs="?", default=None, help="A parked record's id (robotrace spool status).")
+        cmd.add_argument("--all", action="store_true", help="Every parked record.")
+        cmd.add_argument(
+            "--spool-dir", default=None, help="Default: $ROBOTRACE_SPOOL_DIR or ~/.robotrace/spool."
+        )
+        cmd.set_defaults(handler=cmd_on_parked, verb=verb)
 
 
 def cmd_sync(args: argparse.Namespace) -> int:
@@ -106,6 +118,23 @@ def cmd_status(args: argparse.Namespace) -> int:
     print(f"delivered {status['delivered']}")
     for r in status["last_delivered"]:
         print(f"  {r.get('id')}  {r.get('url')}")
+    return 0
+
+
+def cmd_on_parked(args: argparse.Namespace) -> int:
+    """``spool retry|purge``: one parked record or all of them; the summary line both CLIs print."""
+    verb: str = args.verb
+    if (args.id is None) == (not args.all):
+        print(f"Error: spool {verb}: give a parked record id or --all", file=sys.stderr)
+        return 1
+    store = SpoolStore(spool_root(args.spool_dir))
+    ids = store.ids("parked") if args.all else [args.id]
+    act = store.retry if verb == "retry" else store.purge
+    done = sum(1 for rid in ids if act(rid))
+    if not args.all and done == 0:
+        print(f"Error: spool {verb}: no parked record {args.id}", file=sys.stderr)
+        return 1
+    print(f"{'retried' if verb == 'retry' else 'purged'} {done}")
     return 0
 
 

@@ -8,9 +8,11 @@ record right after (``make_durable``), so a power cut can only lose the last few
 
 from __future__ import annotations
 
+import calendar
 import contextlib
 import json
 import os
+import re
 import shutil
 import socket
 import time
@@ -31,6 +33,8 @@ DEFAULT_MAX_AGE_S = 7 * 86400.0
 FOREIGN_CLAIM_STALE_S = 3600.0
 TMP_STALE_S = 3600.0
 HOST = socket.gethostname()
+# A record id as spool names are made (anything else is no record: never a path).
+RECORD_ID = re.compile(r"\d{13}-[0-9a-f]{16}")
 
 
 class SpoolRefused(Exception):
@@ -168,6 +172,7 @@ class SpoolStore:
         self.max_bytes = max_bytes if max_bytes is not None else _env_number(ENV_MAX_BYTES, DEFAULT_MAX_BYTES)
         self.max_age_s = max_age_s if max_age_s is not None else _env_number(ENV_MAX_AGE_S, DEFAULT_MAX_AGE_S)
         self._used: int | None = None
+        self._added = 0  # bytes added by this process, so a recount on another thread misses none
         self._ensured = False
 
     def dir(self, area: str) -> Path:
@@ -205,7 +210,8 @@ class SpoolStore:
         except OSError as exc:
             self._ensured = False  # the directory may have been removed: make it again next time
             raise SpoolRefused(f"the spool at {self.root} cannot be written ({exc})") from exc
-        self._used = used + record.size
+        self._added += record.size
+        self._used = (self._used if self._used is not None else used) + record.size
 
     def make_durable(self, rids: list[str]) -> None:
         """fsync records the calling thread wrote without waiting for the disk: each record.json and
@@ -220,13 +226,25 @@ class SpoolStore:
 
     def used_bytes(self) -> int:
         if self._used is None:
-            total = 0
-            for area in ("waiting", "parked"):
-                for rid in self.ids(area):
-                    with contextlib.suppress(CorruptRecord, OSError):
-                        total += self.load(rid, area).size
-            self._used = total
+            self._used = self._scan_used()
         return self._used
+
+    def _scan_used(self) -> int:
+        total = 0
+        for area in ("waiting", "parked"):
+            for rid in self.ids(area):
+                with contextlib.suppress(CorruptRecord, OSError):
+                    total += self.load(rid, area).size
+        return total
+
+    def recount(self) -> None:
+        """Recount the bytes in use, on the worker's thread: the caller's ``add`` then never reads every
+        record (a spool of thousands of records would make that call take a second). An ``add`` during
+        the count is kept (counted twice at worst: the bound is advice, an acknowledged record is never
+        dropped)."""
+        before = self._added
+        total = self._scan_used()
+        self._used = total + (self._added - before)
 
     # Reading.
 
@@ -288,6 +306,39 @@ class SpoolStore:
             self.save_state(rid, state)
         os.rename(src, self.dir("parked") / rid)
 
+    def retry(self, rid: str) -> bool:
+        """``robotrace spool retry``: a parked record back to waiting/, its failure forgotten (attempts,
+        reason) and its progress kept (a created episode is not created again). False when there is no such
+        parked record."""
+        src = self.dir("parked") / rid
+        if not RECORD_ID.fullmatch(rid) or not src.is_dir():
+            return False
+        state = self.state(rid, "parked")
+        for key in ("parked_reason", "parked_at", "attempts", "last_error"):
+            state.pop(key, None)
+        state["retried_at"] = utc_now()
+        write_json_atomic(src / "state.json", state, durable=False)
+        try:
+            os.rename(src, self.dir("waiting") / rid)
+        except FileNotFoundError:
+            return False  # purged or retried meanwhile
+        return True
+
+    def purge(self, rid: str) -> bool:
+        """``robotrace spool purge``: delete a parked record and its files. False when there is none."""
+        src = self.dir("parked") / rid
+        if not RECORD_ID.fullmatch(rid) or not src.is_dir():
+            return False
+        # Renamed away first (as a delivered record), so a crash mid-removal leaves nothing half-deleted.
+        gone = self.dir("tmp") / f"{rid}.done"
+        try:
+            os.rename(src, gone)
+        except FileNotFoundError:
+            return False
+        shutil.rmtree(gone, ignore_errors=True)
+        self._used = None
+        return True
+
     def delivered(self, rid: str, receipt: dict[str, Any], size: int) -> None:
         write_json_atomic(self.dir("delivered") / f"{rid}.json", {"id": rid, **receipt}, durable=False)
         # Renamed away first, so a crash mid-removal never leaves a half-deleted record in waiting/.
@@ -296,6 +347,10 @@ class SpoolStore:
         shutil.rmtree(gone, ignore_errors=True)
         if self._used is not None:
             self._used = max(0, self._used - size)
+
+    def _retried_s(self, rid: str) -> float:
+        """When ``robotrace spool retry`` put this waiting record back (0: never): its age counts from it."""
+        return _parse_utc(self.state(rid).get("retried_at", ""))
 
     # Claims.
 
@@ -349,7 +404,8 @@ class SpoolStore:
         now = time.time()
         expired = []
         for rid in self.ids("waiting"):
-            if now - _created_s(rid) > self.max_age_s and self.claim(rid):
+            old = now - _created_s(rid) > self.max_age_s
+            if old and now - self._retried_s(rid) > self.max_age_s and self.claim(rid):
                 try:
                     self.park(rid, f"expired: not delivered within {self.max_age_s:.0f} s")
                     expired.append(rid)
@@ -367,8 +423,15 @@ class SpoolStore:
         for name in self.ids("tmp"):
             if now - _mtime(self.dir("tmp") / name) > TMP_STALE_S or name.endswith(".done"):
                 shutil.rmtree(self.dir("tmp") / name, ignore_errors=True)
-        self._used = None
+        self.recount()
         return expired
+
+
+def _parse_utc(text: object) -> float:
+    try:
+        return calendar.timegm(time.strptime(str(text)[:19], "%Y-%m-%dT%H:%M:%S"))
+    except ValueError:
+        return 0.0
 
 
 def _created_s(rid: str) -> float:

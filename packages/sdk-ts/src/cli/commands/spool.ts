@@ -10,7 +10,10 @@ import { CliError, type CliIo, type CliStream, printJson, println } from '../io.
 
 const WIDTH = 24;
 
-/** `robotrace sync` and `robotrace spool status` (background delivery, spec/SPOOL.md); same as the Python CLI. */
+/**
+ * `robotrace sync`, `robotrace spool status|retry|purge` (background delivery, spec/SPOOL.md); the same
+ * commands and output as the Python CLI.
+ */
 export function registerSpool(program: Command, io: CliIo): void {
   program
     .command('sync')
@@ -46,9 +49,23 @@ export function registerSpool(program: Command, io: CliIo): void {
       println(io.stdout, `delivered ${delivered}, parked ${parked}, waiting ${store.ids('waiting').length}`);
     });
 
-  program
-    .command('spool')
-    .description('inspect the background delivery spool')
+  const spool = program.command('spool').description('inspect the background delivery spool');
+  for (const verb of ['retry', 'purge'] as const) {
+    spool
+      .command(`${verb} [id]`)
+      .description(
+        verb === 'retry'
+          ? 'put a parked record (or --all) back to waiting, to be delivered again'
+          : 'delete a parked record (or --all) and its files',
+      )
+      .option('--all', 'every parked record')
+      .option('--spool-dir <dir>', 'default: $ROBOTRACE_SPOOL_DIR, else ~/.robotrace/spool')
+      .action(async (id: string | undefined, flags: { all?: boolean; spoolDir?: string }) => {
+        const store = new SpoolStore(spoolRoot(flags.spoolDir, io.env));
+        println(io.stdout, await onParked(store, verb, id, flags.all === true));
+      });
+  }
+  spool
     .command('status')
     .description('show what is waiting, parked (and why), delivered')
     .option('--spool-dir <dir>', 'default: $ROBOTRACE_SPOOL_DIR, else ~/.robotrace/spool')
@@ -68,6 +85,21 @@ export function registerSpool(program: Command, io: CliIo): void {
       println(io.stdout, `delivered ${status.delivered}`);
       for (const r of status.last_delivered) println(io.stdout, `  ${String(r.id)}  ${String(r.url ?? '')}`);
     });
+}
+
+/** `spool retry|purge`: one parked record or all of them; the summary line both CLIs print. */
+async function onParked(
+  store: SpoolStore,
+  verb: 'retry' | 'purge',
+  id: string | undefined,
+  all: boolean,
+): Promise<string> {
+  if ((id === undefined) === !all) throw new CliError(`spool ${verb}: give a parked record id or --all`);
+  const ids = all ? store.ids('parked') : [id as string];
+  let done = 0;
+  for (const one of ids) if (await (verb === 'retry' ? store.retry(one) : store.purge(one))) done++;
+  if (!all && done === 0) throw new CliError(`spool ${verb}: no parked record ${id}`);
+  return `${verb === 'retry' ? 'retried' : 'purged'} ${done}`;
 }
 
 /** `[####----] 3/10` on a terminal; nothing in a pipe (the summary line says it all). */
