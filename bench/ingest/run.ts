@@ -1,24 +1,36 @@
 // bench/ingest: episode-create throughput and latency of the RoboTrace server vs a bare node:http server doing
 // the same single-row insert on the same DB, measured in the same run, load from a second process (autocannon).
-// Usage: npx tsx bench/ingest/run.ts [--quick] [--db pglite|postgres|both] [--profile] [--pg-nosync]
+// Usage: npx tsx bench/ingest/run.ts [--quick] [--db pglite|postgres|both] [--rounds N] [--creates-only]
+//          [--profile] [--pg-nosync]
+//   Every create row, ours and the bare baseline alike, runs through one generator (keyed-load.ts) with the same
+//   headers (the SDKs', the Bearer key, and a fresh Idempotency-Key for the keyed rows), so a ratio compares
+//   servers, not generators. --rounds: the comparison is repeated N times (default 3), each round with the
+//   machine's load average; --creates-only skips the idle, unbatched, flow and saturation rows.
+//   p99 at half the max rate is open-loop (open-loop.ts: evenly spaced requests, latency from when each was due).
 //   PostgreSQL runs with its default durability (fsync on: bench/ingest/durable-postgres.ts); --pg-nosync uses
 //   the test clusters' settings instead (fsync, synchronous_commit, full_page_writes off).
 //   --profile: afterwards, CPU-profile a fresh server under the create load and under the upload flow, and report
 //   what dominates (bench/profile.ts).
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startPostgres } from '../../test/support/postgres.js';
 import { startServer, TEST_API_KEY } from '../../test/support/server.js';
-import { type LoadOptions, type LoadResult, loadTest, writeSection } from '../lib.js';
+import { type LoadOptions, type LoadResult, writeSection } from '../lib.js';
 import { summarizeCpuProfile } from '../profile.js';
+import { postgresCpu, processCpu } from './cpu-time.js';
 import { startDurablePostgres } from './durable-postgres.js';
 import type { FlowResult } from './flow.js';
+import { INGEST_BODY, SDK_HEADERS } from './load-shape.js';
+import type { OpenLoopOptions, OpenLoopResult } from './open-loop.js';
 
 const quick = process.argv.includes('--quick');
 const profile = process.argv.includes('--profile');
 const pgNoSync = process.argv.includes('--pg-nosync');
+const createsOnly = process.argv.includes('--creates-only');
+const roundsArg = process.argv.indexOf('--rounds');
+const rounds = roundsArg === -1 ? 3 : Math.max(1, Number(process.argv[roundsArg + 1]));
 const dbArg = process.argv[process.argv.indexOf('--db') + 1];
 const dbs = dbArg === 'pglite' || dbArg === 'postgres' ? [dbArg] : ['pglite', 'postgres'];
 const duration = quick ? 5 : 20;
@@ -26,19 +38,12 @@ const connections = 20;
 // Past saturation: far more connections than the server can serve at once (it answers 503 past its in-flight cap).
 const saturationConnections = 512;
 const flowUploadBytes = 1024 * 1024;
-const body = JSON.stringify({
-  source: 'sim',
-  name: 'bench-episode',
-  policy_version: 'pi-0.3.1',
-  seed: 7,
-  metadata: { task: 'pick', success: true },
-  otel: { traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01' },
-});
+const body = INGEST_BODY;
 
 async function startBaseline(
   env: Record<string, string>,
   script = 'bench/ingest/baseline.ts',
-): Promise<{ url: string; stop: () => Promise<void> }> {
+): Promise<{ url: string; pid: number; stop: () => Promise<void> }> {
   const child = spawn(process.execPath, ['--import', 'tsx', script], {
     env: { ...process.env, PORT: '0', ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
@@ -52,6 +57,7 @@ async function startBaseline(
   });
   return {
     url,
+    pid: child.pid ?? 0,
     stop: async () => {
       const exited = new Promise((r) => child.once('exit', r));
       child.kill('SIGTERM');
@@ -116,16 +122,32 @@ async function keyedLoadTest(o: LoadOptions & { freshKey?: boolean }): Promise<L
   };
 }
 
-/** What both SDKs send besides the key (packages/sdk-ts transport.ts; the Python SDK sends the same two). */
-const SDK_HEADERS = {
-  accept: 'application/json',
-  'user-agent': `robotrace-ts/0.1.0 node/${process.versions.node} ${process.platform}/${process.arch}`,
-  'x-robotrace-sdk-version': '0.1.0',
+/** The load average of the shared machine (1, 5, 15 min), reported with every round. */
+const loadAverage = () => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
+
+/** Open-loop latency at a fixed rate (bench/ingest/open-loop.ts, its own process). */
+async function openLoop(o: OpenLoopOptions): Promise<OpenLoopResult> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'bench/ingest/open-loop.ts', JSON.stringify(o)], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let out = '';
+  child.stdout?.on('data', (b: Buffer) => (out += b.toString()));
+  const code = await new Promise<number | null>((r) => child.on('exit', r));
+  if (code !== 0) throw new Error(`open-loop load exited ${code}`);
+  return JSON.parse(out) as OpenLoopResult;
+}
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? (s[m] ?? 0) : ((s[m - 1] ?? 0) + (s[m] ?? 0)) / 2;
 };
 
 const share = (r: LoadResult, code: string) =>
   `${((100 * (r.statusCodes[code] ?? 0)) / Math.max(1, r.total)).toFixed(1)} %`;
 const extraRows: string[] = [];
+const halfRows: string[] = [];
+const halfGoals: string[] = [];
 const profileRows: string[] = [];
 const rows: string[] = [];
 const dbLabel = (db: string) => (db === 'postgres' && pgNoSync ? 'postgres (no fsync)' : db);
@@ -142,107 +164,145 @@ for (const db of dbs) {
   }
   const ours = await startServer({ env: ourEnv, dataDir: dataDirs[0] });
   const bare = await startBaseline(baseEnv);
-  const req = (url: string, path: string, auth: boolean) => ({
+  // One request shape for both servers: the SDKs' headers and our Bearer key (the bare server ignores both).
+  const target = (url: string, path: string) => ({
     url: `${url}${path}`,
     method: 'POST' as const,
-    headers: {
-      'content-type': 'application/json',
-      ...(auth ? { authorization: `Bearer ${TEST_API_KEY}` } : {}),
-    },
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${TEST_API_KEY}`, ...SDK_HEADERS },
     body,
     connections,
     duration,
   });
-  const sdk = (url: string) => ({
-    ...req(url, '/api/ingest/episode', true),
-    headers: { ...req(url, '', true).headers, ...SDK_HEADERS },
-  });
-  // Warm both up, then measure alternately so drift on a noisy machine hits every side.
-  await loadTest({ ...req(ours.baseUrl, '/api/ingest/episode', true), duration: 2 });
-  await keyedLoadTest({ ...sdk(ours.baseUrl), duration: 2 });
-  await loadTest({ ...req(bare.url, '/ingest', false), duration: 2 });
-  const b: LoadResult = await loadTest(req(bare.url, '/ingest', false));
-  const o: LoadResult = await loadTest(req(ours.baseUrl, '/api/ingest/episode', true));
-  const k: LoadResult = await keyedLoadTest(sdk(ours.baseUrl));
-  // The same generator and SDK headers without the key: what the key itself costs.
-  const plainSdk: LoadResult = await keyedLoadTest({ ...sdk(ours.baseUrl), freshKey: false });
-  // At idle: one request at a time, so no batch ever has company: what group commit costs a lone request.
-  // Right after a keyed load on each server (ours here, the unbatched one below), so both are in the same state.
-  const idle = { connections: 1, duration: Math.min(duration, 5) };
-  const oIdle = await keyedLoadTest({ ...sdk(ours.baseUrl), ...idle });
-  const b2: LoadResult = await loadTest(req(bare.url, '/ingest', false));
-  // The baseline is measured before and after ours; the ratio is against their mean.
-  const bareRps = (b.rps + b2.rps) / 2;
-  // Latency with headroom: open-loop at half of each side's measured max rate (autocannon -R).
-  const oHalf = await loadTest({
-    ...req(ours.baseUrl, '/api/ingest/episode', true),
-    rate: Math.max(1, Math.round(o.rps / 2)),
-  });
-  const kHalf = await keyedLoadTest({ ...sdk(ours.baseUrl), rate: Math.max(1, Math.round(k.rps / 2)) });
-  const bHalf = await loadTest({
-    ...req(bare.url, '/ingest', false),
-    rate: Math.max(1, Math.round(bareRps / 2)),
-  });
-  const unbatched = await startServer({
-    env: {
-      ...ourEnv,
-      ROBOTRACE_GROUP_COMMIT_MAX_BATCH: '1',
-      ...(pg ? { DATABASE_URL: await pg.createDatabase('bench_unbatched') } : {}),
-    },
-    dataDir: mkdtempSync(join(tmpdir(), 'rt-bench-')),
-  });
-  dataDirs.push(unbatched.dataDir);
-  await keyedLoadTest({ ...sdk(unbatched.baseUrl), duration: 2 });
-  const u = await keyedLoadTest(sdk(unbatched.baseUrl));
-  const uIdle = await keyedLoadTest({ ...sdk(unbatched.baseUrl), ...idle });
-  await unbatched.stop();
-  const bIdle = await loadTest({ ...req(bare.url, '/ingest', false), ...idle });
-  const oSat = await loadTest({
-    ...req(ours.baseUrl, '/api/ingest/episode', true),
-    connections: saturationConnections,
-  });
-  const bSat = await loadTest({ ...req(bare.url, '/ingest', false), connections: saturationConnections });
-  const flow = await runFlow(ours.baseUrl);
-  // The same flow against a bare server (bench/ingest/bare-flow.ts): what the machine allows for it at all.
-  const bareFlowEnv: Record<string, string> = {
-    ROBOTRACE_DATA_DIR: mkdtempSync(join(tmpdir(), 'rt-bench-')),
+  const oursCreate = target(ours.baseUrl, '/api/ingest/episode');
+  const bareCreate = target(bare.url, '/ingest');
+  const plain = { freshKey: false };
+  // Warm both up, then measure in rounds, each pair of ours and bare back to back, so drift hits every side.
+  await keyedLoadTest({ ...oursCreate, duration: 2 });
+  await keyedLoadTest({ ...oursCreate, ...plain, duration: 2 });
+  await keyedLoadTest({ ...bareCreate, duration: 2 });
+  // CPU per create, of the server process and of the PostgreSQL cluster (PGlite runs inside the server).
+  const dbCpu = pg ? postgresCpu(pg.port) : () => 0;
+  const withCpu = async (server: () => number, o: Parameters<typeof keyedLoadTest>[0]) => {
+    const [s0, d0] = [server(), dbCpu()];
+    const r = await keyedLoadTest(o);
+    const per = (ms: number) => (ms * 1000) / Math.max(1, r.total);
+    return { ...r, serverUs: per(server() - s0), dbUs: per(dbCpu() - d0) };
   };
-  dataDirs.push(bareFlowEnv.ROBOTRACE_DATA_DIR ?? '');
-  if (pg) bareFlowEnv.DATABASE_URL = await pg.createDatabase('bench_bare_flow');
-  const bareFlowServer = await startBaseline(bareFlowEnv, 'bench/ingest/bare-flow.ts');
-  const bareFlow = await runFlow(bareFlowServer.url);
-  await bareFlowServer.stop();
-  const failed =
-    Object.entries(flow.failures)
-      .map(([k, n]) => `${k}: ${n}`)
-      .join(', ') || 'none';
+  type Measured = Awaited<ReturnType<typeof withCpu>>;
+  const oursCpu = processCpu(ours.pid() ?? 0);
+  const bareCpu = processCpu(bare.pid);
+  interface Round {
+    load: string;
+    bareKeyed: Measured;
+    keyed: Measured;
+    plain: Measured;
+    barePlain: Measured;
+  }
+  const measured: Round[] = [];
+  for (let round = 0; round < rounds; round++) {
+    const load = loadAverage();
+    const bareKeyed = await withCpu(bareCpu, bareCreate);
+    const keyed = await withCpu(oursCpu, oursCreate);
+    const oursPlain = await withCpu(oursCpu, { ...oursCreate, ...plain });
+    const barePlain = await withCpu(bareCpu, { ...bareCreate, ...plain });
+    measured.push({ load, bareKeyed, keyed, plain: oursPlain, barePlain });
+  }
+  const k = median(measured.map((r) => r.keyed.rps));
+  const o = median(measured.map((r) => r.plain.rps));
+  const bareRps = median(measured.flatMap((r) => [r.bareKeyed.rps, r.barePlain.rps]));
+  // Latency with headroom: open-loop at half of each side's measured max rate (median of the rounds).
+  interface HalfRound {
+    load: string;
+    plain: OpenLoopResult;
+    keyed: OpenLoopResult;
+    bare: OpenLoopResult;
+  }
+  const halves: HalfRound[] = [];
+  const half = (x: number) => Math.max(1, Math.round(x / 2));
+  for (let round = 0; round < rounds; round++) {
+    const load = loadAverage();
+    const keyedHalf = await openLoop({ ...oursCreate, rate: half(k), freshKey: true });
+    const plainHalf = await openLoop({ ...oursCreate, rate: half(o) });
+    const bareHalf = await openLoop({ ...bareCreate, rate: half(bareRps), freshKey: true });
+    halves.push({ load, plain: plainHalf, keyed: keyedHalf, bare: bareHalf });
+  }
   const goal = (r: number) => (r >= 1 ? '✓' : '✗');
-  const p99Goal = (p: number) => (p <= 50 ? '✓' : `✗ (by ${p - 50} ms)`);
-  extraRows.push(
-    `| ${dbLabel(db)} | create, p50 / p99 at half the max rate | ${oHalf.p50} / ${oHalf.p99} ms at ${Math.round(o.rps / 2)} req/s | ${bHalf.p50} / ${bHalf.p99} ms at ${Math.round(bareRps / 2)} req/s | — | p99 ≤ 50 ms ${p99Goal(oHalf.p99)} |`,
-    `| ${dbLabel(db)} | create as the SDKs send it, p50 / p99 at half the max rate | ${kHalf.p50} / ${kHalf.p99} ms at ${Math.round(k.rps / 2)} req/s, errors ${kHalf.non2xx + kHalf.errors} | ${bHalf.p50} / ${bHalf.p99} ms at ${Math.round(bareRps / 2)} req/s | — | p99 ≤ 50 ms ${p99Goal(kHalf.p99)} |`,
-    `| ${dbLabel(db)} | one request at a time (idle), as the SDKs send it: group commit on / off | on: p50 / p99 ${oIdle.p50} / ${oIdle.p99} ms (${oIdle.rps.toFixed(0)} req/s); off (\`ROBOTRACE_GROUP_COMMIT_MAX_BATCH=1\`): ${uIdle.p50} / ${uIdle.p99} ms (${uIdle.rps.toFixed(0)} req/s) | ${bIdle.p50} / ${bIdle.p99} ms (${bIdle.rps.toFixed(0)} req/s) | on ÷ off: ${(oIdle.rps / Math.max(1, uIdle.rps)).toFixed(2)}× | — |`,
-    `| ${dbLabel(db)} | create as the SDKs send it, ${connections} connections, group commit off | ${u.rps.toFixed(0)} req/s, p50 / p99 ${u.p50} / ${u.p99} ms | ${bareRps.toFixed(0)} req/s | ${(u.rps / bareRps).toFixed(2)}× | — |`,
-    `| ${dbLabel(db)} | create + 1 MB upload + finalize (SDK headers, fresh keys) | ${flow.flowsPerS.toFixed(0)} flows/s, p50 / p99 ${flow.p50} / ${flow.p99} ms, failed: ${failed} | ${bareRps.toFixed(0)} creates/s | **${(flow.flowsPerS / bareRps).toFixed(2)}×** | ≥ 0.25× ${flow.flowsPerS / bareRps >= 0.25 ? '✓' : '✗'} |`,
-    `| ${dbLabel(db)} | the same flow, bare server for both | ${flow.flowsPerS.toFixed(0)} flows/s | ${bareFlow.flowsPerS.toFixed(0)} flows/s (p50 / p99 ${bareFlow.p50} / ${bareFlow.p99} ms); its own ratio to bare creates: ${(bareFlow.flowsPerS / bareRps).toFixed(2)}× | **${(flow.flowsPerS / bareFlow.flowsPerS).toFixed(2)}×** | — |`,
-    `| ${dbLabel(db)} | create past saturation (${saturationConnections} connections) | ${oSat.rps.toFixed(0)} req/s, p99 ${oSat.p99} ms; 429: ${share(oSat, '429')}, 503: ${share(oSat, '503')}, timeouts: ${oSat.timeouts}, errors: ${oSat.errors} | ${bSat.rps.toFixed(0)} req/s, p99 ${bSat.p99} ms, timeouts: ${bSat.timeouts} | ${(oSat.rps / Math.max(1, bSat.rps)).toFixed(2)}× | no timeouts ${oSat.timeouts === 0 ? '✓' : '✗'} |`,
+  const p99Goal = (ps: number[]) =>
+    ps.every((p) => p <= 50) ? '✓' : ps.some((p) => p <= 50) ? '✗ (not every round)' : '✗';
+  const cpu = (m: Measured) =>
+    pg ? `${m.serverUs.toFixed(0)} + ${m.dbUs.toFixed(0)}` : m.serverUs.toFixed(0);
+  for (const [n, r] of measured.entries()) {
+    const ratio = (a: LoadResult, b: LoadResult) => a.rps / Math.max(1, b.rps);
+    rows.push(
+      `| ${dbLabel(db)} | ${n + 1} (load ${r.load}) | create (no key) | ${r.plain.rps.toFixed(0)} | ${r.plain.p50} / ${r.plain.p99} | ${r.barePlain.rps.toFixed(0)} | ${r.barePlain.p50} / ${r.barePlain.p99} | **${ratio(r.plain, r.barePlain).toFixed(2)}×** ${goal(ratio(r.plain, r.barePlain))} | ${r.plain.non2xx + r.plain.errors} / ${r.barePlain.non2xx + r.barePlain.errors} | ${cpu(r.plain)} / ${cpu(r.barePlain)} |`,
+      `| ${dbLabel(db)} | ${n + 1} (load ${r.load}) | create as the SDKs send it (fresh Idempotency-Key) | ${r.keyed.rps.toFixed(0)} | ${r.keyed.p50} / ${r.keyed.p99} | ${r.bareKeyed.rps.toFixed(0)} | ${r.bareKeyed.p50} / ${r.bareKeyed.p99} | **${ratio(r.keyed, r.bareKeyed).toFixed(2)}×** ${goal(ratio(r.keyed, r.bareKeyed))}; with ÷ without the key ${ratio(r.keyed, r.plain).toFixed(2)}× ${ratio(r.keyed, r.plain) >= 0.9 ? '✓' : '✗'} | ${r.keyed.non2xx + r.keyed.errors} / ${r.bareKeyed.non2xx + r.bareKeyed.errors} | ${cpu(r.keyed)} / ${cpu(r.bareKeyed)} |`,
+    );
+  }
+  for (const [n, h] of halves.entries()) {
+    const cell = (r: OpenLoopResult) =>
+      `${r.p50} / ${r.p90} / ${r.p99} (max ${r.max}) ms, ${r.rps.toFixed(0)} req/s, errors ${r.non2xx + r.errors}, sent late ${((100 * r.lateSends) / Math.max(1, r.total)).toFixed(0)} %`;
+    halfRows.push(
+      `| ${dbLabel(db)} | ${n + 1} (load ${h.load}) | ${cell(h.plain)} | ${cell(h.keyed)} | ${cell(h.bare)} |`,
+    );
+  }
+  halfGoals.push(
+    `${dbLabel(db)}: no key ${p99Goal(halves.map((h) => h.plain.p99))}, as the SDKs send it ${p99Goal(halves.map((h) => h.keyed.p99))} (p99 per round: ${halves.map((h) => h.plain.p99).join(', ')} / ${halves.map((h) => h.keyed.p99).join(', ')} ms; bare ${halves.map((h) => h.bare.p99).join(', ')} ms); open-loop rates ${half(o)} / ${half(k)} / ${half(bareRps)} req/s`,
   );
-  rows.push(
-    `| ${dbLabel(db)} | create episode (no key) | ${o.rps.toFixed(0)} | ${o.p50} / ${o.p99} | ${bareRps.toFixed(0)} (${b.rps.toFixed(0)}, ${b2.rps.toFixed(0)}) | ${b.p50} / ${b.p99} | **${(o.rps / bareRps).toFixed(2)}×** ${goal(o.rps / bareRps)} | ${o.non2xx + o.errors} / ${b.non2xx + b.errors} |`,
-    `| ${dbLabel(db)} | create as the SDKs send it (fresh Idempotency-Key, SDK headers) | ${k.rps.toFixed(0)} | ${k.p50} / ${k.p99} | ${bareRps.toFixed(0)} | ${b.p50} / ${b.p99} | **${(k.rps / bareRps).toFixed(2)}×** ${goal(k.rps / bareRps)}; with ÷ without the key (same generator, SDK headers: ${plainSdk.rps.toFixed(0)} req/s) ${(k.rps / plainSdk.rps).toFixed(2)}× ${k.rps / plainSdk.rps >= 0.9 ? '✓' : '✗'} | ${k.non2xx + k.errors} / ${b2.non2xx + b2.errors} |`,
-  );
+  if (!createsOnly) {
+    // At idle: one request at a time, so no batch ever has company: what group commit costs a lone request.
+    const idle = { connections: 1, duration: Math.min(duration, 5) };
+    const oIdle = await keyedLoadTest({ ...oursCreate, ...idle });
+    const unbatched = await startServer({
+      env: {
+        ...ourEnv,
+        ROBOTRACE_GROUP_COMMIT_MAX_BATCH: '1',
+        ...(pg ? { DATABASE_URL: await pg.createDatabase('bench_unbatched') } : {}),
+      },
+      dataDir: mkdtempSync(join(tmpdir(), 'rt-bench-')),
+    });
+    dataDirs.push(unbatched.dataDir);
+    const unbatchedCreate = target(unbatched.baseUrl, '/api/ingest/episode');
+    await keyedLoadTest({ ...unbatchedCreate, duration: 2 });
+    const u = await keyedLoadTest(unbatchedCreate);
+    const uIdle = await keyedLoadTest({ ...unbatchedCreate, ...idle });
+    await unbatched.stop();
+    const bIdle = await keyedLoadTest({ ...bareCreate, ...idle });
+    const oSat = await keyedLoadTest({ ...oursCreate, connections: saturationConnections });
+    const bSat = await keyedLoadTest({ ...bareCreate, connections: saturationConnections });
+    const flow = await runFlow(ours.baseUrl);
+    // The same flow against a bare server (bench/ingest/bare-flow.ts): what the machine allows for it at all.
+    const bareFlowEnv: Record<string, string> = {
+      ROBOTRACE_DATA_DIR: mkdtempSync(join(tmpdir(), 'rt-bench-')),
+    };
+    dataDirs.push(bareFlowEnv.ROBOTRACE_DATA_DIR ?? '');
+    if (pg) bareFlowEnv.DATABASE_URL = await pg.createDatabase('bench_bare_flow');
+    const bareFlowServer = await startBaseline(bareFlowEnv, 'bench/ingest/bare-flow.ts');
+    const bareFlow = await runFlow(bareFlowServer.url);
+    await bareFlowServer.stop();
+    const failed =
+      Object.entries(flow.failures)
+        .map(([k, n]) => `${k}: ${n}`)
+        .join(', ') || 'none';
+    extraRows.push(
+      `| ${dbLabel(db)} | one request at a time (idle), as the SDKs send it: group commit on / off | on: p50 / p99 ${oIdle.p50} / ${oIdle.p99} ms (${oIdle.rps.toFixed(0)} req/s); off (\`ROBOTRACE_GROUP_COMMIT_MAX_BATCH=1\`): ${uIdle.p50} / ${uIdle.p99} ms (${uIdle.rps.toFixed(0)} req/s) | ${bIdle.p50} / ${bIdle.p99} ms (${bIdle.rps.toFixed(0)} req/s) | on ÷ off: ${(oIdle.rps / Math.max(1, uIdle.rps)).toFixed(2)}× | — |`,
+      `| ${dbLabel(db)} | create as the SDKs send it, ${connections} connections, group commit off | ${u.rps.toFixed(0)} req/s, p50 / p99 ${u.p50} / ${u.p99} ms | ${bareRps.toFixed(0)} req/s | ${(u.rps / bareRps).toFixed(2)}× | — |`,
+      `| ${dbLabel(db)} | create + 1 MB upload + finalize (SDK headers, fresh keys) | ${flow.flowsPerS.toFixed(0)} flows/s, p50 / p99 ${flow.p50} / ${flow.p99} ms, failed: ${failed} | ${bareRps.toFixed(0)} creates/s | **${(flow.flowsPerS / bareRps).toFixed(2)}×** | ≥ 0.25× ${flow.flowsPerS / bareRps >= 0.25 ? '✓' : '✗'} |`,
+      `| ${dbLabel(db)} | the same flow, bare server for both | ${flow.flowsPerS.toFixed(0)} flows/s | ${bareFlow.flowsPerS.toFixed(0)} flows/s (p50 / p99 ${bareFlow.p50} / ${bareFlow.p99} ms); its own ratio to bare creates: ${(bareFlow.flowsPerS / bareRps).toFixed(2)}× | **${(flow.flowsPerS / bareFlow.flowsPerS).toFixed(2)}×** | — |`,
+      `| ${dbLabel(db)} | create as the SDKs send it, past saturation (${saturationConnections} connections) | ${oSat.rps.toFixed(0)} req/s, p99 ${oSat.p99} ms; 429: ${share(oSat, '429')}, 503: ${share(oSat, '503')}, timeouts: ${oSat.timeouts}, errors: ${oSat.errors} | ${bSat.rps.toFixed(0)} req/s, p99 ${bSat.p99} ms, timeouts: ${bSat.timeouts} | ${(oSat.rps / Math.max(1, bSat.rps)).toFixed(2)}× | no timeouts ${oSat.timeouts === 0 ? '✓' : '✗'} |`,
+    );
+  }
   await ours.stop();
   await bare.stop();
   if (profile) {
     // A fresh server per load, profiled apart from the measured runs (profiling slows it a little).
-    for (const load of ['create', 'flow'] as const) {
+    for (const load of createsOnly ? (['create'] as const) : (['create', 'flow'] as const)) {
       const dir = join(dataDirs[0] ?? tmpdir(), `cpu-prof-${load}`);
       mkdirSync(dir, { recursive: true });
       const env = pg ? { ...ourEnv, DATABASE_URL: await pg.createDatabase(`bench_prof_${load}`) } : ourEnv;
       const dataDir = mkdtempSync(join(tmpdir(), 'rt-bench-prof-'));
       dataDirs.push(dataDir);
       const server = await startServer({ env, dataDir, nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${dir}`] });
-      if (load === 'create') await loadTest(req(server.baseUrl, '/api/ingest/episode', true));
+      if (load === 'create') await keyedLoadTest(target(server.baseUrl, '/api/ingest/episode'));
       else await runFlow(server.baseUrl);
       await server.stop();
       const top = summarizeCpuProfile(dir)
@@ -250,7 +310,7 @@ for (const db of dbs) {
         .map(([name, share]) => `${name} ${(share * 100).toFixed(0)} %`)
         .join(', ');
       profileRows.push(
-        `| ${dbLabel(db)} | ${load === 'create' ? 'create episode' : 'create + 1 MB upload + finalize'} | ${top} |`,
+        `| ${dbLabel(db)} | ${load === 'create' ? 'create as the SDKs send it' : 'create + 1 MB upload + finalize'} | ${top} |`,
       );
     }
   }
@@ -274,18 +334,30 @@ const READING = [
 
 const table = [
   `Machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, Node ${process.version}. Command: \`npx tsx bench/ingest/run.ts${process.argv.slice(2).length ? ` ${process.argv.slice(2).join(' ')}` : ''}\`, ${new Date().toISOString().slice(0, 10)}. PostgreSQL: ${pgNoSync ? "the test clusters' settings (fsync, synchronous_commit, full_page_writes off)" : 'default durability (fsync on), a fresh cluster'}.`,
-  `Load: autocannon in a second process, ${connections} connections, ${duration} s per side, loopback. Goals (issue 13): plain and keyed creates ≥ 1.0× the bare baseline, 0 errors, p99 ≤ 50 ms at half the max rate; keyed within 10 % of plain. The bare baseline runs before and after ours; its mean is the ratio's base.`,
+  `Load: one generator for every create row, ours and bare alike (bench/ingest/keyed-load.ts: autocannon in a second process, ${connections} connections, ${duration} s per side, loopback), with the same headers: the SDKs', the Bearer key, and for the keyed rows a fresh Idempotency-Key per request. ${rounds} rounds; in each, bare and ours run back to back, and each round's ratio is of its own pair. Goals (issue 13): plain and keyed creates ≥ 1.0× the bare baseline, 0 errors, p99 ≤ 50 ms at half the max rate; keyed within 10 % of plain.`,
   '',
-  '| DB | operation | ours req/s | ours p50 / p99 ms | bare req/s | bare p50 / p99 ms | ratio | errors (ours / bare) |',
-  '|---|---|---|---|---|---|---|---|',
+  '| DB | round (load avg 1 / 5 / 15 min) | operation | ours req/s | ours p50 / p99 ms | bare req/s | bare p50 / p99 ms | ratio | errors (ours / bare) | CPU µs per create, server + PostgreSQL (ours / bare) |',
+  '|---|---|---|---|---|---|---|---|---|---|',
   ...rows,
   '',
-  `More cases, same servers: open-loop latency at half each side's max rate; the SDK flow (create with one slot → PUT ${flowUploadBytes / 1024 / 1024} MB to the signed local URL → finalize) from a second process with ${connections} workers, against the bare server's create rate; and ${saturationConnections} connections, past what either serves at once.`,
+  `Latency with headroom: open-loop at half of each side's max rate (the median of the rounds above) for ${duration} s, requests evenly spaced and each one's latency counted from when it was due (bench/ingest/open-loop.ts; autocannon's -R sends each second's quota in a burst, which is not this). Cells: p50 / p90 / p99 (max), achieved rate, errors, and the share of requests the generator itself sent over 5 ms late (it shares the 2 cores too).`,
   '',
-  '| DB | case | ours | bare | ratio | goal |',
-  '|---|---|---|---|---|---|',
-  ...extraRows,
+  '| DB | round (load avg) | ours, no key | ours, as the SDKs send it | bare |',
+  '|---|---|---|---|---|',
+  ...halfRows,
   '',
+  ...halfGoals.map((g) => `p99 ≤ 50 ms at half the max rate, ${g}.`),
+  '',
+  ...(extraRows.length > 0
+    ? [
+        `More cases, same servers, same generator: one request at a time; group commit off; the SDK flow (create with one slot → PUT ${flowUploadBytes / 1024 / 1024} MB to the signed local URL → finalize) from a second process with ${connections} workers, against the bare server's create rate; and ${saturationConnections} connections, past what either serves at once.`,
+        '',
+        '| DB | case | ours | bare | ratio | goal |',
+        '|---|---|---|---|---|---|',
+        ...extraRows,
+        '',
+      ]
+    : []),
   READING,
   ...(profileRows.length > 0
     ? [
