@@ -53,6 +53,7 @@ const episodeId = { episode_id: '$response.body#/episode_id' };
 const episodeLinks = {
   getEpisode: { operationId: 'getEpisode', parameters: episodeId },
   finalizeEpisode: { operationId: 'finalizeEpisode', parameters: episodeId },
+  deleteEpisode: { operationId: 'deleteEpisode', parameters: episodeId },
 };
 
 export const health = defineRoute({

@@ -40,9 +40,15 @@ export class Router {
     pathname: string,
   ): { handler: Handler; params: Record<string, string> } | { allowed: string[] } | null {
     const allowed = new Set<string>();
-    for (const route of this.routes) {
+    // A literal segment shadows a parameter: `/api/episodes/export` is not `/api/episodes/{episode_id}`, so the
+    // 405's Allow lists only the methods of the most literal template that matches (fewest parameters).
+    const matching = this.routes.flatMap((route) => {
       const m = route.pattern.exec(pathname);
-      if (!m) continue;
+      return m ? [{ route, m }] : [];
+    });
+    const fewest = Math.min(...matching.map(({ route }) => route.names.length));
+    for (const { route, m } of matching) {
+      if (route.names.length > fewest) continue;
       if (route.method !== method && !(method === 'HEAD' && route.method === 'GET')) {
         allowed.add(route.method);
         if (route.method === 'GET') allowed.add('HEAD');

@@ -355,4 +355,10 @@ describe('storage used and export', () => {
     expect((await download.arrayBuffer()).byteLength).toBe(line?.artifacts[0]?.bytes);
     expect(readdirSync(join(app.current.dataDir, 'artifacts')).length).toBeGreaterThan(0);
   });
+
+  it('export is its own resource: its 405 allows only GET and HEAD (not the DELETE of /api/episodes/{id})', async () => {
+    const r = await c().call('OPTIONS', '/api/episodes/export');
+    expect(r.status).toBe(405);
+    expect(r.headers.get('allow')).toBe('GET, HEAD');
+  });
 });
