@@ -148,12 +148,18 @@ export class S3Multipart implements MultipartStore {
         name === 'InvalidRequest'
       )
         throw new IntegrityError(`the bucket refused the parts: ${(err as Error).message}`);
-      throw err;
+      // No such upload: completed already when this is a retried complete whose first answer was lost (a
+      // big complete can outlast the client's timeout). The object, if there, is checked below like any.
+      if (!isNoSuchUpload(err)) throw err;
     }
     const remove = async () => {
       await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: key }));
     };
-    const found = hashes ? await this.composite(key) : await this.readBack(key);
+    const found = await (hashes ? this.composite(key) : this.readBack(key)).catch((err: unknown) => {
+      throw isNoSuchUpload(err) || (err as { name?: string }).name === 'NoSuchKey'
+        ? new IntegrityError('no such upload (completed, aborted or expired)')
+        : err;
+    });
     const wanted = hashes
       ? { size: expected.size, digest: compositeOf(hashes) }
       : { size: expected.size, digest: expected.sha256 };
@@ -174,7 +180,8 @@ export class S3Multipart implements MultipartStore {
     expected: { size: number; partSizeBytes: number },
   ): Promise<void> {
     const stored = await this.listParts(key, uploadId);
-    if (!stored) throw new IntegrityError('no such upload (completed, aborted or expired)');
+    // Gone: completed by an earlier complete (a retry), or aborted. The object check after complete decides.
+    if (!stored) return;
     const p = expected.partSizeBytes;
     for (let n = 1; n <= count; n++) {
       const want = n < count ? p : expected.size - (count - 1) * p;
