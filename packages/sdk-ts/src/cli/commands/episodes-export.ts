@@ -119,9 +119,13 @@ interface Sink {
 }
 
 function streamSink(stream: CliStream): Sink {
+  const drainable = stream as CliStream & { once?: (event: 'drain', listener: () => void) => unknown };
   return {
+    // A slow reader (`| gzip > file`) holds the export back instead of the lines piling up in memory; a closed
+    // pipe ends the process in main.ts (EPIPE), so the wait for 'drain' cannot outlive its reader.
     write: async (text) => {
-      stream.write(text);
+      if (!stream.write(text) && typeof drainable.once === 'function')
+        await new Promise<void>((resolve) => drainable.once?.('drain', resolve));
     },
     commit: async () => undefined,
     discard: async () => undefined,
