@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { CreateEpisodeResponse } from '@robotrace/contracts';
-import { api } from './api.js';
+import { api, S, T, TRACEPARENT } from './api.js';
 
 /** Helpers of the data-lifecycle tests (issue 20): episodes with real uploads, and waiting for an outcome. */
 
@@ -22,7 +22,12 @@ export async function seedEpisode(
     name: opts.name,
     robot: 'arm-7',
     policy_version: 'pi-0.4',
-    metadata: { lab: 'b', run: opts.name },
+    env_version: 'sim-2.1',
+    git_sha: 'abc1234',
+    seed: 42,
+    fps: 30,
+    metadata: { lab: 'b', run: opts.name, nested: { gains: [0.5, 1.5] } },
+    otel: { trace_id: T, span_id: S, traceparent: TRACEPARENT },
     request_uploads: ['video', 'sensors'],
   });
   if (created.status !== 201) throw new Error(`create answered ${created.status}`);
@@ -37,6 +42,7 @@ export async function seedEpisode(
   const status = opts.status ?? 'ready';
   const fin = await client.post(`/api/ingest/episode/${created.body.episode_id}/finalize`, {
     status,
+    duration_s: 3.5,
     ...(status === 'failed' ? { failure_time_s: 1 } : {}),
   });
   if (fin.status !== 200) throw new Error(`finalize answered ${fin.status}`);

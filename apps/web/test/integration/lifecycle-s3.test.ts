@@ -1,5 +1,10 @@
 import { HeadObjectCommand } from '@aws-sdk/client-s3';
-import type { DeleteEpisodeResponse, Retention } from '@robotrace/contracts';
+import {
+  type DeleteEpisodeResponse,
+  type Episode,
+  ExportedEpisode,
+  type Retention,
+} from '@robotrace/contracts';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { api } from '../../../../test/support/api.js';
@@ -89,6 +94,41 @@ describe('data lifecycle on PostgreSQL + S3, two instances', () => {
     expect(replay.status).toBe(200);
     expect(replay.body).toEqual(r.body);
     expect((await del(two.baseUrl, e.id)).status).toBe(404);
+  });
+
+  it('export round-trips every field of the seeded episodes, with absolute artifact URLs that download', async () => {
+    const seeded = [
+      await seedEpisode(one.baseUrl, TEST_API_KEY, { name: 'export-a', bytes: 3000 }),
+      await seedEpisode(two.baseUrl, TEST_API_KEY, { name: 'export-b', status: 'failed', bytes: 1000 }),
+    ];
+    const res = await fetch(`${two.baseUrl}/api/episodes/export?q=export-`, {
+      headers: { authorization: `Bearer ${TEST_API_KEY}` },
+    });
+    expect(res.headers.get('content-type')).toMatch(/^application\/x-ndjson/);
+    const lines = (await res.text())
+      .trim()
+      .split('\n')
+      .map((l) => ExportedEpisode.parse(JSON.parse(l)));
+    expect(lines.map((l) => l.id)).toEqual(seeded.map((e) => e.id).reverse());
+    for (const line of lines) {
+      const full = (await api(one.baseUrl, TEST_API_KEY).get<Episode>(`/api/episodes/${line.id}`)).body;
+      const { artifacts, portal_url: _portal, ...fields } = full;
+      const { artifacts: exported, portal_url: _exportedPortal, ...exportedFields } = line;
+      expect(exportedFields).toEqual(fields);
+      expect(line.otel).not.toBeNull();
+      expect(exported).toEqual(
+        artifacts.map((a) => ({
+          kind: a.kind,
+          url: a.url.replace(one.baseUrl, two.baseUrl),
+          bytes: a.size_bytes,
+          content_type: a.content_type,
+        })),
+      );
+      for (const a of exported) {
+        const r = await fetch(a.url, { headers: { authorization: `Bearer ${TEST_API_KEY}` } });
+        expect((await r.arrayBuffer()).byteLength).toBe(a.bytes);
+      }
+    }
   });
 
   it('refuses a referenced episode (409) and deletes it with its links on request', async () => {
