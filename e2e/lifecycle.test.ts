@@ -1,12 +1,15 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import type { ArtifactKind } from '@robotrace/contracts';
 import { createDb, episode } from '@robotrace/db';
 import { inArray, sql } from 'drizzle-orm';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { npz } from '../packages/sdk-ts/src/demo/npz.js';
+import { MOTO_CREDENTIALS, startMoto, type TestS3 } from '../test/support/moto.js';
+import { startPostgres, type TestPostgres } from '../test/support/postgres.js';
 import { startServer, TEST_EMAIL, TEST_PASSWORD, type TestServer } from '../test/support/server.js';
 import { api } from './support/api.js';
 import {
@@ -420,6 +423,76 @@ describe('storage and retention in the settings', () => {
   it('no page tripped an XSS probe or the Content-Security-Policy', () => {
     expect(watch.dialogs).toEqual([]);
     expect(watch.errors).toEqual([]);
+    expect(watch.cspViolations).toEqual([]);
+  });
+});
+
+describe('on PostgreSQL + S3 (moto)', () => {
+  const BUCKET = 'lifecycle-portal';
+  let pg: TestPostgres;
+  let s3: TestS3;
+  const objectsOf = async (episodeId: string) =>
+    ((await s3.client.send(new ListObjectsV2Command({ Bucket: BUCKET }))).Contents ?? [])
+      .map((o) => o.Key ?? '')
+      .filter((k) => k.split('/').includes(episodeId));
+
+  beforeAll(async () => {
+    // The PGlite server's part is done: this block runs the same portal on the deployment's stack.
+    await server.stop();
+    rmSync(server.dataDir, { recursive: true, force: true });
+    pg = await startPostgres();
+    s3 = await startMoto();
+    await s3.createBucket(BUCKET);
+    server = await startServer({
+      env: {
+        DATABASE_URL: await pg.createDatabase(),
+        ROBOTRACE_SECRET: 'lifecycle-portal-secret-'.padEnd(64, 'x'),
+        ROBOTRACE_STORAGE: 's3',
+        S3_ENDPOINT: s3.endpoint,
+        S3_BUCKET: BUCKET,
+        S3_REGION: 'us-east-1',
+        S3_ACCESS_KEY_ID: MOTO_CREDENTIALS.accessKeyId,
+        S3_SECRET_ACCESS_KEY: MOTO_CREDENTIALS.secretAccessKey,
+        S3_FORCE_PATH_STYLE: '1',
+        AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+      },
+    });
+    await page.context().clearCookies();
+    await signIn(page, server.baseUrl, TEST_EMAIL, TEST_PASSWORD);
+  }, 300_000);
+
+  afterAll(async () => {
+    await server?.stop();
+    await s3?.stop();
+    await pg?.stop();
+  });
+
+  it('Delete on the episode page removes the objects from the bucket; the settings count what is left', async () => {
+    const gone = await logWith(`s3 delete me ${HOSTILE}`, { video: video(4000), sensors: sensors() });
+    const keep = await logWith('s3 keep', { video: video(900) });
+    expect(await objectsOf(gone)).toHaveLength(2);
+
+    await goto(`/portal/episodes/${gone}`);
+    await page.getByRole('link', { name: 'Delete…' }).click();
+    expect(await page.locator('[data-delete-summary]').getAttribute('data-bytes')).toBe(
+      String(4000 + sensors().length),
+    );
+    await page.getByRole('button', { name: 'Delete 1 episode' }).click();
+    await page.waitForURL(/\/portal\/episodes\?deleted=1/);
+    expect(await text('[data-deleted-notice]')).toContain('Deleted 1 episode — 2 artifacts');
+    expect(await page.locator('[data-deleted-notice] [data-pending-storage]').count()).toBe(0);
+    expect(await objectsOf(gone)).toEqual([]);
+    expect(await apiStatus(`/api/episodes/${gone}`)).toBe(404);
+    expect(await objectsOf(keep)).toHaveLength(1);
+
+    await goto('/portal/settings');
+    const card = page.locator('[data-storage]');
+    expect(await card.getAttribute('data-storage-episodes')).toBe('1');
+    expect(await card.getAttribute('data-storage-artifacts')).toBe('1');
+    expect(await card.getAttribute('data-storage-bytes')).toBe('900');
+    expect(await card.locator('tr[data-kind="video"]').getAttribute('data-bytes')).toBe('900');
+    expect(await card.locator('tr[data-kind="sensors"]').count()).toBe(0);
+    expect(watch.dialogs).toEqual([]);
     expect(watch.cspViolations).toEqual([]);
   });
 });
