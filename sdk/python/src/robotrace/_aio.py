@@ -17,6 +17,7 @@ import os
 from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from types import TracebackType
 from typing import Any, Literal, TypeVar
 
@@ -35,7 +36,7 @@ from ._core import (
 from ._episode import EpisodeState, UrlRenewal, failure_metadata, failure_reason, log_not_failed
 from ._errors import ConfigurationError, URLExpiredError
 from ._http_async import AsyncHttpSession
-from ._lifecycle import NDJSON, delete_call, export_call, parse_lines
+from ._lifecycle import NDJSON, ArtifactDownload, delete_call, export_call, parse_lines
 from ._payload import (
     ARTIFACT_KINDS,
     ArtifactKind,
@@ -287,6 +288,18 @@ class AsyncClient(ClientCore):
         async for line in self._session.stream_lines(call, NDJSON):
             for episode in parse_lines([line], call.what):
                 yield episode
+
+    async def download_artifact(
+        self, episode_id: str, artifact: Mapping[str, Any], directory: str | os.PathLike[str]
+    ) -> Path:
+        """``Client.download_artifact``, awaited."""
+        download = ArtifactDownload(artifact, episode_id, Path(directory))
+        try:
+            await self._session.download(download.url, download.partial)
+            return download.finish()
+        except BaseException:
+            download.abandon()
+            raise
 
     async def _create(self, body: dict[str, Any]) -> AsyncEpisode:
         call, otel, span = self._create_call(body)

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Awaitable
+from pathlib import Path
 from typing import IO, Any, Callable
 
 import httpx
 
+from ._errors import TransportError
 from ._http import (
     CHUNK_SIZE,
+    MAX_REDIRECTS,
     ApiCall,
     Outcome,
     SessionBase,
@@ -88,6 +91,32 @@ class AsyncHttpSession(SessionBase):
         finally:
             await response.aclose()
 
+    async def download(self, url: str, target: Path) -> None:
+        """``HttpSession.download``, awaited: redirects followed by hand, the API key to this origin only."""
+        url = self._absolute(url)
+
+        async def send() -> httpx.Response:
+            location = url
+            for _ in range(MAX_REDIRECTS + 1):
+                request = self._client.build_request(
+                    "GET", location, headers=self._download_headers(location), timeout=self.upload_timeout
+                )
+                response = await self._client.send(request, stream=True)
+                if not (response.is_redirect and "location" in response.headers):
+                    try:
+                        if response.status_code >= 400:
+                            await response.aread()
+                        else:
+                            await _asave(response, target)
+                    finally:
+                        await response.aclose()
+                    return response
+                await response.aclose()
+                location = str(response.url.join(response.headers["location"]))
+            raise TransportError(f"download of {url}: more than {MAX_REDIRECTS} redirects")
+
+        await self._with_retries(send, f"download of {target.name}")
+
     async def _with_retries(self, send: Callable[[], Awaitable[httpx.Response]], what: str) -> httpx.Response:
         attempt = 0
         while True:
@@ -100,6 +129,13 @@ class AsyncHttpSession(SessionBase):
             if isinstance(step, httpx.Response):
                 return step
             await self._sleep(step)
+
+
+async def _asave(response: httpx.Response, target: Path) -> None:
+    # Disk writes in a worker thread, like the upload's reads: a slow disk never stalls the event loop.
+    with target.open("wb") as fh:
+        async for chunk in response.aiter_bytes(CHUNK_SIZE):
+            await asyncio.to_thread(fh.write, chunk)
 
 
 async def _achunks(fh: IO[bytes], on_progress: Callable[[int], None] | None) -> AsyncIterator[bytes]:

@@ -91,28 +91,44 @@ def artifact_base(directory: str | Path, episode_id: object, kind: object) -> Pa
     return folder / str(kind)
 
 
+class ArtifactDownload:
+    """One exported artifact on its way to ``<directory>/<episode_id>/<kind><ext>``: written as
+    ``<kind>.partial`` and renamed when complete (``finish``), removed on any failure (``abandon``), so a
+    failed download leaves no truncated file. Both clients fetch the bytes; this decides where they go."""
+
+    def __init__(self, artifact: Mapping[str, Any], episode_id: object, directory: str | Path) -> None:
+        self._base = artifact_base(directory, episode_id, artifact.get("kind"))
+        url = artifact.get("url")
+        if not isinstance(url, str) or not url:
+            kind = artifact.get("kind")
+            raise RobotraceError(f"export: artifact {kind} of episode {episode_id} has no url")
+        self.url = url
+        self.partial = self._base.with_name(self._base.name + ".partial")
+        self._content_type = artifact.get("content_type")
+
+    def finish(self) -> Path:
+        final = self._base.with_name(self._base.name + artifact_extension(self.partial, self._content_type))
+        self.partial.replace(final)
+        return final
+
+    def abandon(self) -> None:
+        self.partial.unlink(missing_ok=True)
+
+
 def save_artifact(
     fetch: Callable[[str, Path], object],
     artifact: Mapping[str, Any],
     episode_id: object,
     directory: str | Path,
 ) -> Path:
-    """Download one exported artifact to ``<directory>/<episode_id>/<kind><ext>`` through
-    ``fetch(url, path)``: written as ``<kind>.partial`` and renamed when complete, so a failure leaves no
-    truncated file."""
-    base = artifact_base(directory, episode_id, artifact.get("kind"))
-    url = artifact.get("url")
-    if not isinstance(url, str) or not url:
-        raise RobotraceError(f"export: artifact {artifact.get('kind')} of episode {episode_id} has no url")
-    partial = base.with_name(base.name + ".partial")
+    """Download one exported artifact through ``fetch(url, path)`` (see ``ArtifactDownload``)."""
+    download = ArtifactDownload(artifact, episode_id, directory)
     try:
-        fetch(url, partial)
-        final = base.with_name(base.name + artifact_extension(partial, artifact.get("content_type")))
-        partial.replace(final)
+        fetch(download.url, download.partial)
+        return download.finish()
     except BaseException:
-        partial.unlink(missing_ok=True)
+        download.abandon()
         raise
-    return final
 
 
 def artifact_extension(path: Path, content_type: object) -> str:

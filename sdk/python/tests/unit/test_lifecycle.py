@@ -267,22 +267,32 @@ def test_cli_export_never_writes_outside_the_folder(
     assert list(tmp_path.iterdir()) == []
 
 
-def test_async_client_deletes_and_exports() -> None:
-    lines = [exported(A, [])]
+def test_async_client_deletes_exports_and_downloads(tmp_path: Path) -> None:
+    sensors = {"kind": "sensors", "url": f"{BASE_URL}/api/episodes/{A}/artifact/sensors", "bytes": 64,
+               "content_type": "application/octet-stream"}  # fmt: skip
+    lines = [exported(A, [sensors])]
     export = export_server(lines)
 
     def answer(request: httpx.Request) -> httpx.Response:
         return deleted(A) if request.method == "DELETE" else export(request)
 
-    async def main() -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    async def main() -> tuple[dict[str, Any], list[dict[str, Any]], Path]:
         transport = httpx.MockTransport(answer)
         async with rt.AsyncClient(api_key=API_KEY, base_url=BASE_URL, transport=transport) as client:
             result = await client.delete_episode(A)
-            return result, [episode async for episode in client.export_episodes(source="sim")]
+            got = [episode async for episode in client.export_episodes(source="sim")]
+            path = await client.download_artifact(A, got[0]["artifacts"][0], tmp_path)
+            return result, got, path
 
-    result, got = asyncio.run(main())
+    result, got, path = asyncio.run(main())
     assert result["episode_id"] == A
     assert got == lines
+    assert path == tmp_path / A / "sensors.npz"
+    assert path.read_bytes() == NPZ
+    assert sorted(p.name for p in (tmp_path / A).iterdir()) == ["sensors.npz"]
+    for request in export.requests:
+        on_api = str(request.url).startswith(BASE_URL)
+        assert request.headers.get("authorization") == (f"Bearer {API_KEY}" if on_api else None), request.url
 
 
 @pytest.mark.parametrize(
