@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, open, readdir, readFile, rename, rm, stat, statfs, writeFile } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, rename, rm, rmdir, stat, statfs, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { PassThrough, type Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -231,6 +231,12 @@ export class LocalDiskStore implements ArtifactStore {
   async delete(key: string): Promise<void> {
     await rm(this.pathOf(key), { force: true });
     await rm(`${this.pathOf(key)}.meta`, { force: true });
+    // The episode's directory goes with its last file (a deleted episode leaves nothing behind); rmdir refuses a
+    // directory still holding another artifact. Placing and deleting one episode's files never overlap: both run
+    // under the episode's row lock.
+    await rmdir(dirname(this.pathOf(key))).catch((err: NodeJS.ErrnoException) => {
+      if (err.code !== 'ENOTEMPTY' && err.code !== 'EEXIST' && err.code !== 'ENOENT') throw err;
+    });
   }
 
   private get tempDir(): string {

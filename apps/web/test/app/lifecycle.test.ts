@@ -1,6 +1,6 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { request } from 'node:http';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import {
   type CreateEpisodeResponse,
   type DeleteEpisodeResponse,
@@ -91,6 +91,7 @@ describe('DELETE /api/episodes/{id}', () => {
       references_removed: { eval_results: 0, scenarios: 0 },
     });
     expect(e.files.some((f) => existsSync(f))).toBe(false);
+    expect(existsSync(dirname(e.files[0] ?? ''))).toBe(false);
     expect(await db.select().from(trackIndex).where(eq(trackIndex.episodeId, e.id))).toEqual([]);
     expect(await db.select().from(episodeInsight).where(eq(episodeInsight.episodeId, e.id))).toEqual([]);
     expect(await db.select().from(storageDeletion).where(eq(storageDeletion.episodeId, e.id))).toEqual([]);
