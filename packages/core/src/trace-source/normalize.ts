@@ -135,7 +135,7 @@ function statusOf(v: unknown): NormalizedSpan['status'] {
 }
 
 /** The `resourceSpans` list of any OTLP-JSON answer, envelope or not; null when the body is not OTLP. */
-function resourceSpansOf(body: unknown): unknown[] | null {
+export function resourceSpansOf(body: unknown): unknown[] | null {
   if (!isObject(body)) return null;
   if (Array.isArray(body.resourceSpans)) return body.resourceSpans;
   if (Array.isArray(body.batches)) return body.batches; // Tempo v1
@@ -166,35 +166,52 @@ function eventsOf(list: unknown, start: string): NormalizedEvent[] {
   return out;
 }
 
+/** The service.name of an OTLP resourceSpans element ('unknown' without one). */
+export function serviceOfResourceSpans(rs: unknown): string {
+  if (!isObject(rs) || !isObject(rs.resource)) return 'unknown';
+  return str(keyValues(rs.resource.attributes)['service.name']) || 'unknown';
+}
+
+/** One OTLP span object → a NormalizedSpan, or null when it lacks a readable trace id, span id or start. */
+export function spanFromOtlp(sp: unknown, service: string): NormalizedSpan | null {
+  if (!isObject(sp)) return null;
+  const traceId = otlpId(sp.traceId, 16);
+  const spanId = otlpId(sp.spanId, 8);
+  const start = nanos(sp.startTimeUnixNano);
+  if (!traceId || !spanId || start === null) return null;
+  const end = nanos(sp.endTimeUnixNano) ?? start;
+  return {
+    trace_id: traceId,
+    span_id: spanId,
+    parent_span_id: otlpId(sp.parentSpanId, 8),
+    name: str(sp.name) || '(unnamed)',
+    service,
+    kind: kindOf(sp.kind),
+    start_unix_ns: start,
+    end_unix_ns: decimalLess(end, start) ? start : end,
+    status: statusOf(sp.status),
+    attributes: keyValues(sp.attributes),
+    events: eventsOf(sp.events, start),
+  };
+}
+
+/** The span lists of one resourceSpans element (scopeSpans, then the older instrumentationLibrarySpans). */
+export function spanListsOf(rs: unknown): unknown[][] {
+  if (!isObject(rs)) return [];
+  const lists: unknown[][] = [];
+  for (const ss of scopesOf(rs)) if (isObject(ss) && Array.isArray(ss.spans)) lists.push(ss.spans);
+  return lists;
+}
+
 function fromOtlp(resourceSpans: unknown[], sink: (s: NormalizedSpan) => void): void {
   for (const rs of resourceSpans) {
     if (!isObject(rs)) continue;
-    const resource = isObject(rs.resource) ? keyValues(rs.resource.attributes) : {};
-    const service = str(resource['service.name']) || 'unknown';
-    for (const ss of scopesOf(rs)) {
-      if (!isObject(ss) || !Array.isArray(ss.spans)) continue;
-      for (const sp of ss.spans) {
-        if (!isObject(sp)) continue;
-        const traceId = otlpId(sp.traceId, 16);
-        const spanId = otlpId(sp.spanId, 8);
-        const start = nanos(sp.startTimeUnixNano);
-        if (!traceId || !spanId || start === null) continue;
-        const end = nanos(sp.endTimeUnixNano) ?? start;
-        sink({
-          trace_id: traceId,
-          span_id: spanId,
-          parent_span_id: otlpId(sp.parentSpanId, 8),
-          name: str(sp.name) || '(unnamed)',
-          service,
-          kind: kindOf(sp.kind),
-          start_unix_ns: start,
-          end_unix_ns: decimalLess(end, start) ? start : end,
-          status: statusOf(sp.status),
-          attributes: keyValues(sp.attributes),
-          events: eventsOf(sp.events, start),
-        });
+    const service = serviceOfResourceSpans(rs);
+    for (const list of spanListsOf(rs))
+      for (const sp of list) {
+        const span = spanFromOtlp(sp, service);
+        if (span) sink(span);
       }
-    }
   }
 }
 
@@ -269,6 +286,11 @@ export function normalizeTrace(body: unknown, traceId: string, maxSpans: number)
   else if (isObject(body) && Array.isArray(body.data)) fromJaegerClassic(body.data, sink);
   else
     throw new TraceFormatError('the trace backend answered JSON that is neither OTLP nor Jaeger trace JSON');
+  return finishTrace(spans, maxSpans);
+}
+
+/** Spans of one trace → sorted by start, at most `maxSpans` kept (`spans` is sorted in place). */
+export function finishTrace(spans: NormalizedSpan[], maxSpans: number): NormalizedTrace {
   // Decimal strings without leading zeros order by length, then lexically: no BigInt per comparison.
   spans.sort((a, b) => {
     const x = a.start_unix_ns;

@@ -1,5 +1,6 @@
 import { type Agents, BodyTooLarge, type GetAnswer, httpGet, keepAliveAgents } from './http-get.js';
 import { type NormalizedSpan, normalizeTrace, TraceFormatError } from './normalize.js';
+import { OtlpStreamParser } from './otlp-stream.js';
 
 /**
  * The team's trace backend, read through its query API (RoboTrace never receives or exports spans). Only the
@@ -105,6 +106,14 @@ async function boundedBody(res: Response, max: number): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
+function parseJson(body: Buffer): unknown {
+  try {
+    return JSON.parse(body.toString('utf8'));
+  } catch {
+    throw new Unavailable('the backend answered something that is not JSON');
+  }
+}
+
 /** A GET through an injected fetch() (tests of callers may pass their own), in httpGet's terms. */
 async function getWithFetch(
   fetchImpl: FetchLike,
@@ -144,12 +153,12 @@ export class TraceSource {
     private readonly nowMs: () => number = Date.now,
   ) {}
 
-  private get(url: string, signal: AbortSignal): Promise<GetAnswer> {
+  private get(url: string, signal: AbortSignal, onChunk: (chunk: Buffer) => void): Promise<GetAnswer> {
     const headers = { accept: 'application/json', ...this.config.headers };
     const { maxBytes } = this.config;
     return this.fetchImpl
       ? getWithFetch(this.fetchImpl, url, headers, signal, maxBytes)
-      : httpGet(url, { headers, signal, maxBytes }, this.agents);
+      : httpGet(url, { headers, signal, maxBytes, onChunk }, this.agents);
   }
 
   /** What the backend has for this trace, cached (found: ttlMs; not found / unavailable: missTtlMs). */
@@ -203,19 +212,22 @@ export class TraceSource {
     const signal = AbortSignal.timeout(this.config.timeoutMs);
     try {
       for (const url of this.urlsFor(id, window)) {
-        const res = await this.get(url, signal);
+        // Parsed while it arrives (otlp-stream.ts); through an injected fetch, the whole body at the end.
+        const parser = new OtlpStreamParser(id);
+        let streamed = false;
+        const res = await this.get(url, signal, (chunk) => {
+          streamed = true;
+          parser.push(chunk);
+        });
         // Jaeger: an older query service has no /api/v3; try the classic API next.
         if (res.status === 404) continue;
         if (res.status >= 300 && res.status < 400)
           throw new Unavailable(`the backend answered a redirect (${res.status}), which is not followed`);
         if (!res.body) throw new Unavailable(`the backend answered HTTP ${res.status}`);
-        let body: unknown;
-        try {
-          body = JSON.parse(res.body.toString('utf8'));
-        } catch {
-          throw new Unavailable('the backend answered something that is not JSON');
-        }
-        const trace = normalizeTrace(body, id, this.config.maxSpans);
+        const early = streamed ? parser.finish(this.config.maxSpans) : 'whole';
+        const trace =
+          early === 'whole' ? normalizeTrace(parseJson(res.body), id, this.config.maxSpans) : early;
+        if (!trace) throw new Unavailable('the backend answered something that is not JSON');
         if (trace.total_spans === 0)
           return { status: 'not_found', reason: 'the backend has no spans for this trace' };
         return { status: 'found', ...trace };
