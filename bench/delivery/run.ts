@@ -26,8 +26,8 @@ import {
   uploadInParts,
 } from '../../packages/sdk-ts/src/spool/multipart.js';
 import { uploadFile } from '../../packages/sdk-ts/src/upload.js';
-import { MOTO_CREDENTIALS, startMoto } from '../../test/support/moto.js';
-import { startServer } from '../../test/support/server.js';
+import { MOTO_CREDENTIALS, startMoto, type TestS3 } from '../../test/support/moto.js';
+import { startServer, type TestServer } from '../../test/support/server.js';
 import { writeSection } from '../lib.js';
 
 const quick = process.argv.includes('--quick');
@@ -276,6 +276,23 @@ async function partsVsSinglePut(path: string): Promise<{ putS: number; partsS: n
     },
   });
   try {
+    return await partsVsSinglePutOn(server, s3, path);
+  } catch (error) {
+    // The server's own account of a failure (its log) is what tells a 500 apart.
+    process.stderr.write(server.output().split('\n').slice(-40).join('\n'));
+    throw error;
+  } finally {
+    await server.stop();
+    await s3.stop();
+  }
+}
+
+async function partsVsSinglePutOn(
+  server: TestServer,
+  s3: TestS3,
+  path: string,
+): Promise<{ putS: number; partsS: number }> {
+  {
     const client = new RoboTrace({ apiKey: server.apiKey, baseUrl: server.baseUrl, env: {}, quiet: true });
     const backend = deliveryBackend(client.config, 'robotrace-bench', undefined);
     const create = () =>
@@ -323,9 +340,6 @@ async function partsVsSinglePut(path: string): Promise<{ putS: number; partsS: n
       );
     }
     return { putS, partsS };
-  } finally {
-    await server.stop();
-    await s3.stop();
   }
 }
 

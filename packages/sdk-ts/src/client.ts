@@ -8,9 +8,10 @@ import { type Downloaded, download, jsonLines } from './export.js';
 import { Transport } from './http/transport.js';
 import { type CapturedTrace, captureActiveSpan, linkSpanToEpisode } from './otel/active.js';
 import { deliveryBackend, spoolStoreFor } from './spool/backend.js';
+import { type PartBody, uploadInPartsNow } from './spool/multipart.js';
 import { newRecordId } from './spool/record.js';
 import { SpoolWorker } from './spool/worker.js';
-import { fileSize, fileSizeSync, type ProgressListener, uploadFile } from './upload.js';
+import { fileSize, fileSizeSync, type ProgressListener, uploadFile, uploadPart } from './upload.js';
 import {
   checkFinalStatus,
   checkInteger,
@@ -119,6 +120,8 @@ export class RoboTrace {
     });
     this.#backend = {
       uploadArtifact: (kind, path, url, onProgress) => this.#uploadArtifact(kind, path, url, onProgress),
+      uploadInParts: (episodeId, kind, path, onProgress) =>
+        this.#uploadInParts(episodeId, kind, path, onProgress),
       finalizeEpisode: (id, body) => this.#finalizeEpisode(id, body),
       refreshUploadUrl: (id, kind) =>
         this.#transport.json<UploadUrl>({
@@ -330,6 +333,31 @@ export class RoboTrace {
       userAgent: this.#userAgent,
       onProgress,
     });
+  }
+
+  /** Blocking delivery of a file from the multipart threshold on: in resumable parts (spool/multipart.ts). */
+  async #uploadInParts(
+    episodeId: string,
+    kind: ArtifactKind,
+    path: string,
+    onProgress?: ProgressListener,
+  ): Promise<number | null> {
+    const size = await fileSize(path, kind);
+    if (size < this.#config.multipartThresholdBytes) return null;
+    const send = (url: string, part: PartBody) =>
+      uploadPart({
+        kind,
+        url: new URL(url, `${this.#config.baseUrl}/`).toString(),
+        fetch: this.#fetch,
+        idleTimeoutMs: this.#config.uploadTimeoutMs,
+        maxRetries: this.#config.maxRetries,
+        userAgent: this.#userAgent,
+        ...part,
+      });
+    const report = onProgress
+      ? (sentBytes: number) => onProgress({ kind, path, sentBytes, totalBytes: size })
+      : undefined;
+    return uploadInPartsNow(this.#transport, episodeId, { kind, path, size }, send, report);
   }
 
   #finalizeEpisode(id: string, body: FinalizeEpisodeBody): Promise<EpisodeRecord> {

@@ -39,6 +39,16 @@ export interface EpisodeBackend {
     url: string,
     onProgress?: ProgressListener,
   ): Promise<number>;
+  /**
+   * A file from the multipart threshold on, in resumable parts (issue 18); resolves with the bytes sent,
+   * or null when it is smaller or the server has no multipart routes (then the slot's single PUT).
+   */
+  uploadInParts?(
+    episodeId: string,
+    kind: ArtifactKind,
+    path: string,
+    onProgress?: ProgressListener,
+  ): Promise<number | null>;
   finalizeEpisode(id: string, body: FinalizeEpisodeBody): Promise<EpisodeRecord>;
   /** A new signed URL for one slot (`POST /api/ingest/episode/{id}/upload-url`). */
   refreshUploadUrl(id: string, kind: ArtifactKind): Promise<UploadUrl>;
@@ -165,6 +175,11 @@ export class Episode {
     if (Date.parse(slot.expires_at) - Date.now() < EXPIRY_MARGIN_MS) {
       slot = (await this.#refresh(kind).catch(() => undefined)) ?? slot;
       refreshed = true;
+    }
+    const inParts = await this.#backend.uploadInParts?.(this.id, kind, path, options.onProgress);
+    if (inParts !== undefined && inParts !== null) {
+      this.bytesUploaded += inParts;
+      return inParts;
     }
     let sent: number;
     try {

@@ -76,6 +76,28 @@ function cases(name: string, start: () => Promise<TestServer>, refusesAtPut: boo
       await client.close();
     }, 180_000);
 
+    it('blocking delivery sends a file above the threshold in parts too; it arrives byte for byte', async () => {
+      const client = new RoboTrace({
+        apiKey: server.apiKey,
+        baseUrl: server.baseUrl,
+        env: {},
+        quiet: true,
+        multipartThresholdBytes: 8 * MiB,
+      });
+      const sent: number[] = [];
+      const ep = await client.logEpisode({
+        name: `blocking multipart ${name}`,
+        video,
+        onProgress: (p) => sent.push(p.sentBytes),
+      });
+      expect((await storedVideo(server, ep.id)).equals(bytes)).toBe(true);
+      expect(server.output()).toMatch(
+        new RegExp(`multipart upload stored episode_id="${ep.id}" kind="video" size_bytes=${bytes.length}`),
+      );
+      expect(sent.at(-1)).toBe(bytes.length); // progress reached the whole file, part by part
+      await client.close();
+    }, 180_000);
+
     it('a SHA-256 that does not match the parts is a 422 at complete, and nothing is stored', async () => {
       const created = await api(server, 'POST', '/api/ingest/episode', {
         source: 'sim',

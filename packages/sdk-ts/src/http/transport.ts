@@ -26,6 +26,8 @@ export interface JsonRequest {
   idempotencyKey?: string;
   /** Short description for error messages, e.g. "create episode". */
   what: string;
+  /** This call's answer deadline instead of the client's (a multipart complete can take minutes on S3). */
+  timeoutMs?: number;
 }
 
 type Attempt<T> =
@@ -96,7 +98,8 @@ export class Transport {
 
   /** A JSON API call; resolves with the parsed JSON object of a 2xx answer. */
   async json<T>(request: JsonRequest): Promise<T> {
-    const { timeoutMs, maxRetries } = this.settings;
+    const { maxRetries } = this.settings;
+    const timeoutMs = request.timeoutMs ?? this.settings.timeoutMs;
     const { url, headers, body } = this.#prepare(request, 'application/json');
 
     return withRetries({ what: request.what, maxRetries, timeoutMs }, async ({ signal }) => {

@@ -13,6 +13,11 @@ export const DEFAULT_MULTIPART_THRESHOLD = 128 * 1024 * 1024;
  */
 const PARALLEL_PARTS = 3;
 const MAX_BUFFERED_BYTES = 64 * 1024 * 1024;
+/**
+ * The answer deadline of complete: S3 may take minutes to assemble a big object (moto: tens of seconds for
+ * 1 GiB on a busy machine), and a retry while the first is still running only races it.
+ */
+const COMPLETE_TIMEOUT_MS = 15 * 60_000;
 
 /** This kind's entry of the spool state (spec/SPOOL.md): the upload and the parts acknowledged so far. */
 export interface MultipartProgress {
@@ -142,6 +147,7 @@ export async function uploadInParts(
     path: `${base}/${id}/complete`,
     body: checksums ? { parts, sha256: progress.sha256 } : { parts },
     what: 'complete upload',
+    timeoutMs: Math.max(COMPLETE_TIMEOUT_MS, transport.settings.timeoutMs),
   });
 }
 
@@ -191,4 +197,39 @@ async function readExactly(
     done += bytesRead;
   }
   return bytes;
+}
+
+/**
+ * Blocking delivery's resumable upload (no spool: the progress lives for this call only, so a retry after an
+ * interruption re-sends only the parts that failed, not the whole file). Resolves with the bytes sent, or
+ * null when the server has no multipart routes (the caller then PUTs the file whole).
+ */
+export async function uploadInPartsNow(
+  transport: Transport,
+  episodeId: string,
+  file: { kind: ArtifactKind; path: string; size: number },
+  sendPart: PartSender,
+  onSent?: (sentBytes: number) => void,
+): Promise<number | null> {
+  const progress: MultipartProgress = {};
+  let sent = 0;
+  try {
+    await uploadInParts(
+      transport,
+      episodeId,
+      file,
+      progress,
+      async () => undefined,
+      async (url, part) => {
+        const etag = await sendPart(url, part);
+        sent += part.bytes.length;
+        onSent?.(sent);
+        return etag;
+      },
+    );
+  } catch (error) {
+    if (error instanceof NotFoundError && !progress.upload_id) return null;
+    throw error;
+  }
+  return file.size;
 }
