@@ -1,3 +1,4 @@
+import { connect, createServer, type Server, type Socket } from 'node:net';
 import { HeadObjectCommand } from '@aws-sdk/client-s3';
 import {
   type DeleteEpisodeResponse,
@@ -10,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { api } from '../../../../test/support/api.js';
 import { seedEpisode, sweptInLog, until } from '../../../../test/support/lifecycle.js';
 import { MOTO_CREDENTIALS, startMoto, type TestS3 } from '../../../../test/support/moto.js';
-import { startPostgres, type TestPostgres } from '../../../../test/support/postgres.js';
+import { freePort, startPostgres, type TestPostgres } from '../../../../test/support/postgres.js';
 import { startServer, TEST_API_KEY, type TestServer } from '../../../../test/support/server.js';
 import { runNode } from '../support/run-node.js';
 
@@ -195,5 +196,76 @@ describe('data lifecycle on PostgreSQL + S3, two instances', () => {
       keep_days: null,
       keep_failed_days: null,
     });
+  });
+});
+
+/**
+ * A TCP relay to moto that can be cut: the app's S3 calls go through it (S3_ENDPOINT), the clients' presigned
+ * uploads go to moto directly (S3_PUBLIC_ENDPOINT). Cut, every connection is refused: S3 unreachable.
+ */
+async function s3Relay(target: string) {
+  const { hostname, port: targetPort } = new URL(target);
+  const port = await freePort();
+  const sockets = new Set<Socket>();
+  let server: Server | undefined;
+  const open = () =>
+    new Promise<void>((resolve) => {
+      server = createServer((client) => {
+        const upstream = connect(Number(targetPort), hostname);
+        for (const sock of [client, upstream]) {
+          sockets.add(sock);
+          sock.on('close', () => sockets.delete(sock));
+          sock.on('error', () => sock.destroy());
+        }
+        client.pipe(upstream).pipe(client);
+      });
+      server.listen(port, '127.0.0.1', () => resolve());
+    });
+  const cut = () =>
+    new Promise<void>((resolve) => {
+      for (const sock of sockets) sock.destroy();
+      server?.close(() => resolve());
+    });
+  await open();
+  return { endpoint: `http://127.0.0.1:${port}`, open, cut };
+}
+
+describe('S3 refusing a delete (unreachable)', () => {
+  let server: TestServer;
+  let relay: Awaited<ReturnType<typeof s3Relay>>;
+  beforeAll(async () => {
+    relay = await s3Relay(s3.endpoint);
+    server = await startServer({
+      env: {
+        ...env,
+        DATABASE_URL: await pgc.createDatabase(),
+        S3_ENDPOINT: relay.endpoint,
+        S3_PUBLIC_ENDPOINT: s3.endpoint,
+        ROBOTRACE_SWEEP_INTERVAL_S: '1',
+      },
+    });
+  }, 120_000);
+  afterAll(async () => {
+    await server?.stop();
+    await relay?.cut();
+  });
+
+  it('the episode is gone at once (200, pending_storage), the objects stay recorded and are removed once S3 answers', async () => {
+    const e = await seedEpisode(server.baseUrl, TEST_API_KEY, { name: 's3-down' });
+    await relay.cut();
+    const r = await del(server.baseUrl, e.id);
+    expect(r.status).toBe(200);
+    expect(r.body).toMatchObject({ deleted: true, pending_storage: true });
+    expect((await api(server.baseUrl, TEST_API_KEY).get(`/api/episodes/${e.id}`)).status).toBe(404);
+    for (const u of e.urls) expect(await inBucket(u)).toBe(true);
+    await relay.open();
+    await until(
+      'the sweeper removed the objects once S3 answered again',
+      async () => {
+        for (const u of e.urls) if (await inBucket(u)) return false;
+        return true;
+      },
+      60_000,
+    );
   });
 });

@@ -100,7 +100,8 @@ export async function completeStorageDeletions(
           .where(key);
       else await deps.db.delete(storageDeletion).where(key);
     } catch (err) {
-      const backoff = Math.min(RETRY_MAX_MS, RETRY_BASE_MS * 2 ** Math.min(row.attempts, 20));
+      // `attempts` already counts this try: 10 s after the first refusal, 20 s after the second, …
+      const backoff = Math.min(RETRY_MAX_MS, RETRY_BASE_MS * 2 ** Math.min(row.attempts - 1, 20));
       const message = failureText(err);
       outcome.failed += 1;
       outcome.failedKeys.push(row.storageKey);
