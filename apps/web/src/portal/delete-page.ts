@@ -94,7 +94,7 @@ async function renderConfirm(
   kit: PortalKit,
   viewer: Viewer,
   ids: string[],
-  o: { status?: number; refused?: boolean; unlink?: boolean } = {},
+  o: { status?: number; refused?: boolean; unlink?: boolean; deletedBefore?: number } = {},
 ): Promise<void> {
   const { found, missing } = await loadEpisodes(ctx, kit, viewer, ids);
   if (found.length === 0) throw new NotFoundError();
@@ -118,6 +118,7 @@ async function renderConfirm(
   <ul class="delete-list">${found.map(episodeItem)}</ul>
   ${missing > 0 ? html`<p class="muted small">${countOf(missing, 'selected episode was', 'selected episodes were')} not found (already deleted, or not in this project) and ${missing === 1 ? 'is' : 'are'} skipped.</p>` : ''}
 </section>
+${o.deletedBefore ? html`<p class="banner" role="status" data-deleted-before="${String(o.deletedBefore)}">${countOf(o.deletedBefore, 'episode was', 'episodes were')} deleted before a reference to the rest appeared; these are left.</p>` : ''}
 ${referencesCallout(d, o.refused === true)}
 <form method="post" action="${DELETE_PATH}" class="card delete-form" aria-label="Confirm deletion">
   ${found.map((e) => html`<input type="hidden" name="ids" value="${e.id}">`)}
@@ -187,7 +188,11 @@ export function registerDeletePage(router: Router, kit: PortalKit): void {
           // Referenced meanwhile: show the references of what is left.
           else if (err instanceof AppError && err.status === 409) {
             const left = ids.slice(ids.indexOf(episodeId));
-            return renderConfirm(ctx, kit, viewer, left, { status: 409, refused: true });
+            return renderConfirm(ctx, kit, viewer, left, {
+              status: 409,
+              refused: true,
+              deletedBefore: outcome.deleted,
+            });
           } else throw err;
         }
       }
