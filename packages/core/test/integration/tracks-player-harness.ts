@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import { TrackWindowQuery } from '@robotrace/contracts';
 import { AppError } from '../../src/errors.js';
-import { listTracks, readTrackWindow, type TrackDeps } from '../../src/tracks/index.js';
+import { listTracks, readTrackWindowJson, type TrackDeps } from '../../src/tracks/index.js';
 
 const ROOT = resolve(import.meta.dirname, '../../../..');
 const PUBLIC = join(ROOT, 'apps/web/public');
@@ -56,12 +56,15 @@ export async function startPlayerHarness(deps: TrackDeps, scope: { projectId: st
           });
           res.end(`<!doctype html><html lang="en"><head><meta charset="utf-8"><title>replay</title></head><body>
 <main><div data-replay ${attrs}></div></main>
+<script src="/assets/replay-timeline.js" nonce="${nonce}"></script>
 <script src="/assets/replay.js" nonce="${nonce}"></script></body></html>`);
           return;
         }
-        if (parts[0] === 'assets' && (parts[1] === 'replay.js' || parts[1] === 'replay.css')) {
-          res.writeHead(200, { 'content-type': parts[1].endsWith('.js') ? 'text/javascript' : 'text/css' });
-          res.end(readFileSync(join(PUBLIC, parts[1])));
+        // replay.js draws with the timeline shared with compare (replay-timeline.js, loaded first as the portal does).
+        const asset = parts[0] === 'assets' ? parts[1] : undefined;
+        if (asset && ['replay.js', 'replay-timeline.js', 'replay.css'].includes(asset)) {
+          res.writeHead(200, { 'content-type': asset.endsWith('.js') ? 'text/javascript' : 'text/css' });
+          res.end(readFileSync(join(PUBLIC, asset)));
           return;
         }
         if (parts[0] === 'video' && parts[1]) {
@@ -82,17 +85,18 @@ export async function startPlayerHarness(deps: TrackDeps, scope: { projectId: st
         }
         if (parts[0] === 'api' && parts[1] === 'episodes' && parts[2] && parts[3] === 'tracks') {
           const rawName = url.pathname.split('/').slice(5).join('/');
+          // A window comes serialized (and from the window cache when deps has one), as the server sends it.
           const body = rawName
-            ? await readTrackWindow(
+            ? await readTrackWindowJson(
                 deps,
                 scope,
                 parts[2],
                 decodeURIComponent(rawName),
                 TrackWindowQuery.parse(Object.fromEntries(url.searchParams)),
               )
-            : await listTracks(deps, scope, parts[2]);
+            : JSON.stringify(await listTracks(deps, scope, parts[2]));
           res.writeHead(200, { 'content-type': 'application/json' });
-          res.end(JSON.stringify(body));
+          res.end(body);
           return;
         }
         throw new AppError(404, 'not_found', 'Not found');
