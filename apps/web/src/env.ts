@@ -109,6 +109,8 @@ const EnvSchema = z.object({
   ROBOTRACE_PROJECT_RATE_LIMIT_PER_MINUTE: int(0, 10_000_000).default(0),
   ROBOTRACE_UPLOAD_URL_TTL_S: int(10, 7 * 24 * 3600).default(900),
   ROBOTRACE_DOWNLOAD_URL_TTL_S: int(10, 7 * 24 * 3600).default(300),
+  // Local storage: a resumable upload nothing was written to for this long is deleted (its parts free the disk).
+  ROBOTRACE_ABANDONED_UPLOAD_MAX_AGE_S: int(60, 365 * 86_400).default(7 * 86_400),
   // Data lifecycle (docs/CONFIGURATION.md): how often the retention sweeper runs (0: only at start) and the most
   // episodes one batch deletes (a backlog goes in several batches, one transaction each).
   ROBOTRACE_SWEEP_INTERVAL_S: int(0, 86_400).default(300),

@@ -153,7 +153,9 @@ async function createStore(
     }
     return { store, localStore: null };
   }
-  const localStore = new LocalDiskStore(join(dataDir, 'artifacts'), secret);
+  const localStore = new LocalDiskStore(join(dataDir, 'artifacts'), secret, undefined, {
+    abandonedUploadMaxAgeS: env.ROBOTRACE_ABANDONED_UPLOAD_MAX_AGE_S,
+  });
   await localStore.ping();
   return { store: localStore, localStore };
 }

@@ -59,6 +59,7 @@ export class LocalDiskStore implements ArtifactStore {
     private readonly root: string,
     private readonly secret: string,
     private readonly nowS: () => number = () => Math.floor(Date.now() / 1000),
+    options: { abandonedUploadMaxAgeS?: number } = {},
   ) {
     this.multipart = new LocalMultipart(
       root,
@@ -71,6 +72,7 @@ export class LocalDiskStore implements ArtifactStore {
         place: (upload, key, contentType) => this.place(upload, key, contentType),
       },
       nowS,
+      options.abandonedUploadMaxAgeS,
     );
   }
 

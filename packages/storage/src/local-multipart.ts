@@ -11,6 +11,9 @@ import { type SignatureCheck, sign, verify } from './signing.js';
 const UPLOAD_ID = /^[a-f0-9]{24}$/;
 const PART_FILE = /^(\d{1,5})-([a-f0-9]{32})\.part$/;
 const PART_TYPE = 'application/octet-stream';
+/** The default of `ROBOTRACE_ABANDONED_UPLOAD_MAX_AGE_S`: the SDKs' spool keeps a record 7 days too. */
+export const DEFAULT_ABANDONED_AFTER_S = 7 * 86_400;
+const SWEEP_EVERY_S = 3_600;
 
 interface UploadMeta {
   key: string;
@@ -33,12 +36,38 @@ export interface LocalPlacement {
  * or the one declared at complete), and only then may it be placed.
  */
 export class LocalMultipart implements MultipartStore {
+  /** When abandoned uploads were last looked for (s); they are looked for at most hourly, when one starts. */
+  #lastSweepS = Number.NEGATIVE_INFINITY;
+
   constructor(
     private readonly root: string,
     private readonly secret: string,
     private readonly placement: LocalPlacement,
     private readonly nowS: () => number = () => Math.floor(Date.now() / 1000),
+    /** An upload nothing was written to for this long is abandoned (`ROBOTRACE_ABANDONED_UPLOAD_MAX_AGE_S`). */
+    private readonly abandonedAfterS: number = DEFAULT_ABANDONED_AFTER_S,
   ) {}
+
+  /**
+   * Deletes the uploads (`.uploads/<id>`: their parts, received or half-received) nothing was written to for
+   * `abandonedAfterS` — a client that never came back to complete or resume. Resolves with their ids. S3 has
+   * the bucket's own rule for this (an AbortIncompleteMultipartUpload lifecycle rule, docs/DEPLOY.md).
+   */
+  async sweepAbandoned(): Promise<string[]> {
+    this.#lastSweepS = this.nowS();
+    const base = join(this.root, '.uploads');
+    const removed: string[] = [];
+    for (const id of await readdir(base).catch(() => [] as string[])) {
+      if (!UPLOAD_ID.test(id)) continue;
+      const dir = join(base, id);
+      const lastWriteS = await newestWriteS(dir);
+      if (lastWriteS !== null && this.nowS() - lastWriteS > this.abandonedAfterS) {
+        await rm(dir, { recursive: true, force: true });
+        removed.push(id);
+      }
+    }
+    return removed;
+  }
 
   private dirOf(uploadId: string): string {
     if (!UPLOAD_ID.test(uploadId)) throw new Error('invalid upload id');
@@ -47,6 +76,7 @@ export class LocalMultipart implements MultipartStore {
 
   async start(key: string, o: { contentType: string; partSizeBytes: number }): Promise<string> {
     // Part checksums need nothing kept here: each part's SHA-256 travels in its signed URL.
+    if (this.nowS() - this.#lastSweepS >= SWEEP_EVERY_S) await this.sweepAbandoned().catch(() => undefined);
     const id = randomBytes(12).toString('hex');
     const dir = this.dirOf(id);
     await mkdir(dir, { recursive: true, mode: 0o700 });
@@ -251,4 +281,16 @@ export class LocalMultipart implements MultipartStore {
 /** What a part URL's signature covers: the upload, the part and, with part checksums, the part's SHA-256. */
 function partKey(uploadId: string, partNumber: number, sha256: string | null): string {
   return sha256 ? `${uploadId}/${partNumber}/${sha256}` : `${uploadId}/${partNumber}`;
+}
+
+/** The last write to an upload directory or any file in it (a part being received is written to), in s. */
+async function newestWriteS(dir: string): Promise<number | null> {
+  const own = await stat(dir).catch(() => undefined);
+  if (!own) return null;
+  let newest = own.mtimeMs;
+  for (const name of await readdir(dir).catch(() => [] as string[])) {
+    const info = await stat(join(dir, name)).catch(() => undefined);
+    if (info) newest = Math.max(newest, info.mtimeMs);
+  }
+  return Math.floor(newest / 1000);
 }
