@@ -39,19 +39,12 @@ export class Router {
     method: string,
     pathname: string,
   ): { handler: Handler; params: Record<string, string> } | { allowed: string[] } | null {
-    const allowed = new Set<string>();
-    // A literal segment shadows a parameter: `/api/episodes/export` is not `/api/episodes/{episode_id}`, so the
-    // 405's Allow lists only the methods of the most literal template that matches (fewest parameters).
-    const matching = this.routes.flatMap((route) => {
+    const others: Route[] = [];
+    for (const route of this.routes) {
       const m = route.pattern.exec(pathname);
-      return m ? [{ route, m }] : [];
-    });
-    const fewest = Math.min(...matching.map(({ route }) => route.names.length));
-    for (const { route, m } of matching) {
-      if (route.names.length > fewest) continue;
+      if (!m) continue;
       if (route.method !== method && !(method === 'HEAD' && route.method === 'GET')) {
-        allowed.add(route.method);
-        if (route.method === 'GET') allowed.add('HEAD');
+        others.push(route);
         continue;
       }
       const params: Record<string, string> = {};
@@ -63,6 +56,14 @@ export class Router {
         }
       });
       return { handler: route.handler, params };
+    }
+    // A literal segment shadows a parameter: `/api/episodes/export` is not `/api/episodes/{episode_id}`, so the
+    // 405's Allow lists only the methods of the most literal templates that match (the fewest parameters).
+    const fewest = Math.min(...others.map((r) => r.names.length));
+    const allowed = new Set<string>();
+    for (const route of others.filter((r) => r.names.length === fewest)) {
+      allowed.add(route.method);
+      if (route.method === 'GET') allowed.add('HEAD');
     }
     return allowed.size > 0 ? { allowed: [...allowed] } : null;
   }
