@@ -23,9 +23,11 @@ from ._core import (
     upload_url_call,
 )
 from ._episode import Episode
+from ._errors import NotFoundError
 from ._http import HttpSession
 from ._lifecycle import NDJSON, delete_call, export_call, parse_lines, save_artifact
 from ._multipart import multipart_threshold as multipart_threshold_of
+from ._multipart import upload_in_parts
 from ._payload import (
     ARTIFACT_KINDS,
     ArtifactKind,
@@ -265,6 +267,21 @@ class Client(ClientCore):
         episode = Episode(**self._episode_fields(answer, otel), _client=self)
         self._announce(episode, span)
         return episode
+
+    def _upload_in_parts(self, episode_id: str, file: UploadFile) -> bool:
+        """Blocking delivery of a file from the multipart threshold on, in resumable parts (the progress
+        lives for this call: a failed part is sent again, not the whole file). False when it is smaller or the
+        server has no multipart routes (then the slot's single PUT)."""
+        if file.size < self._multipart_threshold:
+            return False
+        progress: dict[str, Any] = {}
+        try:
+            upload_in_parts(self, episode_id, file, progress, lambda: None)
+        except NotFoundError:
+            if progress.get("upload_id"):
+                raise
+            return False
+        return True
 
     def _put_artifact(self, url: str, file: UploadFile) -> None:
         self._session.put_file(url, file, progress_for(file.label, file.size, self._quiet))

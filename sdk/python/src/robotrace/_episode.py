@@ -219,6 +219,8 @@ class Episode(EpisodeState):
         """
         slot, file = self._upload_plan(kind, path)
         client = self._require_client()
+        if client._upload_in_parts(self.id, file):  # from the multipart threshold on, resumable parts
+            return self._uploaded(file)
         renewal = UrlRenewal(slot)
         while True:
             if renewal.ask_now():

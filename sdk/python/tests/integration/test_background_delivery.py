@@ -313,6 +313,30 @@ def test_kill_9_during_a_200_mb_upload_resumes_from_the_last_acknowledged_part(
     assert size <= int(logged[0]) <= size + 2 * part
 
 
+def test_blocking_log_episode_sends_a_file_above_the_threshold_in_parts(
+    robotrace_server: RunningServer, api: Api, tmp_path: Path
+) -> None:
+    video = tmp_path / "big.mp4"
+    mib = 1024 * 1024
+    video.write_bytes(bytes(range(256)) * (21 * mib // 256) + b"tail")  # 3 parts of 8 MiB, the last short
+    offset = len(robotrace_server.output())
+    with rt.Client(
+        api_key=robotrace_server.api_key,
+        base_url=robotrace_server.base_url,
+        verbose=False,
+        multipart_threshold=8 * mib,
+    ) as client:
+        ep = client.log_episode(name="blocking multipart", video=video)
+    assert ep.status == "ready"
+    assert api.artifact(ep.id, "video") == video.read_bytes()
+    # In parts, not one PUT: the server logged the completed multipart upload of this episode.
+    logged = robotrace_server.output()[offset:]
+    assert re.search(
+        rf'multipart upload stored episode_id="{ep.id}" kind="video" size_bytes={video.stat().st_size}',
+        logged,
+    )
+
+
 class _Flaky503:
     """A reverse proxy in front of the server that answers 503 to the first ``failures`` requests (a server
     up but overloaded for a while), then forwards everything."""
