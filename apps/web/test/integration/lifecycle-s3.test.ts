@@ -172,6 +172,13 @@ describe('data lifecycle on PostgreSQL + S3, two instances', () => {
     expect(set.code).toBe(0);
     expect(set.stdout).toContain('episodes kept 7 days');
 
+    const refused = await runNode(
+      ['apps/web/dist/admin.js', 'set-retention', '--project', 'demo', '--days', '0'],
+      { ...env, ROBOTRACE_LOG_LEVEL: 'warn' },
+    );
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toContain('keep_days');
+
     const c = api(two.baseUrl, TEST_API_KEY);
     await until('every expired episode is swept', async () => {
       const r = (await c.get<Retention>('/api/project/retention')).body;

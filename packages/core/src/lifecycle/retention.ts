@@ -29,8 +29,9 @@ export function expiredEpisodes(projectId: string, policy: RetentionPolicy, now:
   return and(
     eq(episode.projectId, projectId),
     or(...clauses),
+    // Both columns, so the (project, baseline) unique index answers it.
     notExists(
-      sql`(select 1 from ${verifyScenario} where ${verifyScenario.baselineEpisodeId} = ${episode.id})`,
+      sql`(select 1 from ${verifyScenario} where ${verifyScenario.projectId} = ${episode.projectId} and ${verifyScenario.baselineEpisodeId} = ${episode.id})`,
     ),
   );
 }
