@@ -357,6 +357,29 @@ describe('storage used and export', () => {
     expect(readdirSync(join(app.current.dataDir, 'artifacts')).length).toBeGreaterThan(0);
   });
 
+  it('the export pages through more than one page of the list: every match once, newest first', async () => {
+    const ids: string[] = [];
+    for (let i = 0; i < 450; i += 1) {
+      if (i % 50 === 0) clock.advance(1);
+      const r = await c().post<CreateEpisodeResponse>('/api/ingest/episode', {
+        source: 'real',
+        robot: 'many-1',
+      });
+      ids.push(r.body.episode_id);
+    }
+    const res = await fetch(`${app.current.baseUrl}/api/episodes/export?robot=many-1`, {
+      headers: { authorization: `Bearer ${app.current.apiKey}` },
+    });
+    const lines = (await res.text())
+      .trim()
+      .split('\n')
+      .map((l) => ExportedEpisode.parse(JSON.parse(l)));
+    expect(lines).toHaveLength(450);
+    expect(new Set(lines.map((l) => l.id))).toEqual(new Set(ids));
+    const times = lines.map((l) => Date.parse(l.created_at));
+    expect(times).toEqual([...times].sort((a, b) => b - a));
+  });
+
   it('export is its own resource: its 405 allows only GET and HEAD (not the DELETE of /api/episodes/{id})', async () => {
     const r = await c().call('OPTIONS', '/api/episodes/export');
     expect(r.status).toBe(405);
