@@ -37,6 +37,9 @@ function isNoSuchUpload(err: unknown): boolean {
  * whole SHA-256 at start) is read back once and hashed; a mismatch deletes it.
  */
 export class S3Multipart implements MultipartStore {
+  /** Completes in flight, by upload id. */
+  readonly #completing = new Map<string, Promise<void>>();
+
   constructor(
     private readonly client: S3Client,
     private readonly signer: S3Client,
@@ -123,6 +126,46 @@ export class S3Multipart implements MultipartStore {
   ): Promise<AssembledUpload> {
     const hashes = expected.partSha256;
     if (hashes) await this.checkPartSizes(key, uploadId, parts.length, expected);
+    // One CompleteMultipartUpload per upload at a time in this process: a client retrying a complete that
+    // outlasted the API deadline (a big assemble) waits for the first, then checks the object, instead of
+    // racing it in the bucket.
+    const running = this.#completing.get(uploadId);
+    if (running) await running.catch(() => undefined);
+    else {
+      const completing = this.complete(key, uploadId, parts, hashes);
+      this.#completing.set(uploadId, completing);
+      try {
+        await completing;
+      } finally {
+        this.#completing.delete(uploadId);
+      }
+    }
+    const remove = async () => {
+      await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: key }));
+    };
+    const found = await (hashes ? this.composite(key) : this.readBack(key)).catch((err: unknown) => {
+      throw isNoSuchUpload(err) || (err as { name?: string }).name === 'NoSuchKey'
+        ? new IntegrityError('no such upload (completed, aborted or expired)')
+        : err;
+    });
+    const wanted = hashes
+      ? { size: expected.size, digest: compositeOf(hashes) }
+      : { size: expected.size, digest: expected.sha256 };
+    if (found.size !== wanted.size || found.digest !== wanted.digest) {
+      await remove();
+      throw new IntegrityError(
+        `the assembled file is not the announced one: ${found.size} bytes, ${found.what} ${found.digest} (announced ${wanted.size} bytes, ${wanted.digest})`,
+      );
+    }
+    return { size: found.size, sha256: expected.sha256, commit: async () => undefined, discard: remove };
+  }
+
+  private async complete(
+    key: string,
+    uploadId: string,
+    parts: Array<{ partNumber: number; etag: string }>,
+    hashes: string[] | undefined,
+  ): Promise<void> {
     try {
       await this.client.send(
         new CompleteMultipartUploadCommand({
@@ -149,27 +192,9 @@ export class S3Multipart implements MultipartStore {
       )
         throw new IntegrityError(`the bucket refused the parts: ${(err as Error).message}`);
       // No such upload: completed already when this is a retried complete whose first answer was lost (a
-      // big complete can outlast the client's timeout). The object, if there, is checked below like any.
+      // big complete can outlast the client's timeout). assemble then checks the object, if there, like any.
       if (!isNoSuchUpload(err)) throw err;
     }
-    const remove = async () => {
-      await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: key }));
-    };
-    const found = await (hashes ? this.composite(key) : this.readBack(key)).catch((err: unknown) => {
-      throw isNoSuchUpload(err) || (err as { name?: string }).name === 'NoSuchKey'
-        ? new IntegrityError('no such upload (completed, aborted or expired)')
-        : err;
-    });
-    const wanted = hashes
-      ? { size: expected.size, digest: compositeOf(hashes) }
-      : { size: expected.size, digest: expected.sha256 };
-    if (found.size !== wanted.size || found.digest !== wanted.digest) {
-      await remove();
-      throw new IntegrityError(
-        `the assembled file is not the announced one: ${found.size} bytes, ${found.what} ${found.digest} (announced ${wanted.size} bytes, ${wanted.digest})`,
-      );
-    }
-    return { size: found.size, sha256: expected.sha256, commit: async () => undefined, discard: remove };
   }
 
   /** Each part but the last is exactly the part size, so part i is the file's i-th range (checked before complete). */
