@@ -7,7 +7,13 @@ import {
   setRetentionRoute,
   storageUsageRoute,
 } from '@robotrace/contracts';
-import { deleteEpisode, exportEpisodes, getRetention, setRetention, storageUsage } from '@robotrace/core';
+import {
+  deleteEpisodeKeyed,
+  exportEpisodes,
+  getRetention,
+  setRetention,
+  storageUsage,
+} from '@robotrace/core';
 import { type BoundRoute, bindRoute } from '../http/api-route.js';
 import type { HttpContext } from '../http/context.js';
 import type { Services } from '../services.js';
@@ -46,15 +52,17 @@ async function streamExport(s: Services, ctx: HttpContext, lines: AsyncGenerator
 /** Data lifecycle (issue 20): delete an episode, export, storage used and retention. */
 export function lifecycleRoutes(s: Services): BoundRoute[] {
   return [
-    bindRoute(deleteEpisodeRoute, async ({ ctx, scope, params, query }) => ({
-      status: 200,
-      body: await deleteEpisode(s.core, {
+    bindRoute(deleteEpisodeRoute, async ({ ctx, scope, params, query }) => {
+      const r = await deleteEpisodeKeyed(s.core, {
         projectId: scope.projectId,
         episodeId: params.episode_id,
         unlinkReferences: query.unlink_references === 'true',
         idempotencyKey: header(ctx, 'idempotency-key'),
-      }),
-    })),
+      });
+      // As the ingest routes say it.
+      const headers: Record<string, string> = r.replayed ? { 'idempotent-replayed': 'true' } : {};
+      return { status: 200, body: r.body, headers };
+    }),
 
     bindRoute(exportEpisodesRoute, async ({ ctx, scope, query }) => {
       await streamExport(

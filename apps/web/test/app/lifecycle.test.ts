@@ -119,6 +119,8 @@ describe('DELETE /api/episodes/{id}', () => {
     const replay = await del(e.id, { idem: 'del-key-1' });
     expect(replay.status).toBe(200);
     expect(replay.body).toEqual(first.body);
+    expect(replay.headers.get('idempotent-replayed')).toBe('true');
+    expect(first.headers.get('idempotent-replayed')).toBeNull();
     expect((await del(e.id, { idem: 'del-key-2' })).status).toBe(404);
   });
 

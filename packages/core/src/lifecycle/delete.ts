@@ -97,6 +97,14 @@ export async function deleteEpisode(
   deps: CoreDeps,
   input: DeleteEpisodeInput,
 ): Promise<DeleteEpisodeResponse> {
+  return (await deleteEpisodeKeyed(deps, input)).body;
+}
+
+/** deleteEpisode, also saying whether the answer replays an earlier delete's Idempotency-Key (the API's header). */
+export async function deleteEpisodeKeyed(
+  deps: CoreDeps,
+  input: DeleteEpisodeInput,
+): Promise<{ body: DeleteEpisodeResponse; replayed: boolean }> {
   const scope = { projectId: input.projectId };
   const unlink = input.unlinkReferences === true;
   let recorded: RecordedDeletion | undefined;
@@ -115,11 +123,12 @@ export async function deleteEpisode(
       },
     );
     // A replay: the first delete already removed (or recorded) the files.
-    if (stored.replayed) return stored.body as DeleteEpisodeResponse;
+    if (stored.replayed) return { body: stored.body as DeleteEpisodeResponse, replayed: true };
   } else recorded = await recordEpisodeDeletion(deps, scope, input.episodeId, unlink);
   if (!recorded) throw new Error('delete recorded nothing');
   const outcome = await completeStorageDeletions(deps, { keys: recorded.keys, limit: recorded.keys.length });
-  return outcome.failed > 0 ? { ...recorded.body, pending_storage: true } : recorded.body;
+  const body = outcome.failed > 0 ? { ...recorded.body, pending_storage: true } : recorded.body;
+  return { body, replayed: false };
 }
 
 export interface DeletionSummary {
