@@ -137,7 +137,9 @@ describe('faults the caller never sees', () => {
 
   it('a corrupt record is parked with its reason and the next one is delivered', async () => {
     const spool = join(dir, 'corrupt');
-    const bad = join(spool, 'v1', 'waiting', '0000000000001-00000000000000aa');
+    // A recent id: a record from 1970 would be parked for its age (expired) before anyone reads it.
+    const badId = `${String(Date.now() - 1000).padStart(13, '0')}-00000000000000aa`;
+    const bad = join(spool, 'v1', 'waiting', badId);
     mkdirSync(bad, { recursive: true });
     writeFileSync(join(bad, 'record.json'), '{"format": 1, "id": "truncated');
     const robot = `ts-corrupt-${Date.now()}`;
@@ -145,14 +147,12 @@ describe('faults the caller never sees', () => {
     const ep = await client.logEpisode({ name: 'after the corrupt one', robot });
     expect(await ep.delivered(60_000)).toBe(true);
     expect((await byRobot(server, robot)).map((e) => e.id)).toEqual([ep.id]);
-    const state = JSON.parse(
-      readFileSync(join(spool, 'v1', 'parked', '0000000000001-00000000000000aa', 'state.json'), 'utf8'),
-    );
+    const state = JSON.parse(readFileSync(join(spool, 'v1', 'parked', badId, 'state.json'), 'utf8'));
     expect(state.parked_reason).toMatch(/^corrupt record: record\.json is not JSON/);
     const status = await cli(['spool', 'status', '--json', '--spool-dir', spool]);
     expect(JSON.parse(status.stdout)).toMatchObject({
       waiting: [],
-      parked: [{ id: '0000000000001-00000000000000aa' }],
+      parked: [{ id: badId }],
       delivered: 1,
     });
     await client.close();
