@@ -12,6 +12,21 @@ function roundTo(f: number, p: number, e: number): number {
   return s === undefined ? Number.NaN : Math.round(f / s) * s;
 }
 
+/** 10^k for k in -46 … 39 as the nearest doubles: only compared with, to settle a decimal exponent. */
+const DECADES = Float64Array.from({ length: 86 }, (_, i) => Number(`1e${i - 46}`));
+const F32 = new Float32Array(1);
+const F32_BITS = new Uint32Array(F32.buffer);
+
+/** floor(log10(a)) for a positive float32, from its binary exponent and one or two comparisons (no log10). */
+function decimalExponent(a: number): number {
+  F32[0] = a;
+  const binary = ((F32_BITS[0] as number) >>> 23) - 127; // subnormals come out low; the comparisons fix that
+  let e = Math.floor(binary * Math.LOG10E * Math.LN2);
+  while (e < 38 && a >= (DECADES[e + 47] as number)) e++;
+  while (e > -46 && a < (DECADES[e + 46] as number)) e--;
+  return e;
+}
+
 /** The slow, always-right path, for exponents the scaled one cannot reach (|f| < 1e-14 or ≥ 1e23). */
 function shortestByText(f: number): number {
   for (let p = 1; p <= 9; p++) {
@@ -31,7 +46,7 @@ function shortestByText(f: number): number {
 export function shortestFloat32(v: number): number {
   const f = Math.fround(v);
   if (f === 0 || f - f !== 0) return f;
-  const e = Math.floor(Math.log10(f < 0 ? -f : f));
+  const e = decimalExponent(f < 0 ? -f : f);
   let r = roundTo(f, 7, e);
   if (Number.isNaN(r)) return shortestByText(f);
   if (Math.fround(r) === f) {
