@@ -229,7 +229,8 @@ def test_a_corrupt_record_is_parked_and_the_rest_delivered(
     robotrace_server: RunningServer, api: Api, tmp_path: Path
 ) -> None:
     spool = tmp_path / "spool"
-    bad = spool / "v1" / "waiting" / "0000000000001-00000000000000aa"
+    # A recent id: a record from 1970 would be parked for its age (expired) before anyone reads it.
+    bad = spool / "v1" / "waiting" / f"{int(time.time() * 1000) - 1000:013d}-00000000000000aa"
     bad.mkdir(parents=True)
     (bad / "record.json").write_text('{"format": 1, "id": "truncated')
     robot = f"corrupt-{uuid.uuid4().hex[:8]}"
