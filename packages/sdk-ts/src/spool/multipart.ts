@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, webcrypto } from 'node:crypto';
 import { open } from 'node:fs/promises';
 import { NotFoundError, RobotraceError } from '../errors.js';
 import type { Transport } from '../http/transport.js';
@@ -116,8 +116,11 @@ export async function uploadInParts(
     for (let n = 1; n <= upload.part_count && !failure; n++) {
       const offset = (n - 1) * upload.part_size_bytes;
       const bytes = await readExactly(handle, offset, Math.min(upload.part_size_bytes, file.size - offset));
+      // The part's hash on libuv's thread pool (WebCrypto), beside the sends; only the whole file's, which
+      // must go in order, runs here.
+      const partHash = webcrypto.subtle.digest('SHA-256', bytes);
       whole.update(bytes);
-      const sha256 = createHash('sha256').update(bytes).digest('hex');
+      const sha256 = Buffer.from(await partHash).toString('hex');
       partSha[n - 1] = sha256;
       if (etags.has(n)) continue;
       while (inFlight.size >= limit && !failure) await Promise.race(inFlight);
