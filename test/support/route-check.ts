@@ -1,11 +1,21 @@
-import { API_ROUTES, ErrorBody, errorStatusesOf, pathMatcher, type RouteDef } from '@robotrace/contracts';
+import { API_ROUTES, ErrorBody, errorStatusesOf, type RouteDef } from '@robotrace/contracts';
+import { Router } from '../../apps/web/src/http/router.js';
 
-/** The table's route for a request, with its path compiled once. */
-const COMPILED = API_ROUTES.map((def) => ({ def, ...pathMatcher(def.path) }));
+/**
+ * The table's route for a request, found by the app's own router (so a literal path such as
+ * `/api/episodes/export` is never read as `/api/episodes/{episode_id}`, exactly as the app dispatches it).
+ */
+const DEFS = new Map<unknown, RouteDef>();
+const ROUTER = new Router();
+for (const def of API_ROUTES) {
+  const handler = () => {};
+  DEFS.set(handler, def);
+  ROUTER.on(def.method, def.path, handler);
+}
 
 export function routeOf(method: string, pathname: string): RouteDef | undefined {
-  const m = method === 'HEAD' ? 'GET' : method;
-  return COMPILED.find((r) => r.def.method === m && r.pattern.test(pathname))?.def;
+  const found = ROUTER.match(method, pathname);
+  return found && 'handler' in found ? DEFS.get(found.handler) : undefined;
 }
 
 const isJson = (contentType: string | undefined) => /^application\/json\b/i.test(contentType ?? '');

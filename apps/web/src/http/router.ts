@@ -9,6 +9,24 @@ interface Route {
   pattern: RegExp;
   names: string[];
   handler: Handler;
+  /** Routes with more literal segments that match some of the same paths (`/api/episodes/export` for `/api/episodes/{id}`). */
+  shadowedBy: Route[];
+}
+
+const segmentsOf = (template: string): string[] => template.split('/');
+const isParam = (segment: string): boolean => segment.startsWith('{');
+
+/** Whether `literal` names a path `param` also matches, with a literal segment where `param` has a parameter. */
+function shadows(literal: string[], param: string[]): boolean {
+  if (literal.length !== param.length || [...literal, ...param].some((s) => s.endsWith('*}'))) return false;
+  let more = false;
+  for (let i = 0; i < literal.length; i++) {
+    const a = literal[i] ?? '';
+    const b = param[i] ?? '';
+    if (isParam(b)) more ||= !isParam(a);
+    else if (a !== b) return false;
+  }
+  return more;
 }
 
 /** A portal pattern as an API template: `:id` is `{id}`, a `*` segment is `{rest*}`. */
@@ -24,8 +42,17 @@ export class Router {
 
   /** `path`: a portal pattern (`/portal/episodes/:id`, `/assets/*`) or an API template (`/api/episodes/{id}`). */
   on(method: string, path: string, handler: Handler): this {
-    const { pattern, names } = pathMatcher(asTemplate(path));
-    this.routes.push({ method, path, pattern, names, handler });
+    const template = asTemplate(path);
+    const { pattern, names } = pathMatcher(template);
+    const route: Route = { method, path, pattern, names, handler, shadowedBy: [] };
+    // Worked out once here, so matching stays one pass: a request for `/api/episodes/export` is never handed to
+    // `/api/episodes/{episode_id}` under another method (DELETE there is a 405, not a 404 for episode "export").
+    for (const other of this.routes) {
+      const [a, b] = [segmentsOf(asTemplate(other.path)), segmentsOf(template)];
+      if (shadows(a, b)) route.shadowedBy.push(other);
+      if (shadows(b, a)) other.shadowedBy.push(route);
+    }
+    this.routes.push(route);
     return this;
   }
 
@@ -47,6 +74,7 @@ export class Router {
         others.push(route);
         continue;
       }
+      if (route.shadowedBy.some((literal) => literal.pattern.test(pathname))) continue;
       const params: Record<string, string> = {};
       route.names.forEach((name, i) => {
         try {

@@ -33,6 +33,23 @@ describe('Router', () => {
     expect(router.match('GET', '/nothing')).toBeNull();
   });
 
+  it('hands a literal path to its own routes only, whichever was registered first (a 405, not a parameter)', () => {
+    const exportFirst = () => {};
+    const byId = () => {};
+    for (const literalFirst of [true, false]) {
+      const r = new Router();
+      if (literalFirst) r.on('GET', '/api/episodes/export', exportFirst);
+      r.on('GET', '/api/episodes/{episode_id}', byId).on('DELETE', '/api/episodes/{episode_id}', byId);
+      if (!literalFirst) r.on('GET', '/api/episodes/export', exportFirst);
+      expect(r.match('GET', '/api/episodes/export')).toMatchObject({ handler: exportFirst });
+      expect(r.match('DELETE', '/api/episodes/export')).toEqual({ allowed: ['GET', 'HEAD'] });
+      expect(r.match('DELETE', '/api/episodes/e1')).toMatchObject({
+        handler: byId,
+        params: { episode_id: 'e1' },
+      });
+    }
+  });
+
   it('lists what it registered, in order', () => {
     expect(router.list().map((r) => `${r.method} ${r.path}`)).toEqual([
       'GET /api/episodes/{episode_id}',
@@ -72,6 +89,7 @@ describe('the app serves exactly the documented API', () => {
       ['GET', '/api/ingest/episode', 'POST'],
       ['POST', '/api/health', 'GET, HEAD'],
       ['DELETE', '/api/storage/a/b/video', 'PUT, GET, HEAD'],
+      ['DELETE', '/api/episodes/export', 'GET, HEAD'],
     ] as const) {
       const r = await client.call(method, path);
       expect(r.status, `${method} ${path}`).toBe(405);
