@@ -64,19 +64,21 @@ export const MultipartUpload = z
   .meta({ id: 'MultipartUpload' });
 export type MultipartUpload = z.infer<typeof MultipartUpload>;
 
+/**
+ * Two shapes, so the schema states the whole rule (no relation between two fields for a client to get wrong):
+ * the part numbers alone, or — an upload with part checksums — each part number with the SHA-256 of its bytes.
+ */
 export const PartUrlsRequest = z
-  .object({
-    part_numbers: z.array(partNumber).min(1).max(1000),
-    part_sha256: z
-      .array(sha256)
-      .max(1000)
-      .optional()
-      .describe('With part checksums: the SHA-256 of each part, in the order of part_numbers'),
-  })
-  .refine((r) => r.part_sha256 === undefined || r.part_sha256.length === r.part_numbers.length, {
-    message: 'part_sha256 needs one hash per part number',
-    path: ['part_sha256'],
-  })
+  .union([
+    z.strictObject({ part_numbers: z.array(partNumber).min(1).max(1000) }),
+    z.strictObject({
+      parts: z
+        .array(z.object({ part_number: partNumber, sha256 }))
+        .min(1)
+        .max(1000)
+        .describe('With part checksums: each part to sign, with the SHA-256 of its bytes'),
+    }),
+  ])
   .meta({ id: 'PartUrlsRequest' });
 
 export const PartUrls = z

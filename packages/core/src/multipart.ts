@@ -185,8 +185,8 @@ export async function signMultipartParts(
       400,
       'validation_error',
       token.c === 1
-        ? 'This upload uses part checksums: send part_sha256'
-        : 'This upload was started with the whole file’s SHA-256: send no part_sha256',
+        ? 'This upload uses part checksums: send parts [{part_number, sha256}]'
+        : 'This upload was started with the whole file’s SHA-256: send part_numbers, no part hashes',
     );
   const store = multipartOf(deps);
   const urls = [];

@@ -42,9 +42,9 @@ export function uploadRoutes(s: Services): BoundRoute[] {
         scope,
         params.episode_id,
         params.upload_id,
-        body.part_numbers,
+        'parts' in body ? body.parts.map((p) => p.part_number) : body.part_numbers,
         ctx,
-        body.part_sha256,
+        'parts' in body ? body.parts.map((p) => p.sha256) : undefined,
       ),
     })),
     bindRoute(completeMultipartUpload, async ({ ctx, scope, params, body }) => {

@@ -158,8 +158,7 @@ function cases(name: string, start: () => Promise<TestServer>, refusesAtPut: boo
         });
         const upload = encodeURIComponent(String(started.body.upload_id));
         const signed = await api(server, 'POST', `/api/ingest/episode/${id}/uploads/${upload}/parts`, {
-          part_numbers: [1],
-          part_sha256: [sha256Hex(part)],
+          parts: [{ part_number: 1, sha256: sha256Hex(part) }],
         });
         const [url] = signed.body.urls as Array<{ url: string; headers: Record<string, string> }>;
         const put = await fetch(new URL(url?.url ?? '', server.baseUrl), {
@@ -195,10 +194,9 @@ function cases(name: string, start: () => Promise<TestServer>, refusesAtPut: boo
       const partsPath = `/api/ingest/episode/${id}/uploads/${upload}/parts`;
       const unhashed = await api(server, 'POST', partsPath, { part_numbers: [1] });
       expect(unhashed.status).toBe(400);
-      expect(String(unhashed.body.error)).toMatch(/part_sha256/);
+      expect(String(unhashed.body.error)).toMatch(/part checksums/);
       const signed = await api(server, 'POST', partsPath, {
-        part_numbers: [1],
-        part_sha256: [sha256Hex(good)],
+        parts: [{ part_number: 1, sha256: sha256Hex(good) }],
       });
       const [part] = signed.body.urls as Array<{ url: string; headers: Record<string, string> }>;
       const corrupt = Buffer.from(good);

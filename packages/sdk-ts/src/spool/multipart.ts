@@ -92,7 +92,7 @@ export async function uploadInParts(
     const signed = await transport.json<{ urls: SignedPart[] }>({
       method: 'POST',
       path: `${base}/${id}/parts`,
-      body: checksums ? { part_numbers: [n], part_sha256: [sha256] } : { part_numbers: [n] },
+      body: checksums ? { parts: [{ part_number: n, sha256 }] } : { part_numbers: [n] },
       what: 'sign upload part',
     });
     const url = signed.urls[0];
