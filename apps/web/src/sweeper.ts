@@ -21,18 +21,21 @@ export function startSweeper(
   let stopped = false;
   let afterStart = true;
   const sweepAll = async () => {
+    let ran = false;
     for (;;) {
       const outcome = await runSweep(core, { batchSize: opts.batchSize, afterStart });
-      // Only once the start's sweep ran (another instance may have held the lock: then try again next time).
-      if (outcome.ran) afterStart = false;
+      ran ||= outcome.ran;
       if (outcome.ran && (outcome.deleted > 0 || outcome.errors > 0))
         log.info('retention sweep', {
           deleted: outcome.deleted,
           bytes_freed: outcome.bytesFreed,
           storage_errors: outcome.errors,
         });
-      if (!outcome.more || stopped) return;
+      if (!outcome.more || stopped) break;
     }
+    // Only once every batch of the start's sweep ran (a crashed instance's claims may span several batches; and
+    // another instance may have held the lock: then try again next time).
+    if (ran && !stopped) afterStart = false;
   };
   const runNow = (): Promise<void> => {
     running ??= sweepAll()

@@ -119,6 +119,7 @@ export async function runSweep(
     deleted,
     bytesFreed: [...tallies.values()].reduce((sum, t) => sum + t.bytes, 0),
     errors: failedKeys.length,
-    more: deleted >= input.batchSize,
+    // Full either way: expired episodes, or recorded files removed (after a crash, more may be left than one batch).
+    more: deleted >= input.batchSize || retried.deleted >= input.batchSize,
   };
 }
