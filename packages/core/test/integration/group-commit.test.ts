@@ -129,6 +129,24 @@ describe.each(DATABASE_KINDS)('group commit of creates and finalizes (%s)', (kin
     expect(rows.map((r) => r.id)).toEqual([(first?.body as CreateEpisodeResponse | undefined)?.episode_id]);
   });
 
+  it('a batch mixing retried keys with fresh ones: the retries replay, each fresh key gets its own episode', async () => {
+    const b = batcher();
+    const scope = await project('mixed');
+    const body = (i: number) => create(`mixed-${i}`);
+    const send = (i: number) =>
+      b.create(scope, body(i), ctx, { key: `mixed-${kind}-${i}`, rawBody: JSON.stringify(body(i)) });
+    const earlier = await Promise.all([0, 2, 4].map(send));
+    // One batch: keys 0, 2, 4 were claimed by the batch above, 1, 3, 5 are new.
+    const results = await Promise.all([0, 1, 2, 3, 4, 5].map(send));
+    expect(results.map((r) => r.replayed)).toEqual([true, false, true, false, true, false]);
+    expect([0, 2, 4].map((i) => results[i])).toEqual(earlier.map((r) => ({ ...r, replayed: true })));
+    const names = await core()
+      .deps.db.select({ name: episode.name })
+      .from(episode)
+      .where(eq(episode.projectId, scope.projectId));
+    expect(names.map((r) => r.name).sort()).toEqual([0, 1, 2, 3, 4, 5].map((i) => `mixed-${i}`));
+  });
+
   it('the same key from two batchers at once (two instances) yields one episode', async () => {
     const [a, b] = [batcher(), batcher()];
     const scope = await project('race');
