@@ -9,7 +9,7 @@
 // Usage: npx tsx bench/trace/run.ts [--quick] [--spans N] [--no-write]
 import { randomBytes } from 'node:crypto';
 import http from 'node:http';
-import { cpus } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { normalizeTrace, TRACE_SOURCE_DEFAULTS, TraceSource } from '@robotrace/core';
 import { launchBrowser, newContext, signIn } from '../../e2e/support/browser.js';
 import { startJaeger } from '../../test/support/jaeger.js';
@@ -81,6 +81,7 @@ function timedGet(agent: http.Agent, url: string, headers: Record<string, string
 }
 
 async function main(): Promise<void> {
+  const loadStart = loadavg().map((x) => x.toFixed(1)).join(' / ');
   const jaeger = await startJaeger();
   const traceId = randomBytes(16).toString('hex');
   const t0 = BigInt(Date.now() - 60_000) * 1_000_000n;
@@ -124,7 +125,7 @@ async function main(): Promise<void> {
     const tf = performance.now();
     await (await fetch(`${jaeger.query}/api/v3/traces/${traceId}`)).arrayBuffer();
     const f = performance.now() - tf;
-    // Ours and the previous path alternate which goes first, so neither always pays the other's garbage.
+    // Ours and the fetch() path alternate which goes first, so neither always pays the other's garbage.
     const timeOurs = async () => {
       const t = performance.now();
       const r = await source.lookup(traceId, window);
@@ -151,7 +152,7 @@ async function main(): Promise<void> {
     }
     const o = r.took;
     const p = old.took;
-    if (old.spans !== r.spans) throw new Error('the previous path read another trace');
+    if (old.spans !== r.spans) throw new Error('the fetch() path read another trace');
     if (i >= 3) {
       backend.push(b);
       viaFetch.push(f);
@@ -174,7 +175,7 @@ async function main(): Promise<void> {
   const ratio = pct(ours, 50) / pct(backend, 50);
   const previousRatio = pct(previous, 50) / pct(backend, 50);
   log(
-    `uncached: ours p50 ${ms(pct(ours, 50))} ms vs Jaeger p50 ${ms(pct(backend, 50))} ms → ${ratio.toFixed(2)}× (previous path ${ms(pct(previous, 50))} ms → ${previousRatio.toFixed(2)}×)`,
+    `uncached: ours p50 ${ms(pct(ours, 50))} ms vs Jaeger p50 ${ms(pct(backend, 50))} ms → ${ratio.toFixed(2)}× (fetch() path ${ms(pct(previous, 50))} ms → ${previousRatio.toFixed(2)}×)`,
   );
 
   // 2. Cached /trace on the started server (keep-alive, sequential), and 3. the lane in Chromium.
@@ -263,12 +264,12 @@ async function main(): Promise<void> {
   const rows = [
     `| uncached fetch + normalise (TraceSource.lookup) | ${ROUNDS} | ${ms(pct(ours, 50))} | ${ms(pct(ours, 99))} | — |`,
     `| Jaeger's own response, same trace (GET /api/v3, body read) | ${ROUNDS} | ${ms(pct(backend, 50))} | ${ms(pct(backend, 99))} | — |`,
-    `| (same rounds) the previous path: fetch(), JSON.parse of the whole body, normalise | ${ROUNDS} | ${ms(pct(previous, 50))} | ${ms(pct(previous, 99))} | — |`,
+    `| (same rounds) the same through fetch(): GET, JSON.parse of the whole body, normalise | ${ROUNDS} | ${ms(pct(previous, 50))} | ${ms(pct(previous, 99))} | — |`,
     `| (breakdown) the same GET through Node's fetch(), body read, nothing parsed | ${ROUNDS} | ${ms(pct(viaFetch, 50))} | ${ms(pct(viaFetch, 99))} | — |`,
     `| (breakdown) JSON.parse of Jaeger's answer, in process | ${ROUNDS} | ${ms(pct(parseMs, 50))} | ${ms(pct(parseMs, 99))} | — |`,
     `| (breakdown) normalizeTrace of the parsed answer, in process | ${ROUNDS} | ${ms(pct(normaliseMs, 50))} | ${ms(pct(normaliseMs, 99))} | — |`,
     `| → ratio of the medians (ours / Jaeger's own) | | **${ratio.toFixed(2)}×** | | ≤ 1.5× ${goal(ratio <= 1.5)} |`,
-    `| → the previous path's ratio, same rounds (previous / Jaeger's own) | | ${previousRatio.toFixed(2)}× | | — |`,
+    `| → the fetch() path's ratio, same rounds (fetch() path / Jaeger's own) | | ${previousRatio.toFixed(2)}× | | — |`,
     `| cached GET /api/episodes/{id}/trace (started server) | ${REQUESTS} | ${ms(pct(cached, 50))} | ${ms(pct(cached, 99))} | p99 ≤ 100 ${goal(pct(cached, 99) <= 100)} |`,
     `| lane draw in Chromium (mount → frame after first paint) | ${DRAWS} | ${ms(pct(draws, 50))} | ${ms(Math.max(...draws))} (max) | ≤ 500 ${goal(Math.max(...draws) <= 500)} |`,
   ];
@@ -277,9 +278,9 @@ async function main(): Promise<void> {
   if (!argv.includes('--no-write'))
     writeSection(
       'Span lane (trace source)',
-      `Measured by \`bench/trace/run.ts\`${quick ? ' (--quick)' : ''} on ${new Date().toISOString().slice(0, 10)}: ${cpus().length} × ${cpus()[0]?.model.trim() ?? 'CPU'}, Node ${process.version}, a machine shared with other work (tails are noisy).
+      `Measured by \`bench/trace/run.ts\`${quick ? ' (--quick)' : ''} on ${new Date().toISOString().slice(0, 10)}: ${cpus().length} × ${cpus()[0]?.model.trim() ?? 'CPU'}, Node ${process.version}, load average ${loadStart} at the start, ${loadavg().map((x) => x.toFixed(1)).join(' / ')} at the end (1 / 5 / 15 min; tails are noisy on a shared machine).
 Trace: ${SPANS} spans (a root and its children across 3 services, events on every tenth span) exported to a real Jaeger v2 (in-memory store) over OTLP/HTTP; Jaeger's \`/api/v3\` answer is ${(jsonBytes / 1e6).toFixed(2)} MB of OTLP JSON, our \`/trace\` answer ${(responseBytes / 1e6).toFixed(2)} MB.
-Method: (1) per round, Jaeger's GET with the body read (node:http, one keep-alive connection), then our \`TraceSource.lookup\` without cache (the same GET through node:http, the answer parsed while it arrives: runs of whole spans, one native JSON.parse each, normalised at once — \`otlp-stream.ts\`), then the path it replaced (fetch(), JSON.parse of the whole body after the last byte, normalise); (2) the started server, sequential keep-alive GETs of the cached trace after 10 warm-ups, request written → body read; (3) the trace page's \`RoboTraceSpanLane.mount\` on data already fetched, until the frame after the first paint (every row laid out), first draw discarded.
+Method: (1) per round, Jaeger's GET with the body read (node:http, one keep-alive connection), then our \`TraceSource.lookup\` without cache (the same GET through node:http — \`http-get.ts\` — the body collected, then one JSON.parse and normalizeTrace) and the same work with the GET through fetch(), these two alternating which goes first; (2) the started server, sequential keep-alive GETs of the cached trace after 10 warm-ups, request written → body read; (3) the trace page's \`RoboTraceSpanLane.mount\` on data already fetched, until the frame after the first paint (every row laid out), first draw discarded.
 
 ${table}`,
     );

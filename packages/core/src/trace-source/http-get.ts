@@ -13,8 +13,6 @@ export interface GetOptions {
   headers: Record<string, string>;
   signal: AbortSignal;
   maxBytes: number;
-  /** Each chunk of a 2xx body as it arrives (within the limit): the caller parses while the rest is on its way. */
-  onChunk?: (chunk: Buffer) => void;
 }
 
 /** The answer: its status and, for a 2xx only, the whole body (other bodies are discarded unread). */
@@ -80,7 +78,6 @@ export function httpGet(url: string, o: GetOptions, agents: Agents): Promise<Get
             return;
           }
           chunks.push(chunk);
-          o.onChunk?.(chunk);
         });
         res.on('end', () => {
           if (settled) return;

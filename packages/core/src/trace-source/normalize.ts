@@ -135,7 +135,7 @@ function statusOf(v: unknown): NormalizedSpan['status'] {
 }
 
 /** The `resourceSpans` list of any OTLP-JSON answer, envelope or not; null when the body is not OTLP. */
-export function resourceSpansOf(body: unknown): unknown[] | null {
+function resourceSpansOf(body: unknown): unknown[] | null {
   if (!isObject(body)) return null;
   if (Array.isArray(body.resourceSpans)) return body.resourceSpans;
   if (Array.isArray(body.batches)) return body.batches; // Tempo v1
@@ -167,13 +167,13 @@ function eventsOf(list: unknown, start: string): NormalizedEvent[] {
 }
 
 /** The service.name of an OTLP resourceSpans element ('unknown' without one). */
-export function serviceOfResourceSpans(rs: unknown): string {
+function serviceOfResourceSpans(rs: unknown): string {
   if (!isObject(rs) || !isObject(rs.resource)) return 'unknown';
   return str(keyValues(rs.resource.attributes)['service.name']) || 'unknown';
 }
 
 /** One OTLP span object → a NormalizedSpan, or null when it lacks a readable trace id, span id or start. */
-export function spanFromOtlp(sp: unknown, service: string): NormalizedSpan | null {
+function spanFromOtlp(sp: unknown, service: string): NormalizedSpan | null {
   if (!isObject(sp)) return null;
   const traceId = otlpId(sp.traceId, 16);
   const spanId = otlpId(sp.spanId, 8);
@@ -196,7 +196,7 @@ export function spanFromOtlp(sp: unknown, service: string): NormalizedSpan | nul
 }
 
 /** The span lists of one resourceSpans element (scopeSpans, then the older instrumentationLibrarySpans). */
-export function spanListsOf(rs: unknown): unknown[][] {
+function spanListsOf(rs: unknown): unknown[][] {
   if (!isObject(rs)) return [];
   const lists: unknown[][] = [];
   for (const ss of scopesOf(rs)) if (isObject(ss) && Array.isArray(ss.spans)) lists.push(ss.spans);
@@ -290,7 +290,7 @@ export function normalizeTrace(body: unknown, traceId: string, maxSpans: number)
 }
 
 /** Spans of one trace → sorted by start, at most `maxSpans` kept (`spans` is sorted in place). */
-export function finishTrace(spans: NormalizedSpan[], maxSpans: number): NormalizedTrace {
+function finishTrace(spans: NormalizedSpan[], maxSpans: number): NormalizedTrace {
   // Decimal strings without leading zeros order by length, then lexically: no BigInt per comparison.
   spans.sort((a, b) => {
     const x = a.start_unix_ns;

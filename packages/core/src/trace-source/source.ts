@@ -1,6 +1,6 @@
+import { isAscii } from 'node:buffer';
 import { type Agents, BodyTooLarge, type GetAnswer, httpGet, keepAliveAgents } from './http-get.js';
 import { type NormalizedSpan, normalizeTrace, TraceFormatError } from './normalize.js';
-import { OtlpStreamParser } from './otlp-stream.js';
 
 /**
  * The team's trace backend, read through its query API (RoboTrace never receives or exports spans). Only the
@@ -108,7 +108,9 @@ async function boundedBody(res: Response, max: number): Promise<Buffer> {
 
 function parseJson(body: Buffer): unknown {
   try {
-    return JSON.parse(body.toString('utf8'));
+    // An ASCII body (OTLP JSON almost always is: non-ASCII text comes \u-escaped or not at all) decodes as latin1,
+    // several times cheaper than UTF-8 decoding and the same text.
+    return JSON.parse(body.toString(isAscii(body) ? 'latin1' : 'utf8'));
   } catch {
     throw new Unavailable('the backend answered something that is not JSON');
   }
@@ -153,12 +155,12 @@ export class TraceSource {
     private readonly nowMs: () => number = Date.now,
   ) {}
 
-  private get(url: string, signal: AbortSignal, onChunk: (chunk: Buffer) => void): Promise<GetAnswer> {
+  private get(url: string, signal: AbortSignal): Promise<GetAnswer> {
     const headers = { accept: 'application/json', ...this.config.headers };
     const { maxBytes } = this.config;
     return this.fetchImpl
       ? getWithFetch(this.fetchImpl, url, headers, signal, maxBytes)
-      : httpGet(url, { headers, signal, maxBytes, onChunk }, this.agents);
+      : httpGet(url, { headers, signal, maxBytes }, this.agents);
   }
 
   /** What the backend has for this trace, cached (found: ttlMs; not found / unavailable: missTtlMs). */
@@ -212,22 +214,16 @@ export class TraceSource {
     const signal = AbortSignal.timeout(this.config.timeoutMs);
     try {
       for (const url of this.urlsFor(id, window)) {
-        // Parsed while it arrives (otlp-stream.ts); through an injected fetch, the whole body at the end.
-        const parser = new OtlpStreamParser(id);
-        let streamed = false;
-        const res = await this.get(url, signal, (chunk) => {
-          streamed = true;
-          parser.push(chunk);
-        });
+        const res = await this.get(url, signal);
         // Jaeger: an older query service has no /api/v3; try the classic API next.
         if (res.status === 404) continue;
         if (res.status >= 300 && res.status < 400)
           throw new Unavailable(`the backend answered a redirect (${res.status}), which is not followed`);
         if (!res.body) throw new Unavailable(`the backend answered HTTP ${res.status}`);
-        const early = streamed ? parser.finish(this.config.maxSpans) : 'whole';
-        const trace =
-          early === 'whole' ? normalizeTrace(parseJson(res.body), id, this.config.maxSpans) : early;
-        if (!trace) throw new Unavailable('the backend answered something that is not JSON');
+        // Parsed once the whole body is here: the answer comes in a burst after the backend's own work (5,000
+        // spans: ~2 ms after a ~20 ms wait), so parsing while it arrives overlapped little and cost more — chunk
+        // bookkeeping, and a stalled sender while we parsed (bench/trace/run.ts, docs/BENCHMARKS.md).
+        const trace = normalizeTrace(parseJson(res.body), id, this.config.maxSpans);
         if (trace.total_spans === 0)
           return { status: 'not_found', reason: 'the backend has no spans for this trace' };
         return { status: 'found', ...trace };

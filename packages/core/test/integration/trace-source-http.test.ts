@@ -133,6 +133,35 @@ describe('trace source over HTTP', () => {
     expect(seen[0]?.url).toBe(`/t/${TRACE}?from=1796000000000`);
   });
 
+  it('reads text outside ASCII exactly, raw UTF-8 and \\u-escaped alike', async () => {
+    const names = ['greifer schließt 🤖', '把手 \u00e9'];
+    const body = (text: string) =>
+      JSON.stringify({
+        resourceSpans: [
+          {
+            resource: { attributes: [{ key: 'service.name', value: { stringValue: 'roboter-ü' } }] },
+            scopeSpans: [{ spans: [{ ...otlpBody.resourceSpans[0]?.scopeSpans[0]?.spans[0], name: text }] }],
+          },
+        ],
+      });
+    for (const name of names)
+      for (const escaped of [false, true]) {
+        const text = body(name);
+        // JSON's \u escapes: the same document in ASCII only.
+        const sent = escaped
+          ? text.replace(/[^\x00-\x7f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)
+          : text;
+        answer = (_req, res) => {
+          res.writeHead(200, { 'content-type': 'application/json; charset=utf-8' });
+          res.end(sent);
+        };
+        const r = await new TraceSource(config({ kind: 'otlp-json', url: `${base}/t/{trace_id}` })).lookup(
+          TRACE,
+          window,
+        );
+        expect(r.status === 'found' && [r.spans[0]?.name, r.spans[0]?.service]).toEqual([name, 'roboter-ü']);
+      }
+  });
   it('a 500, HTML, JSON that is no trace, a stall and a too-large body are "unavailable" with a reason', async () => {
     const cases: Array<[(req: IncomingMessage, res: ServerResponse) => void, RegExp]> = [
       [(_q, res) => json(res, 500, { oops: true }), /HTTP 500/],
