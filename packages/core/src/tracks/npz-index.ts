@@ -1,4 +1,4 @@
-import { type ByteSource, readChunks } from './byte-source.js';
+import { type ByteSource, readChunksReusing } from './byte-source.js';
 import type { ColumnCache } from './column-cache.js';
 import { ABSOLUTE_NS_THRESHOLD, type DataRef, type IndexedFile, type IndexedTrack } from './model.js';
 import { MAX_NPY_HEADER, NpyError, type NpyHeader, parseNpyHeader } from './npy.js';
@@ -117,7 +117,8 @@ async function readMember(
   const gen = pending;
   async function* data(): AsyncGenerator<Uint8Array> {
     if (stored) {
-      yield* readChunks(source, dataOffset + (header as NpyHeader).headerBytes, expected);
+      // One buffer refilled (the scan keeps nothing of a chunk): a stored member is only scanned, not copied.
+      yield* readChunksReusing(source, dataOffset + (header as NpyHeader).headerBytes, expected);
       return;
     }
     let left = expected;
@@ -136,7 +137,7 @@ async function readMember(
   if (!dtype) {
     if (key.endsWith(NAMES_SUFFIX) && expected <= MAX_NAMES_BYTES) {
       const parts: Uint8Array[] = [];
-      for await (const c of data()) parts.push(c);
+      for await (const c of data()) parts.push(new Uint8Array(c)); // a copy: stored chunks share one buffer
       member.names = decodeNames(header, Buffer.concat(parts));
     } else await gen?.return(undefined);
     return member;
@@ -251,7 +252,7 @@ async function readMemberAt(
   const expected = product(header.shape) * header.dtype.itemsize;
   if (entry.size - header.headerBytes < expected) throw new NpyError('data is truncated');
   const scan = new FiniteScan(header.dtype);
-  for await (const chunk of readChunks(source, header.headerBytes, expected)) scan.push(chunk);
+  for await (const chunk of readChunksReusing(source, header.headerBytes, expected)) scan.push(chunk);
   member.nonFinite = scan.nonFinite;
   return member;
 }

@@ -5,6 +5,22 @@ import { decodeBigInts, decodeInto, dtypeOf } from './npy.js';
 /** Rows per read: bounds memory for any window (a 1M-row window is read in slices, never at once). */
 export const ROWS_PER_READ = 16_384;
 
+/**
+ * `length` bytes from `offset`, into `scratch` when the source can read in place (the same memory is refilled by
+ * the next call: the caller decodes before reading again), else a fresh buffer. A whole-episode window reads
+ * tens of slices; fresh megabyte buffers per slice were garbage that made some requests wait on a major GC.
+ */
+async function readBytes(
+  source: ByteSource,
+  offset: number,
+  length: number,
+  scratch: Uint8Array,
+): Promise<Uint8Array> {
+  if (!source.readInto || scratch.byteLength < length) return source.read(offset, length);
+  const got = await source.readInto(offset, scratch.subarray(0, length));
+  return scratch.subarray(0, got);
+}
+
 const columnsOf = (ref: DataRef) => ref.shape.slice(1).reduce((a, b) => a * b, 1);
 export const rowsOf = (ref: DataRef) => (ref.shape.length === 0 ? 1 : (ref.shape[0] ?? 0));
 
@@ -24,17 +40,20 @@ export async function* readRows(
   const size = dtype.itemsize;
   // One buffer for every slice (the consumer reads each before asking for the next): a whole-episode window
   // of 12 columns no longer leaves megabytes of garbage per request.
-  const buffer = new Float64Array(Math.min(ROWS_PER_READ, Math.max(0, to - from)) * cols);
+  const sliceRows = Math.min(ROWS_PER_READ, Math.max(0, to - from));
+  const buffer = new Float64Array(sliceRows * cols);
+  const contiguous = !ref.fortran || cols === 1;
+  const raw = new Uint8Array(sliceRows * (contiguous ? cols : 1) * size);
   for (let start = from; start < to; start += ROWS_PER_READ) {
     const count = Math.min(ROWS_PER_READ, to - start);
     const values = buffer.subarray(0, count * cols);
-    if (!ref.fortran || cols === 1) {
-      const bytes = await source.read(ref.offset + start * cols * size, count * cols * size);
+    if (contiguous) {
+      const bytes = await readBytes(source, ref.offset + start * cols * size, count * cols * size, raw);
       decodeInto(dtype, bytes, Math.floor(bytes.byteLength / size), values);
     } else {
       const column = new Float64Array(count);
       for (let c = 0; c < cols; c++) {
-        const bytes = await source.read(ref.offset + (c * n + start) * size, count * size);
+        const bytes = await readBytes(source, ref.offset + (c * n + start) * size, count * size, raw);
         decodeInto(dtype, bytes, Math.floor(bytes.byteLength / size), column);
         for (let i = 0; i < count; i++) values[i * cols + c] = column[i] as number;
       }
@@ -50,18 +69,38 @@ export async function timeAt(source: ByteSource, ref: DataRef, row: number): Pro
   return decodeBigInts(dtype, bytes, 1)[0] ?? 0n;
 }
 
-/** Time stamps of rows [from, to) minus `base`, as numbers (exact while a span is < 2^53 ns ≈ 104 days). */
+/** Buffers timesOf may fill instead of allocating, reused across the slices of one window. */
+export interface TimeScratch {
+  bytes: Uint8Array;
+  out: Float64Array;
+}
+
+/** Scratch for `rows` stamps per call. */
+export const timeScratch = (rows: number): TimeScratch => ({
+  bytes: new Uint8Array(rows * 8),
+  out: new Float64Array(rows),
+});
+
+/**
+ * Time stamps of rows [from, to) minus `base`, as numbers (exact while a span is < 2^53 ns ≈ 104 days). With
+ * `scratch`, the answer is a view of `scratch.out`, overwritten by the next call.
+ */
 export async function timesOf(
   source: ByteSource,
   ref: DataRef,
   from: number,
   count: number,
   base: bigint,
+  scratch?: TimeScratch,
 ): Promise<Float64Array> {
   const dtype = dtypeOf(ref.descr);
-  const bytes = await source.read(ref.offset + from * dtype.itemsize, count * dtype.itemsize);
+  const length = count * dtype.itemsize;
+  const offset = ref.offset + from * dtype.itemsize;
+  const bytes = scratch
+    ? await readBytes(source, offset, length, scratch.bytes)
+    : await source.read(offset, length);
   const n = Math.floor(bytes.byteLength / dtype.itemsize);
-  const out = new Float64Array(n);
+  const out = scratch && scratch.out.length >= n ? scratch.out.subarray(0, n) : new Float64Array(n);
   if (dtype.kind === 'i' && dtype.itemsize === 8 && dtype.littleEndian) {
     // (hi - baseHi) · 2^32 + (lo - baseLo): exact while the difference is < 2^53, without a BigInt per item.
     const aligned = bytes.byteOffset % 8 === 0 ? bytes : new Uint8Array(bytes); // a copy: Buffer#slice would share (and keep) the odd offset

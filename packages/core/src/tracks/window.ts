@@ -15,7 +15,7 @@ import { artifactKeyOf, indexFile } from './file-index.js';
 import type { DataRef, IndexedTrack, TrackFileFormat } from './model.js';
 import { dtypeOf } from './npy.js';
 import { shortestFloat32 } from './precision.js';
-import { lowerBound, readRows, timesOf } from './sample-reader.js';
+import { lowerBound, ROWS_PER_READ, readRows, timeScratch, timesOf } from './sample-reader.js';
 import type { TrackDeps } from './service.js';
 import { memberChunks, memberDataOffset } from './zip.js';
 
@@ -189,14 +189,16 @@ async function buildWindow(
     const sink = downsampled
       ? new MinMaxBuckets(columns, from, to, query.points, round)
       : new FullResolution(columns, round);
+    // One set of buffers for every slice: the sinks copy what they keep before the next slice is read.
+    const scratch = timeScratch(Math.min(ROWS_PER_READ, count));
     for await (const slice of readRows(data, track.data, i0, i1)) {
       let t: Float64Array;
       if (track.time && time) {
-        t = await timesOf(time, track.time.data, slice.start, slice.count, base);
+        t = await timesOf(time, track.time.data, slice.start, slice.count, base, scratch);
         for (let i = 0; i < t.length; i++) t[i] = (t[i] as number) + hit.offsetNs;
       } else {
         // Whole ns: at 30 fps a step is 33,333,333.3… ns, and the fraction of a ns only lengthens the JSON.
-        t = new Float64Array(slice.count);
+        t = scratch.out.subarray(0, slice.count);
         for (let i = 0; i < slice.count; i++) t[i] = Math.round((slice.start + i) * hit.stepNs);
       }
       sink.add(t, slice.values, slice.count);
