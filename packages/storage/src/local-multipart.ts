@@ -276,6 +276,11 @@ export class LocalMultipart implements MultipartStore {
     if ((await this.meta(uploadId))?.key !== key) return;
     await rm(this.dirOf(uploadId), { recursive: true, force: true });
   }
+
+  async abortAll(key: string): Promise<void> {
+    for (const id of await readdir(join(this.root, '.uploads')).catch(() => [] as string[]))
+      if (UPLOAD_ID.test(id)) await this.abort(key, id);
+  }
 }
 
 /** What a part URL's signature covers: the upload, the part and, with part checksums, the part's SHA-256. */

@@ -78,6 +78,11 @@ export interface MultipartStore {
     },
   ): Promise<AssembledUpload>;
   abort(key: string, uploadId: string): Promise<void>;
+  /**
+   * Aborts every upload in progress for `key` (its episode is being deleted): the parts already sent go, and a
+   * part URL handed out earlier stores nothing more. None in progress: nothing happens.
+   */
+  abortAll(key: string): Promise<void>;
 }
 
 /**

@@ -7,6 +7,7 @@ import {
   DeleteObjectCommand,
   GetObjectCommand,
   HeadObjectCommand,
+  ListMultipartUploadsCommand,
   ListPartsCommand,
   type S3Client,
   UploadPartCommand,
@@ -248,6 +249,27 @@ export class S3Multipart implements MultipartStore {
       .catch((err) => {
         if (!isNoSuchUpload(err)) throw err;
       });
+  }
+
+  /** Lists the bucket's uploads in progress under `key` (a page at a time) and aborts those of exactly `key`. */
+  async abortAll(key: string): Promise<void> {
+    let keyMarker: string | undefined;
+    let uploadIdMarker: string | undefined;
+    for (;;) {
+      const page = await this.client.send(
+        new ListMultipartUploadsCommand({
+          Bucket: this.bucket,
+          Prefix: key,
+          ...(keyMarker ? { KeyMarker: keyMarker } : {}),
+          ...(uploadIdMarker ? { UploadIdMarker: uploadIdMarker } : {}),
+        }),
+      );
+      for (const upload of page.Uploads ?? [])
+        if (upload.Key === key && upload.UploadId) await this.abort(key, upload.UploadId);
+      if (!page.IsTruncated) return;
+      keyMarker = page.NextKeyMarker;
+      uploadIdMarker = page.NextUploadIdMarker;
+    }
   }
 }
 

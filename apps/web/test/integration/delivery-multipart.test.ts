@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ListMultipartUploadsCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RoboTrace } from '../../../../packages/sdk-ts/src/client.js';
 import { MOTO_CREDENTIALS, startMoto, type TestS3 } from '../../../../test/support/moto.js';
@@ -11,7 +12,8 @@ import { startServer, type TestServer } from '../../../../test/support/server.js
  * Resumable uploads (issue 18) against the started server, on the local disk and on S3 (moto): a file above
  * the threshold goes in parts and arrives byte for byte; a whole-file SHA-256 that does not match at complete
  * is a 422 and nothing is stored; with part checksums, a part whose bytes are not the ones hashed into its
- * URL is refused (at the PUT, or at complete by the composite checksum) and nothing is stored.
+ * URL is refused (at the PUT, or at complete by the composite checksum) and nothing is stored; deleting the
+ * episode mid-upload aborts the upload (its parts are gone from the store, a part URL signed before stores nothing).
  */
 const dir = mkdtempSync(join(tmpdir(), 'robotrace-multipart-'));
 const MiB = 1024 * 1024;
@@ -39,14 +41,20 @@ async function storedVideo(server: TestServer, id: string): Promise<Buffer> {
   return Buffer.from(await file.arrayBuffer());
 }
 
-const sha256Hex = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+const sha256Hex = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 
 /**
  * `refusesAtPut`: the store checks a part's signed SHA-256 when it arrives. The local store and S3 do (S3:
  * 400 BadDigest); moto 5.2.5 stores the part, so there complete must catch it (S3's composite checksum,
  * which moto computes from the stored bytes, is not the declared parts').
  */
-function cases(name: string, start: () => Promise<TestServer>, refusesAtPut: boolean) {
+/** `uploadsInProgress`: how many uploads the store holds unfinished (S3: ListMultipartUploads; local: its dirs). */
+function cases(
+  name: string,
+  start: () => Promise<TestServer>,
+  refusesAtPut: boolean,
+  uploadsInProgress: (server: TestServer) => Promise<number>,
+) {
   describe(name, () => {
     let server: TestServer;
     beforeAll(async () => {
@@ -226,10 +234,51 @@ function cases(name: string, start: () => Promise<TestServer>, refusesAtPut: boo
       });
       expect(artifact.status).toBe(404);
     }, 60_000);
+
+    it('deleting the episode mid-upload aborts the upload: its parts go, a part URL signed before stores nothing', async () => {
+      const created = await api(server, 'POST', '/api/ingest/episode', {
+        source: 'sim',
+        name: `deleted mid-upload ${name}`,
+        request_uploads: ['video'],
+      });
+      const id = String(created.body.episode_id);
+      const file = new Uint8Array(bytes.subarray(0, 12 * MiB));
+      const started = await api(server, 'POST', `/api/ingest/episode/${id}/uploads`, {
+        kind: 'video',
+        size_bytes: file.length,
+        sha256: sha256Hex(file),
+        part_size_bytes: 8 * MiB,
+      });
+      expect(started.body).toMatchObject({ part_count: 2 });
+      const upload = encodeURIComponent(String(started.body.upload_id));
+      const signed = await api(server, 'POST', `/api/ingest/episode/${id}/uploads/${upload}/parts`, {
+        part_numbers: [1, 2],
+      });
+      const [first, second] = signed.body.urls as Array<{ url: string }>;
+      const put = (url: string | undefined, body: Uint8Array<ArrayBuffer>) =>
+        fetch(new URL(url ?? '', server.baseUrl), {
+          method: 'PUT',
+          headers: { 'content-type': 'application/octet-stream' },
+          body,
+        });
+      expect((await put(first?.url, file.subarray(0, 8 * MiB))).status).toBe(200);
+      const before = await uploadsInProgress(server);
+      expect(before).toBeGreaterThan(0);
+      const deleted = await api(server, 'DELETE', `/api/episodes/${id}`);
+      expect(deleted).toMatchObject({ status: 200, body: { deleted: true } });
+      expect(deleted.body.pending_storage).toBeUndefined();
+      expect(await uploadsInProgress(server)).toBe(before - 1);
+      const late = await put(second?.url, file.subarray(8 * MiB));
+      expect(late.status).toBeGreaterThanOrEqual(400);
+      expect(await uploadsInProgress(server)).toBe(before - 1);
+      expect((await api(server, 'GET', `/api/episodes/${id}`)).status).toBe(404);
+    }, 60_000);
   });
 }
 
-cases('local disk', () => startServer(), true);
+const localUploads = async (server: TestServer) =>
+  readdirSync(join(server.dataDir, 'artifacts', '.uploads')).length;
+cases('local disk', () => startServer(), true, localUploads);
 
 let s3: TestS3 | undefined;
 afterAll(() => s3?.stop());
@@ -252,4 +301,8 @@ cases(
     });
   },
   false,
+  async () => {
+    const listed = await s3?.client.send(new ListMultipartUploadsCommand({ Bucket: 'robotrace-multipart' }));
+    return listed?.Uploads?.length ?? 0;
+  },
 );

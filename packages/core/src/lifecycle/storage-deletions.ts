@@ -90,6 +90,9 @@ export async function completeStorageDeletions(
   for (const row of claimed) {
     const key = eq(storageDeletion.storageKey, row.storageKey);
     try {
+      // An upload of the file still in progress goes too: its parts would otherwise stay stored (and billed) until
+      // the bucket's lifecycle rule or the local sweep of abandoned uploads.
+      await deps.store.multipart?.abortAll(row.storageKey);
       await deps.store.delete(row.storageKey);
       outcome.deleted += 1;
       const lateUploadsUntil = row.createdAt.getTime() + deps.limits.uploadUrlTtlS * 1000;
