@@ -1,6 +1,8 @@
 import { createHash } from 'node:crypto';
 import type { CreateEpisodeRequest, FinalizeEpisodeRequest } from '@robotrace/contracts';
-import { sql } from 'drizzle-orm';
+import type { Database } from '@robotrace/db';
+import { type SQL, sql } from 'drizzle-orm';
+import { PgDialect } from 'drizzle-orm/pg-core';
 import type { CoreDeps, ProjectScope, RequestContext } from './deps.js';
 import { applyFinalize, type PreparedCreate, planFinalize, prepareCreate } from './episodes.js';
 import { AppError, ConflictError, UnavailableError, ValidationError } from './errors.js';
@@ -24,6 +26,17 @@ interface FinalizeItem {
 }
 
 const rowsOf = <T>(result: unknown): T[] => (result as { rows: T[] }).rows;
+
+const dialect = new PgDialect();
+
+/**
+ * Runs a statement as a named prepared statement on PostgreSQL (parsed and planned once per connection; PGlite
+ * ignores the name). A batch's statement is large and a batch small: parsing and planning it each time cost
+ * PostgreSQL ~30 µs per row at 4 rows a batch (more with the key rows' CTE), measured on this machine. Each
+ * name must always carry the same statement text.
+ */
+const executeNamed = (db: Database, name: string, query: SQL): Promise<unknown> =>
+  db._.session.prepareQuery(dialect.sqlToQuery(query), undefined, name, false).execute();
 
 const INPUT = (input: string) => sql`
 with input as (
@@ -192,10 +205,10 @@ async function insertIsolated(
     if (claim === 'fresh') {
       const keys = batch.some((item) => item.idem);
       const slots = batch.some((item) => item.prepared.slots.length > 0);
-      await deps.db.execute(CREATE_FRESH(input, keys, slots));
+      await executeNamed(deps.db, `rt_create_fresh_${+keys}${+slots}`, CREATE_FRESH(input, keys, slots));
       return { written: new Set(indexes), failed: new Map() };
     }
-    const rows = rowsOf<{ i: number }>(await deps.db.execute(CREATE_ANY(input)));
+    const rows = rowsOf<{ i: number }>(await executeNamed(deps.db, 'rt_create_any', CREATE_ANY(input)));
     return { written: new Set(rows.map((r) => Number(r.i))), failed: new Map() };
   } catch (err) {
     // A key used before (a retry, a concurrent twin): the same items again, claiming only the keys still free.
