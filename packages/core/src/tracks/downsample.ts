@@ -77,46 +77,21 @@ export class MinMaxBuckets {
     this.hi.fill(Number.NaN, k * this.columns, (k + 1) * this.columns);
   }
 
-  /**
-   * The finished buckets as typed arrays: first time, and per column the min and max of each, rounded (NaN:
-   * no finite value). No boxed number per value: the JSON is printed from these (window-json.ts).
-   */
-  columnar(): Columnar {
+  /** The finished buckets: first time, and per column the min and max of each (null: no finite value). */
+  result(): { t: number[]; min: (number | null)[][]; max: (number | null)[][] } {
     const n = this.filled;
+    const t = Array.from(this.times.subarray(0, n));
     const column = (a: Float64Array, c: number) => {
-      const out = new Float64Array(n);
+      const out: (number | null)[] = [];
       for (let k = 0; k < n; k++) {
         const v = a[k * this.columns + c] as number;
-        out[k] = Number.isNaN(v) ? v : this.round(v);
+        out.push(Number.isNaN(v) ? null : this.round(v));
       }
       return out;
     };
     const cs = Array.from({ length: this.columns }, (_, c) => c);
-    return {
-      t: this.times.slice(0, n),
-      min: cs.map((c) => column(this.lo, c)),
-      max: cs.map((c) => column(this.hi, c)),
-    };
+    return { t, min: cs.map((c) => column(this.lo, c)), max: cs.map((c) => column(this.hi, c)) };
   }
-
-  /** The finished buckets: first time, and per column the min and max of each (null: no finite value). */
-  result(): { t: number[]; min: (number | null)[][]; max: (number | null)[][] } {
-    return withNulls(this.columnar());
-  }
-}
-
-/** A window's values column by column; NaN marks a gap (null on the wire). */
-export interface Columnar {
-  t: Float64Array;
-  min: Float64Array[];
-  max: Float64Array[];
-}
-
-const nullable = (a: Float64Array) => Array.from(a, (v) => (Number.isNaN(v) ? null : v));
-
-/** Plain arrays with null for the gaps, as the TrackWindow schema has them. */
-export function withNulls(c: Columnar): { t: number[]; min: (number | null)[][]; max: (number | null)[][] } {
-  return { t: Array.from(c.t), min: c.min.map(nullable), max: c.max.map(nullable) };
 }
 
 /** Every sample as is (a window with no more samples than points): min = max = the value, NaN/Inf → null. */
@@ -137,11 +112,5 @@ export class FullResolution {
         (this.values[c] as (number | null)[]).push(Number.isFinite(v) ? this.round(v) : null);
       }
     }
-  }
-
-  /** The samples as typed arrays (min and max the same array; NaN for null). */
-  columnar(): Columnar {
-    const values = this.values.map((col) => Float64Array.from(col, (v) => v ?? Number.NaN));
-    return { t: Float64Array.from(this.t), min: values, max: values };
   }
 }

@@ -160,31 +160,6 @@ describe.each(DATABASE_KINDS)('track index and windows (%s)', (kind) => {
     expect(v.series[0]?.min.slice(2, 8)).toEqual([2, null, 4, 5, 6, null]);
   });
 
-  it('the JSON a window answers is exactly JSON.stringify of the window: gaps, buckets, every dtype, empty', async () => {
-    const nan = await episodeWith({ sensors: 'nan.npz' });
-    const ros = await episodeWith({ sensors: 'ros2.npz' });
-    const dtypes = await episodeWith({ sensors: 'dtypes.npz' }, 25);
-    const gym = await episodeWith({ sensors: 'gym.npz' });
-    const cases: [string, string, Parameters<typeof readTrackWindow>[4]][] = [
-      [nan.id, 's/v', { points: 100 }], // null gaps at full resolution
-      [nan.id, 's/v', { points: 3 }], // and in buckets
-      [ros.id, '/imu/angular_velocity', { from_ns: 0, to_ns: 500 * MS, points: 7 }],
-      [gym.id, 'observation/value', { points: 2000 }],
-      [gym.id, 'action/value', { points: 5 }],
-      [gym.id, 'observation/value', { from_ns: 101 * MS, to_ns: 119 * MS, points: 10 }], // no sample inside
-    ];
-    const list = await listTracks(deps, scope, dtypes.id);
-    for (const t of list.tracks)
-      cases.push([dtypes.id, t.name, { points: 100 }], [dtypes.id, t.name, { points: 4 }]);
-    for (const [id, name, query] of cases) {
-      const json = await readTrackWindowJson(deps, scope, id, name, query);
-      expect(json, `${name} ${JSON.stringify(query)}`).toBe(
-        JSON.stringify(await readTrackWindow(deps, scope, id, name, query)),
-      );
-    }
-    expect(cases.length).toBeGreaterThan(10);
-  });
-
   it('the same name in sensors and actions: the actions one is prefixed', async () => {
     const { id, list } = await episodeWith({ sensors: 'gym.npz', actions: 'gym_compressed.npz' });
     expect(list.tracks.map((t) => t.name)).toContain('actions:observation/value');
