@@ -1,7 +1,8 @@
 // CPU profile of our server under creates as the SDKs send them (fresh Idempotency-Key, SDK headers), the
 // load issue 13's PostgreSQL goal misses: `node --cpu-prof` of a fresh server, the load from a second process
 // (keyed-load.ts), then where the time went, by category (bench/profile.ts) and by function (self time).
-// Usage: npx tsx bench/ingest/profile-keyed.ts [--db pglite|postgres] [--seconds 10] [--env K=V ...]
+// Usage: npx tsx bench/ingest/profile-keyed.ts [--db pglite|postgres] [--seconds 10] [--env K=V ...] [--plain]
+//   --plain: the same load without the Idempotency-Key, to set the two profiles side by side.
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -17,6 +18,7 @@ const arg = (name: string) => {
 };
 const db = arg('--db') ?? 'postgres';
 const seconds = Number(arg('--seconds') ?? 10);
+const plain = process.argv.includes('--plain');
 const extraEnv = Object.fromEntries(
   process.argv
     .flatMap((a, i) => (process.argv[i - 1] === '--env' ? [a.split('=')] : []))
@@ -45,6 +47,7 @@ const load = {
   body: INGEST_BODY,
   connections: 20,
   duration: seconds,
+  freshKey: !plain,
 };
 const loadFrom = performance.now() - launchedAt;
 const child = spawn(
