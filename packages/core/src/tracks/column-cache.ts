@@ -70,7 +70,9 @@ export class ColumnCache {
         if (!out.write(chunk)) await once(out, 'drain');
       },
       abort: async () => {
-        out.destroy();
+        // Closed first: a stream destroyed before its open finished still creates the file, after an rm that
+        // ran at once (the unit test saw a .part left behind under load).
+        if (!out.closed) await new Promise<void>((resolve) => out.once('close', () => resolve()).destroy());
         await rm(temp, { force: true });
       },
       close: async () => {
