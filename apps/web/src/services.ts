@@ -1,5 +1,6 @@
 import { join, resolve } from 'node:path';
 import {
+  ColumnCache,
   type CoreDeps,
   cacheApiKeysFor,
   systemClock,
@@ -15,6 +16,9 @@ import type { Logger } from './log.js';
 import { resolveSecret } from './secret.js';
 
 /** Everything a request needs, built once at start (the composition root). */
+/** Disk for decoded copies of deflated members and table columns (derived data, cleared at start). */
+const TRACK_CACHE_MAX_BYTES = 2 * 1024 ** 3;
+
 export interface Services {
   env: Env;
   log: Logger;
@@ -22,6 +26,8 @@ export interface Services {
   core: CoreDeps;
   /** Present when artifacts live on the local disk (the app serves the signed URLs). */
   localStore: LocalDiskStore | null;
+  /** Decoded copies of track data under <data dir>/cache/tracks (routes/tracks.ts), forgotten with their files. */
+  trackCache: ColumnCache;
   auth: Auth;
   dataDir: string;
   close: () => Promise<void>;
@@ -37,6 +43,7 @@ export async function createServices(env: Env, log: Logger): Promise<Services> {
   else cacheApiKeysFor(dbh, env.ROBOTRACE_API_KEY_CACHE_MS);
   await prepareSchema(env, dbh);
   const { store, localStore } = await createStore(env, dataDir, secret);
+  const trackCache = new ColumnCache(join(dataDir, 'cache', 'tracks'), TRACK_CACHE_MAX_BYTES);
   const core: CoreDeps = {
     db: dbh.db,
     store,
@@ -53,6 +60,7 @@ export async function createServices(env: Env, log: Logger): Promise<Services> {
         })[kind] ?? env.ROBOTRACE_MAX_UPLOAD_BYTES,
     },
     traceSource: createTraceSource(env),
+    derivedCopies: trackCache,
   };
   const publicUrl = env.ROBOTRACE_PUBLIC_URL ?? `http://localhost:${env.PORT}`;
   const auth = createAuth({
@@ -74,6 +82,7 @@ export async function createServices(env: Env, log: Logger): Promise<Services> {
     dbh,
     core,
     localStore,
+    trackCache,
     auth,
     dataDir,
     close: async () => {

@@ -25,6 +25,11 @@ export interface CoreDeps {
   limits: CoreLimits;
   /** The team's trace backend (ROBOTRACE_TRACE_SOURCE); absent: the span lane says "not configured". */
   traceSource?: import('./trace-source/source.js').TraceSource | undefined;
+  /**
+   * Copies this instance derived from stored files (the replay's decoded columns on disk): told when a file is
+   * removed for good, so a deleted episode's data does not outlive it here. Absent: nothing derived is kept.
+   */
+  derivedCopies?: { forgetFile(storageKey: string): Promise<void> } | undefined;
 }
 
 /** What a function needs that only reads or writes rows (no storage, no time). */

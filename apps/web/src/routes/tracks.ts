@@ -1,8 +1,6 @@
-import { join } from 'node:path';
 import { type ArtifactKind, getTrackWindowRoute, listTracksRoute } from '@robotrace/contracts';
 import {
   type ByteSource,
-  ColumnCache,
   indexArtifactTracks,
   listTracks,
   localArtifactOpener,
@@ -14,8 +12,6 @@ import {
 import { type BoundRoute, bindRoute } from '../http/api-route.js';
 import type { Services } from '../services.js';
 
-/** Disk for decoded copies of deflated members and table columns (derived data, cleared at start). */
-const CACHE_MAX_BYTES = 2 * 1024 ** 3;
 /**
  * Serialized windows kept in memory for identical repeats (each lane's first view, compare, zooming back out):
  * a 12-column, 2,000-point window is about 0.5 MB, so this holds a few dozen; one over 4 MiB is never kept.
@@ -43,12 +39,13 @@ function storeOpener(store: Services['core']['store']): (key: string) => Promise
 
 /**
  * The replay deps of this process: the core's DB and clock, ranged reads of artifacts (positional file reads
- * on local disk, ranged GETs on S3), and the column cache under <data dir>/cache/tracks.
+ * on local disk, ranged GETs on S3), and the column cache under <data dir>/cache/tracks (made with the services:
+ * a deleted file's copies go with it).
  */
 export function trackDeps(s: Services): Promise<TrackDeps> {
   let deps = depsByServices.get(s);
   if (!deps) {
-    const cache = new ColumnCache(join(s.dataDir, 'cache', 'tracks'), CACHE_MAX_BYTES);
+    const cache = s.trackCache;
     const local = s.localStore;
     const open = local ? localArtifactOpener(local) : storeOpener(s.core.store);
     deps = cache.init().then(() => ({

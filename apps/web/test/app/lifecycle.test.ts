@@ -1,6 +1,8 @@
-import { existsSync, readdirSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { request } from 'node:http';
-import { dirname, join } from 'node:path';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
 import {
   type CreateEpisodeResponse,
   type DeleteEpisodeResponse,
@@ -102,6 +104,41 @@ describe('DELETE /api/episodes/{id}', () => {
     const again = await del(e.id);
     expect(again.status).toBe(404);
     expect(again.body).toMatchObject({ code: 'not_found' });
+  });
+
+  it("removes the replay's decoded copies of the episode's track data from the data dir", async () => {
+    // numpy's savez_compressed deflates each array: the replay reads it through a decoded copy on disk.
+    const npz = join(mkdtempSync(join(tmpdir(), 'robotrace-lifecycle-npz-')), 'actions.npz');
+    const python = resolve(import.meta.dirname, '../../../../.cache/venv-sdk/bin/python');
+    execFileSync(python, [
+      '-c',
+      'import numpy as np, sys; np.savez_compressed(sys.argv[1], **{"cmd/value": np.arange(600, dtype=np.float32).reshape(-1, 3)})',
+      npz,
+    ]);
+    const created = await c().post<CreateEpisodeResponse>('/api/ingest/episode', {
+      source: 'sim',
+      name: 'replayed then deleted',
+      fps: 10,
+      request_uploads: ['actions'],
+    });
+    const id = created.body.episode_id;
+    const cache = join(app.current.dataDir, 'cache', 'tracks');
+    const before = new Set(existsSync(cache) ? readdirSync(cache) : []);
+    const put = await fetch(created.body.upload_urls[0]?.url ?? '', {
+      method: 'PUT',
+      body: readFileSync(npz),
+      headers: { 'content-type': 'application/octet-stream' },
+    });
+    expect(put.status).toBe(200);
+    expect((await c().post(`/api/ingest/episode/${id}/finalize`, { status: 'ready' })).status).toBe(200);
+    const window = await c().get<{ samples: number }>(`/api/episodes/${id}/tracks/cmd%2Fvalue?points=50`);
+    expect(window.status).toBe(200);
+    expect(window.body.samples).toBe(200);
+    const copies = readdirSync(cache).filter((d) => !before.has(d));
+    expect(copies.length).toBeGreaterThan(0);
+    expect((await del(id)).status).toBe(200);
+    expect(copies.filter((d) => existsSync(join(cache, d)))).toEqual([]);
+    expect((await c().get(`/api/episodes/${id}/tracks/cmd%2Fvalue?points=50`)).status).toBe(404);
   });
 
   it("answers 404 for another project's episode and leaves it whole", async () => {

@@ -94,6 +94,8 @@ export async function completeStorageDeletions(
       // the bucket's lifecycle rule or the local sweep of abandoned uploads.
       await deps.store.multipart?.abortAll(row.storageKey);
       await deps.store.delete(row.storageKey);
+      // Derived data (rebuilt from the file when needed, cleared at start): a failure here is not the store's.
+      await deps.derivedCopies?.forgetFile(row.storageKey).catch(() => undefined);
       outcome.deleted += 1;
       const lateUploadsUntil = row.createdAt.getTime() + deps.limits.uploadUrlTtlS * 1000;
       if (deps.store.kind === 's3' && !row.recheck && lateUploadsUntil > now.getTime())

@@ -115,6 +115,15 @@ export class ColumnCache {
     await rm(this.dirOf(artifactKey), { recursive: true, force: true });
   }
 
+  /**
+   * Drops the copies of every index of one stored file (`<project>/<episode>/<kind>`: artifact keys are that
+   * plus `@<indexed at>`), when the file is deleted. Every copy on disk is in `used`: the directory is emptied
+   * at start and only this process writes it.
+   */
+  async forgetFile(storageKey: string): Promise<void> {
+    for (const key of [...this.used.keys()]) if (key.startsWith(`${storageKey}@`)) await this.forget(key);
+  }
+
   private account(artifactKey: string, addBytes: number): void {
     const entry = this.used.get(artifactKey) ?? { bytes: 0, at: 0 };
     entry.bytes += addBytes;
