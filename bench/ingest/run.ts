@@ -320,11 +320,15 @@ for (const db of dbs) {
 
 const READING = [
   'Reading: creates and finalizes go through group commit (packages/core/src/ingest-batch.ts): concurrent creates',
-  'are written by one statement per batch, their Idempotency-Key rows claimed in the same statement, so the keyed',
-  'path costs one extra row per create, not a transaction of its own. The bare baseline commits once per request.',
+  'are written by one statement per batch (a named prepared statement on PostgreSQL), their Idempotency-Key rows',
+  'claimed in the same statement by a plain insert (only a batch that meets a key in use is written again, with',
+  '`on conflict do nothing`), so the keyed path costs one extra row per create (a primary-key entry; created_at is',
+  'BRIN-indexed), not a transaction of its own. The bare baseline commits once per request.',
   'A verified API key is cached (PGlite: exactly; PostgreSQL: ROBOTRACE_API_KEY_CACHE_MS, default 1 s), so a create',
   'does no key lookup. Both servers get the same requests from the same generator; the bare server ignores the key',
-  "and the SDK headers, so what the keyed rows add to it is the generator's own cost of a fresh id per request.",
+  "and the SDK headers, so what the keyed rows add to it is the generator's own cost of a fresh id per request",
+  '(written into a copy of a request built once, bench/ingest/keyed-load.ts). bench/ingest/ab-keyed.ts runs plain',
+  'and keyed creates on one server, back to back, for a quicker A/B of the keyed path.',
   'The CPU column is what one create cost the server process and (PostgreSQL) the whole cluster, from /proc: on a',
   "machine this loaded the rates swing with other people's work from round to round, the CPU per create far less.",
   'The idle row sends one request at a time: a lone request never waits for the window (it goes at the next turn',
