@@ -81,7 +81,9 @@ function timedGet(agent: http.Agent, url: string, headers: Record<string, string
 }
 
 async function main(): Promise<void> {
-  const loadStart = loadavg().map((x) => x.toFixed(1)).join(' / ');
+  const loadStart = loadavg()
+    .map((x) => x.toFixed(1))
+    .join(' / ');
   const jaeger = await startJaeger();
   const traceId = randomBytes(16).toString('hex');
   const t0 = BigInt(Date.now() - 60_000) * 1_000_000n;
@@ -279,7 +281,9 @@ async function main(): Promise<void> {
   if (!argv.includes('--no-write'))
     writeSection(
       'Span lane (trace source)',
-      `Measured by \`bench/trace/run.ts\`${quick ? ' (--quick)' : ''} on ${new Date().toISOString().slice(0, 10)}: ${cpus().length} × ${cpus()[0]?.model.trim() ?? 'CPU'}, Node ${process.version}, load average ${loadStart} at the start, ${loadavg().map((x) => x.toFixed(1)).join(' / ')} at the end (1 / 5 / 15 min; tails are noisy on a shared machine).
+      `Measured by \`bench/trace/run.ts\`${quick ? ' (--quick)' : ''} on ${new Date().toISOString().slice(0, 10)}: ${cpus().length} × ${cpus()[0]?.model.trim() ?? 'CPU'}, Node ${process.version}, load average ${loadStart} at the start, ${loadavg()
+        .map((x) => x.toFixed(1))
+        .join(' / ')} at the end (1 / 5 / 15 min; tails are noisy on a shared machine).
 Trace: ${SPANS} spans (a root and its children across 3 services, events on every tenth span) exported to a real Jaeger v2 (in-memory store) over OTLP/HTTP; Jaeger's \`/api/v3\` answer is ${(jsonBytes / 1e6).toFixed(2)} MB of OTLP JSON, our \`/trace\` answer ${(responseBytes / 1e6).toFixed(2)} MB.
 Method: (1) per round, Jaeger's GET with the body read (node:http, one keep-alive connection), then our \`TraceSource.lookup\` without cache (the same GET through node:http — \`http-get.ts\` — the body collected, then one JSON.parse and normalizeTrace) and the same work with the GET through fetch(), these two alternating which goes first; (2) the started server, sequential keep-alive GETs of the cached trace after 10 warm-ups, request written → body read; (3) the trace page's \`RoboTraceSpanLane.mount\` on data already fetched, until the frame after the first paint (every row laid out), first draw discarded.
 

@@ -149,7 +149,12 @@ describe('trace source over HTTP', () => {
         const text = body(name);
         // JSON's \u escapes: the same document in ASCII only.
         const sent = escaped
-          ? text.replace(/[^\x00-\x7f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)
+          ? text
+              .split('') // UTF-16 code units: a surrogate pair becomes two escapes, as JSON writes it
+              .map((c) =>
+                c.charCodeAt(0) > 0x7f ? `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}` : c,
+              )
+              .join('')
           : text;
         answer = (_req, res) => {
           res.writeHead(200, { 'content-type': 'application/json; charset=utf-8' });
