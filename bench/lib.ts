@@ -41,7 +41,29 @@ export async function loadTest(o: LoadOptions): Promise<LoadResult> {
     child.stdout.on('data', (b: Buffer) => (text += b.toString()));
     child.on('exit', (code) => (code === 0 ? resolve(text) : reject(new Error(`autocannon exited ${code}`))));
   });
-  const r = JSON.parse(out) as {
+  return loadResultOf(JSON.parse(out));
+}
+
+/** Runs a bench script in a process of its own (`node --import tsx <script> '<options as JSON>'`), returns the JSON it prints. */
+export async function runJsonScript<T>(script: string, options: unknown): Promise<T> {
+  const child = spawn(process.execPath, ['--import', 'tsx', script, JSON.stringify(options)], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let out = '';
+  child.stdout?.on('data', (b: Buffer) => (out += b.toString()));
+  const code = await new Promise<number | null>((r) => child.on('exit', r));
+  if (code !== 0) throw new Error(`${script} exited ${code}`);
+  return JSON.parse(out) as T;
+}
+
+/** loadTest as the SDKs send creates: a fresh Idempotency-Key per request unless `freshKey: false` (bench/ingest/keyed-load.ts). */
+export async function keyedLoadTest(o: LoadOptions & { freshKey?: boolean }): Promise<LoadResult> {
+  return loadResultOf(await runJsonScript('bench/ingest/keyed-load.ts', o));
+}
+
+/** autocannon's JSON summary as a LoadResult. */
+function loadResultOf(summary: unknown): LoadResult {
+  const r = summary as {
     requests: { average: number; total: number };
     latency: { p50: number; p99: number };
     non2xx: number;

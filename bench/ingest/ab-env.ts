@@ -3,9 +3,9 @@
 // variants measured back to back in each round, with the rate, the latency and the CPU per create of the server
 // and of the cluster. E.g. what the API-key cache saves:
 //   npx tsx bench/ingest/ab-env.ts --db postgres --rounds 3 '{}' '{"ROBOTRACE_API_KEY_CACHE_MS":"0"}'
-import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { startServer, TEST_API_KEY } from '../../test/support/server.js';
+import { keyedLoadTest } from '../lib.js';
 import { postgresCpu, processCpu } from './cpu-time.js';
 import { startDurablePostgres } from './durable-postgres.js';
 import { INGEST_BODY, SDK_HEADERS } from './load-shape.js';
@@ -37,27 +37,13 @@ for (const [i, env] of variants.entries())
 async function load(url: string, duration: number) {
   const o = {
     url,
-    method: 'POST',
+    method: 'POST' as const,
     headers: { 'content-type': 'application/json', authorization: `Bearer ${TEST_API_KEY}`, ...SDK_HEADERS },
     body: INGEST_BODY,
     connections: 20,
     duration,
   };
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', 'bench/ingest/keyed-load.ts', JSON.stringify(o)],
-    {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    },
-  );
-  let out = '';
-  child.stdout?.on('data', (b: Buffer) => (out += b.toString()));
-  await new Promise((r) => child.on('exit', r));
-  return JSON.parse(out) as {
-    requests: { average: number; total: number };
-    latency: { p50: number; p99: number };
-    non2xx: number;
-  };
+  return keyedLoadTest(o);
 }
 
 for (const s of servers) await load(`${s.baseUrl}/api/ingest/episode`, 2);
@@ -70,9 +56,9 @@ for (let round = 1; round <= rounds; round++) {
     const serverCpu = processCpu(s.pid() ?? 0);
     const [s0, d0] = [serverCpu(), dbCpu()];
     const r = await load(`${s.baseUrl}/api/ingest/episode`, seconds);
-    const per = (ms: number) => ((ms * 1000) / Math.max(1, r.requests.total)).toFixed(0);
+    const per = (ms: number) => ((ms * 1000) / Math.max(1, r.total)).toFixed(0);
     process.stdout.write(
-      `| ${round} (${loadAvg}) | \`${JSON.stringify(variants[i])}\` | ${r.requests.average.toFixed(0)} | ${r.latency.p50} / ${r.latency.p99} | ${r.non2xx} | ${per(serverCpu() - s0)} + ${per(dbCpu() - d0)} |\n`,
+      `| ${round} (${loadAvg}) | \`${JSON.stringify(variants[i])}\` | ${r.rps.toFixed(0)} | ${r.p50} / ${r.p99} | ${r.non2xx} | ${per(serverCpu() - s0)} + ${per(dbCpu() - d0)} |\n`,
     );
   }
 }

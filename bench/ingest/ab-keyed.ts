@@ -3,9 +3,9 @@
 // Issue 13 asks for keyed within 10 % of plain; run.ts measures the same against the bare baseline, this is the
 // quicker loop for changes to the keyed path (one server, no bare side, no open-loop or flow rows).
 // Usage: npx tsx bench/ingest/ab-keyed.ts [--db pglite|postgres] [--rounds 3] [--seconds 5]
-import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { startServer, TEST_API_KEY } from '../../test/support/server.js';
+import { keyedLoadTest } from '../lib.js';
 import { postgresCpu, processCpu } from './cpu-time.js';
 import { startDurablePostgres } from './durable-postgres.js';
 import { INGEST_BODY, SDK_HEADERS } from './load-shape.js';
@@ -30,28 +30,14 @@ const server = await startServer({
 async function load(freshKey: boolean, duration: number) {
   const o = {
     url: `${server.baseUrl}/api/ingest/episode`,
-    method: 'POST',
+    method: 'POST' as const,
     headers: { 'content-type': 'application/json', authorization: `Bearer ${TEST_API_KEY}`, ...SDK_HEADERS },
     body: INGEST_BODY,
     connections: 20,
     duration,
     freshKey,
   };
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', 'bench/ingest/keyed-load.ts', JSON.stringify(o)],
-    {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    },
-  );
-  let out = '';
-  child.stdout?.on('data', (b: Buffer) => (out += b.toString()));
-  await new Promise((r) => child.on('exit', r));
-  return JSON.parse(out) as {
-    requests: { average: number; total: number };
-    latency: { p50: number; p99: number };
-    non2xx: number;
-  };
+  return keyedLoadTest(o);
 }
 
 // Warm-up: the statements prepared, the caches filled, for both forms.
@@ -67,11 +53,11 @@ for (let round = 1; round <= rounds; round++) {
     const serverCpu = processCpu(server.pid() ?? 0);
     const [s0, d0] = [serverCpu(), dbCpu()];
     const r = await load(keyed, seconds);
-    const per = (ms: number) => ((ms * 1000) / Math.max(1, r.requests.total)).toFixed(0);
-    rates.push(r.requests.average);
-    const ratio = keyed ? `${(r.requests.average / (rates[0] ?? 1)).toFixed(2)}×` : '';
+    const per = (ms: number) => ((ms * 1000) / Math.max(1, r.total)).toFixed(0);
+    rates.push(r.rps);
+    const ratio = keyed ? `${(r.rps / (rates[0] ?? 1)).toFixed(2)}×` : '';
     process.stdout.write(
-      `| ${db} | ${round} (${loadAvg}) | ${keyed ? 'fresh' : 'none'} | ${r.requests.average.toFixed(0)} | ${r.latency.p50} / ${r.latency.p99} | ${r.non2xx} | ${per(serverCpu() - s0)} + ${per(dbCpu() - d0)} | ${ratio} |\n`,
+      `| ${db} | ${round} (${loadAvg}) | ${keyed ? 'fresh' : 'none'} | ${r.rps.toFixed(0)} | ${r.p50} / ${r.p99} | ${r.non2xx} | ${per(serverCpu() - s0)} + ${per(dbCpu() - d0)} | ${ratio} |\n`,
     );
   }
 }

@@ -3,11 +3,11 @@
 // (keyed-load.ts), then where the time went, by category (bench/profile.ts) and by function (self time).
 // Usage: npx tsx bench/ingest/profile-keyed.ts [--db pglite|postgres] [--seconds 10] [--env K=V ...] [--plain]
 //   --plain: the same load without the Idempotency-Key, to set the two profiles side by side.
-import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startServer, TEST_API_KEY } from '../../test/support/server.js';
+import { keyedLoadTest } from '../lib.js';
 import { summarizeCpuProfile } from '../profile.js';
 import { startDurablePostgres } from './durable-postgres.js';
 import { INGEST_BODY, SDK_HEADERS } from './load-shape.js';
@@ -42,7 +42,7 @@ const server = await startServer({
 });
 const load = {
   url: `${server.baseUrl}/api/ingest/episode`,
-  method: 'POST',
+  method: 'POST' as const,
   headers: { 'content-type': 'application/json', authorization: `Bearer ${TEST_API_KEY}`, ...SDK_HEADERS },
   body: INGEST_BODY,
   connections: 20,
@@ -50,22 +50,8 @@ const load = {
   freshKey: !plain,
 };
 const loadFrom = performance.now() - launchedAt;
-const child = spawn(
-  process.execPath,
-  ['--import', 'tsx', 'bench/ingest/keyed-load.ts', JSON.stringify(load)],
-  {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  },
-);
-let out = '';
-child.stdout?.on('data', (b: Buffer) => (out += b.toString()));
-await new Promise((r) => child.on('exit', r));
+const r = await keyedLoadTest(load);
 const loadTo = performance.now() - launchedAt;
-const r = JSON.parse(out) as {
-  requests: { average: number };
-  latency: { p50: number; p99: number };
-  non2xx: number;
-};
 await server.stop();
 await pg?.stop();
 
@@ -101,7 +87,7 @@ for (const n of nodes) {
   self.set(name, (self.get(name) ?? 0) + n.hitCount);
 }
 process.stdout.write(
-  `${db}: ${r.requests.average.toFixed(0)} req/s, p50 / p99 ${r.latency.p50} / ${r.latency.p99} ms, non-2xx ${r.non2xx}\n`,
+  `${db}: ${r.rps.toFixed(0)} req/s, p50 / p99 ${r.p50} / ${r.p99} ms, non-2xx ${r.non2xx}\n`,
 );
 for (const [name, share] of summarizeCpuProfile(windowDir))
   process.stdout.write(`${(share * 100).toFixed(1)} %  ${name}\n`);

@@ -17,7 +17,7 @@ import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startPostgres } from '../../test/support/postgres.js';
 import { startServer, TEST_API_KEY } from '../../test/support/server.js';
-import { type LoadOptions, type LoadResult, writeSection } from '../lib.js';
+import { keyedLoadTest, type LoadResult, runJsonScript, writeSection } from '../lib.js';
 import { summarizeCpuProfile } from '../profile.js';
 import { postgresCpu, processCpu } from './cpu-time.js';
 import { startDurablePostgres } from './durable-postgres.js';
@@ -75,51 +75,7 @@ async function runFlow(baseUrl: string): Promise<FlowResult> {
     durationS: duration,
     uploadBytes: flowUploadBytes,
   };
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', 'bench/ingest/flow.ts', JSON.stringify(options)],
-    {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    },
-  );
-  let out = '';
-  child.stdout?.on('data', (b: Buffer) => (out += b.toString()));
-  const code = await new Promise<number | null>((r) => child.on('exit', r));
-  if (code !== 0) throw new Error(`flow load exited ${code}`);
-  return JSON.parse(out) as FlowResult;
-}
-
-/** Like loadTest, with a fresh Idempotency-Key per request (bench/ingest/keyed-load.ts, its own process). */
-async function keyedLoadTest(o: LoadOptions & { freshKey?: boolean }): Promise<LoadResult> {
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', 'bench/ingest/keyed-load.ts', JSON.stringify(o)],
-    {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    },
-  );
-  let out = '';
-  child.stdout?.on('data', (b: Buffer) => (out += b.toString()));
-  const code = await new Promise<number | null>((r) => child.on('exit', r));
-  if (code !== 0) throw new Error(`keyed load exited ${code}`);
-  const r = JSON.parse(out) as {
-    requests: { average: number; total: number };
-    latency: { p50: number; p99: number };
-    non2xx: number;
-    errors: number;
-    timeouts: number;
-    statusCodeStats?: Record<string, { count: number }>;
-  };
-  return {
-    rps: r.requests.average,
-    p50: r.latency.p50,
-    p99: r.latency.p99,
-    non2xx: r.non2xx,
-    errors: r.errors,
-    timeouts: r.timeouts,
-    statusCodes: Object.fromEntries(Object.entries(r.statusCodeStats ?? {}).map(([c, st]) => [c, st.count])),
-    total: r.requests.total,
-  };
+  return runJsonScript<FlowResult>('bench/ingest/flow.ts', options);
 }
 
 /** The load average of the shared machine (1, 5, 15 min), reported with every round. */
@@ -127,14 +83,7 @@ const loadAverage = () => readFileSync('/proc/loadavg', 'utf8').split(' ').slice
 
 /** Open-loop latency at a fixed rate (bench/ingest/open-loop.ts, its own process). */
 async function openLoop(o: OpenLoopOptions): Promise<OpenLoopResult> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'bench/ingest/open-loop.ts', JSON.stringify(o)], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  let out = '';
-  child.stdout?.on('data', (b: Buffer) => (out += b.toString()));
-  const code = await new Promise<number | null>((r) => child.on('exit', r));
-  if (code !== 0) throw new Error(`open-loop load exited ${code}`);
-  return JSON.parse(out) as OpenLoopResult;
+  return runJsonScript<OpenLoopResult>('bench/ingest/open-loop.ts', o);
 }
 
 const median = (xs: number[]) => {
