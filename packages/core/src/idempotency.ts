@@ -33,6 +33,12 @@ export function checkIdempotencyKey(key: string): void {
  * a concurrent request with the same key waits on the key's unique index and then replays the stored response;
  * a crash rolls both back, so a retry simply runs again. The same key with another body is a 409.
  */
+/**
+ * What a replay is compared by: SHA-256 of the raw body, hex. One definition for the grouped creates and every
+ * other keyed route (a one-shot hash: half the time of createHash().update().digest() for a create's body).
+ */
+export const requestHashOf = (rawBody: string): string => hash('sha256', rawBody, 'hex');
+
 export async function idempotent(
   deps: CoreDeps,
   scope: ProjectScope,
@@ -40,7 +46,7 @@ export async function idempotent(
   execute: (deps: CoreDeps) => Promise<{ status: number; body: unknown }>,
 ): Promise<StoredResponse> {
   checkIdempotencyKey(req.key);
-  const requestHash = hash('sha256', req.rawBody, 'hex');
+  const requestHash = requestHashOf(req.rawBody);
   const where = and(
     eq(idempotencyKey.projectId, scope.projectId),
     eq(idempotencyKey.scope, req.operation),
