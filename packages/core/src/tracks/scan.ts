@@ -55,7 +55,8 @@ export class FiniteScan {
   }
 
   private pushFloatBits(bytes: Uint8Array): void {
-    const simd = this.dtype.itemsize === 2 ? null : countNonFiniteSimd(bytes, this.dtype.itemsize as 4 | 8);
+    // push() sends only little-endian float32 / float64 here.
+    const simd = countNonFiniteSimd(bytes, this.dtype.itemsize as 4 | 8);
     if (simd !== null) {
       this.nonFinite += simd;
       this.items += bytes.byteLength / this.dtype.itemsize;
