@@ -25,8 +25,17 @@ export * from './trace-count.js';
 export * from './trace-links.js';
 export * from './trace-source/align.js';
 export * from './trace-source/episode-trace.js';
-export * from './trace-source/normalize.js';
+export {
+  type NormalizedEvent,
+  type NormalizedSpan,
+  type NormalizedTrace,
+  normalizeTrace,
+  otlpId,
+  TraceFormatError,
+} from './trace-source/normalize.js';
+export { transcodeOtlp } from './trace-source/otlp-transcode.js';
 export * from './trace-source/source.js';
+export * from './trace-source/span-list.js';
 export * from './tracks/index.js';
 export * from './unique.js';
 export * from './uploads.js';

@@ -1,5 +1,5 @@
-import { getEpisodeTraceRoute, getTraceRoute, type TraceSpan } from '@robotrace/contracts';
-import { episodeTrace, traceOverview } from '@robotrace/core';
+import { getEpisodeTraceRoute, getTraceRoute } from '@robotrace/contracts';
+import { episodeTrace, type SpanList, traceOverview } from '@robotrace/core';
 import { type BoundRoute, bindRoute } from '../http/api-route.js';
 import type { HttpContext } from '../http/context.js';
 import type { Services } from '../services.js';
@@ -20,22 +20,15 @@ export function traceRoutes(s: Services): BoundRoute[] {
 }
 
 /**
- * The spans of a cached lookup are the same array on every hit: their JSON (megabytes for a big trace) is
- * written once and reused, only the small per-request fields around it are serialised again (bench/trace).
+ * The spans' JSON (megabytes for a big trace) comes written: transcoded from the backend's answer once per fetch
+ * and the same bytes on every cached hit. Only the small fields around it are serialised per request.
  */
-const spansJson = new WeakMap<readonly TraceSpan[], Buffer>();
-
-function sendTrace(ctx: HttpContext, body: { spans: TraceSpan[] }): undefined {
-  let spans = spansJson.get(body.spans);
-  if (!spans) {
-    spans = Buffer.from(JSON.stringify(body.spans));
-    if (body.spans.length > 0) spansJson.set(body.spans, spans);
-  }
-  const { spans: _spans, ...rest } = body;
+function sendTrace(ctx: HttpContext, body: { spans: SpanList }): undefined {
+  const { spans, ...rest } = body;
   const head = JSON.stringify(rest);
   const payload = Buffer.concat([
     Buffer.from(`${head.slice(0, -1)}${head === '{}' ? '' : ','}"spans":`),
-    spans,
+    spans.json,
     Buffer.from('}'),
   ]);
   ctx.res.writeHead(200, {

@@ -130,7 +130,7 @@ async function spansOf(
   }
   const t0 = BigInt(trace.alignment.start_unix_ns);
   const s = (ns: string) => Number(BigInt(ns) - t0) / 1e9;
-  return trace.spans.map((sp) => ({
+  return trace.spans.toArray().map((sp) => ({
     span_id: sp.span_id,
     parent_span_id: sp.parent_span_id,
     name: sp.name,

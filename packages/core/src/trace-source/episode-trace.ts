@@ -7,8 +7,8 @@ import { isUuid } from '../ids.js';
 import { isSampled, isTraceId } from '../trace-context.js';
 import { episodeWindow } from '../trace-links.js';
 import { type Alignment, alignEpisode } from './align.js';
-import type { NormalizedSpan } from './normalize.js';
 import type { TraceLookupAnswer, TraceWindow } from './source.js';
+import { SpanList } from './span-list.js';
 
 /**
  * The span lane's two reads: one episode's trace (aligned on its timeline) and one whole trace with every episode
@@ -76,14 +76,20 @@ const secondsOf = (w: { startMs: number; endMs: number }): TraceWindow => ({
   endS: w.endMs / 1000,
 });
 
+/**
+ * An API answer with its spans as a SpanList: their JSON is written once per fetched trace and sent as it is
+ * (apps/web/src/routes/trace.ts); `toArray()` gives them as objects.
+ */
+export type WithSpanList<T> = Omit<T, 'spans'> & { spans: SpanList };
+
 /** The episode's alignment and its own time span on the spans' clock. */
 function placeEpisode(
   row: Row,
-  spans: NormalizedSpan[],
+  spans: SpanList,
   absoluteStart: bigint | undefined,
   offsetMs: number,
 ): { alignment: Alignment; startNs: bigint; endNs: bigint } {
-  const own = row.spanId ? spans.find((s) => s.span_id === row.spanId) : undefined;
+  const own = row.spanId ? spans.timesOf(row.spanId) : undefined;
   const alignment = alignEpisode({
     absoluteTracksStartNs: absoluteStart ?? null,
     clientStartNs: row.clientStartNs,
@@ -102,9 +108,11 @@ function placeEpisode(
   return { alignment, startNs: alignment.startUnixNs, endNs: alignment.startUnixNs + durationNs };
 }
 
-type FetchFields = Pick<
-  EpisodeTrace,
-  'status' | 'reason' | 'source' | 'fetched_at' | 'cached' | 'truncated' | 'total_spans' | 'spans'
+type FetchFields = WithSpanList<
+  Pick<
+    EpisodeTrace,
+    'status' | 'reason' | 'source' | 'fetched_at' | 'cached' | 'truncated' | 'total_spans' | 'spans'
+  >
 >;
 
 function fetchFields(
@@ -121,12 +129,19 @@ function fetchFields(
       cached: false,
       truncated: false,
       total_spans: 0,
-      spans: [],
+      spans: SpanList.EMPTY,
     };
   const base = { source, fetched_at: new Date(r.fetchedAtMs).toISOString(), cached: r.cached };
   if (r.status === 'found')
     return { ...base, status: 'found', truncated: r.truncated, total_spans: r.total_spans, spans: r.spans };
-  return { ...base, status: r.status, reason: r.reason, truncated: false, total_spans: 0, spans: [] };
+  return {
+    ...base,
+    status: r.status,
+    reason: r.reason,
+    truncated: false,
+    total_spans: 0,
+    spans: SpanList.EMPTY,
+  };
 }
 
 const NOT_CONFIGURED: FetchFields = {
@@ -137,7 +152,7 @@ const NOT_CONFIGURED: FetchFields = {
   cached: false,
   truncated: false,
   total_spans: 0,
-  spans: [],
+  spans: SpanList.EMPTY,
 };
 
 /** `GET /api/episodes/{id}/trace`: the episode's spans, aligned on its timeline (shifted by `offsetMs`). */
@@ -146,7 +161,7 @@ export async function episodeTrace(
   scope: ProjectScope,
   episodeId: string,
   offsetMs = 0,
-): Promise<EpisodeTrace> {
+): Promise<WithSpanList<EpisodeTrace>> {
   if (!isUuid(episodeId)) throw new NotFoundError('Episode not found');
   const [row] = await selectEpisodes(
     deps,
@@ -202,7 +217,7 @@ export async function traceOverview(
   deps: TraceDeps,
   scope: ProjectScope,
   traceId: string,
-): Promise<TraceOverview> {
+): Promise<WithSpanList<TraceOverview>> {
   const id = traceId.trim().toLowerCase();
   if (!isTraceId(id)) throw new NotFoundError('Not a trace id');
   const rows = await selectEpisodes(

@@ -36,7 +36,7 @@ export interface NormalizedTrace {
 export class TraceFormatError extends Error {}
 
 type Json = Record<string, unknown>;
-const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
+export const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
 const arrayOf = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
 const str = (v: unknown): string => (typeof v === 'string' ? v : typeof v === 'number' ? String(v) : '');
 
@@ -69,7 +69,8 @@ function nanos(value: unknown): string | null {
     return BigInt(Math.round(value)).toString();
   if (typeof value !== 'string') return null;
   const text = DECIMAL.test(value) ? value : value.trim();
-  if (text !== value && !DECIMAL.test(text)) return null;
+  // Anything but digits (an empty string, "x") is unreadable: such a start once reached BigInt() and threw.
+  if (!DECIMAL.test(text)) return null;
   // Canonical decimal (no leading zeros), so times order by length then text, without a BigInt per span.
   return text.length > 1 && text.charCodeAt(0) === 48 ? text.replace(/^0+(?=\d)/, '') : text;
 }
@@ -78,7 +79,7 @@ function nanos(value: unknown): string | null {
 const decimalLess = (a: string, b: string): boolean => (a.length !== b.length ? a.length < b.length : a < b);
 
 /** An OTLP AnyValue as plain JSON. */
-function anyValue(v: unknown, depth = 0): unknown {
+export function anyValue(v: unknown, depth = 0): unknown {
   if (!isObject(v) || depth > 8) return null;
   if ('stringValue' in v) return str(v.stringValue);
   if ('boolValue' in v) return v.boolValue === true;
@@ -111,8 +112,8 @@ function keyValues(list: unknown, depth = 0): Record<string, unknown> {
   return out;
 }
 
-const KINDS = ['unspecified', 'internal', 'server', 'client', 'producer', 'consumer'] as const;
-function kindOf(v: unknown): NormalizedSpan['kind'] {
+export const KINDS = ['unspecified', 'internal', 'server', 'client', 'producer', 'consumer'] as const;
+export function kindOf(v: unknown): NormalizedSpan['kind'] {
   if (typeof v === 'number') return KINDS[v] ?? 'unspecified';
   const name = str(v)
     .toLowerCase()
@@ -120,7 +121,7 @@ function kindOf(v: unknown): NormalizedSpan['kind'] {
   return (KINDS as readonly string[]).includes(name) ? (name as NormalizedSpan['kind']) : 'unspecified';
 }
 
-function statusOf(v: unknown): NormalizedSpan['status'] {
+export function statusOf(v: unknown): NormalizedSpan['status'] {
   if (!isObject(v)) return { code: 'unset' };
   const c = v.code;
   const name =
@@ -167,13 +168,13 @@ function eventsOf(list: unknown, start: string): NormalizedEvent[] {
 }
 
 /** The service.name of an OTLP resourceSpans element ('unknown' without one). */
-function serviceOfResourceSpans(rs: unknown): string {
+export function serviceOfResourceSpans(rs: unknown): string {
   if (!isObject(rs) || !isObject(rs.resource)) return 'unknown';
   return str(keyValues(rs.resource.attributes)['service.name']) || 'unknown';
 }
 
 /** One OTLP span object → a NormalizedSpan, or null when it lacks a readable trace id, span id or start. */
-function spanFromOtlp(sp: unknown, service: string): NormalizedSpan | null {
+export function spanFromOtlp(sp: unknown, service: string): NormalizedSpan | null {
   if (!isObject(sp)) return null;
   const traceId = otlpId(sp.traceId, 16);
   const spanId = otlpId(sp.spanId, 8);
@@ -203,7 +204,7 @@ function spanListsOf(rs: unknown): unknown[][] {
   return lists;
 }
 
-function fromOtlp(resourceSpans: unknown[], sink: (s: NormalizedSpan) => void): void {
+export function fromOtlp(resourceSpans: unknown[], sink: (s: NormalizedSpan) => void): void {
   for (const rs of resourceSpans) {
     if (!isObject(rs)) continue;
     const service = serviceOfResourceSpans(rs);

@@ -1,6 +1,8 @@
 import { isAscii } from 'node:buffer';
 import { type Agents, BodyTooLarge, type GetAnswer, httpGet, keepAliveAgents } from './http-get.js';
-import { type NormalizedSpan, normalizeTrace, TraceFormatError } from './normalize.js';
+import { normalizeTrace, TraceFormatError } from './normalize.js';
+import { transcodeOtlp } from './otlp-transcode.js';
+import { SpanList } from './span-list.js';
 
 /**
  * The team's trace backend, read through its query API (RoboTrace never receives or exports spans). Only the
@@ -74,7 +76,7 @@ export interface TraceWindow {
 }
 
 export type TraceLookupResult =
-  | { status: 'found'; spans: NormalizedSpan[]; truncated: boolean; total_spans: number }
+  | { status: 'found'; spans: SpanList; truncated: boolean; total_spans: number }
   | { status: 'not_found'; reason: string }
   | { status: 'unavailable'; reason: string };
 
@@ -220,10 +222,11 @@ export class TraceSource {
         if (res.status >= 300 && res.status < 400)
           throw new Unavailable(`the backend answered a redirect (${res.status}), which is not followed`);
         if (!res.body) throw new Unavailable(`the backend answered HTTP ${res.status}`);
-        // Parsed once the whole body is here: the answer comes in a burst after the backend's own work (5,000
+        // Read once the whole body is here: the answer comes in a burst after the backend's own work (5,000
         // spans: ~2 ms after a ~20 ms wait), so parsing while it arrives overlapped little and cost more — chunk
-        // bookkeeping, and a stalled sender while we parsed (bench/trace/run.ts, docs/BENCHMARKS.md).
-        const trace = normalizeTrace(parseJson(res.body), id, this.config.maxSpans);
+        // bookkeeping, and a stalled sender while we parsed (bench/trace/run.ts, docs/BENCHMARKS.md). OTLP JSON
+        // is transcoded straight to the API's span JSON; an answer of another shape is parsed and normalised.
+        const trace = transcodeOtlp(res.body, id, this.config.maxSpans) ?? this.parsedTrace(res.body, id);
         if (trace.total_spans === 0)
           return { status: 'not_found', reason: 'the backend has no spans for this trace' };
         return { status: 'found', ...trace };
@@ -249,6 +252,11 @@ export class TraceSource {
       const code = e.cause?.code ?? e.code ?? '';
       return { status: 'unavailable', reason: `cannot reach the backend${code ? ` (${code})` : ''}` };
     }
+  }
+
+  private parsedTrace(body: Buffer, id: string) {
+    const { spans, ...rest } = normalizeTrace(parseJson(body), id, this.config.maxSpans);
+    return { spans: SpanList.ofSpans(spans), ...rest };
   }
 
   /** The URLs tried in order for one trace; only ever the configured origin. */

@@ -108,11 +108,12 @@ const window = { startS: 1_796_099_700, endS: 1_796_100_304.2 };
 function expectJaegersSpans(r: Awaited<ReturnType<TraceSource['lookup']>>): void {
   expect(r.status).toBe('found');
   if (r.status !== 'found') return;
-  expect(r.spans.map((s) => [s.name, s.span_id, s.parent_span_id, s.service, s.kind])).toEqual([
+  const spans = r.spans.toArray();
+  expect(spans.map((s) => [s.name, s.span_id, s.parent_span_id, s.service, s.kind])).toEqual([
     ['rollout', ROOT, null, 'arm-controller', 'internal'],
     ['sensor.fetch', CHILD, ROOT, 'arm-controller', 'client'],
   ]);
-  expect(r.spans[1]?.events).toEqual([
+  expect(spans[1]?.events).toEqual([
     { name: 'frame', time_unix_ns: String(T0 + 20_000_000n), attributes: {} },
   ]);
 }

@@ -75,11 +75,12 @@ describe('trace source against a real Jaeger v2', () => {
     }
     expect(r.status).toBe('found');
     if (r.status !== 'found') return;
-    expect(r.spans.map((s) => [s.name, s.parent_span_id, s.service])).toEqual([
+    const spans = r.spans.toArray();
+    expect(spans.map((s) => [s.name, s.parent_span_id, s.service])).toEqual([
       ['rollout', null, 'robot-runtime'],
       ['policy.infer', ROOT, 'robot-runtime'],
     ]);
-    expect(r.spans[1]).toMatchObject({
+    expect(spans[1]).toMatchObject({
       kind: 'client',
       start_unix_ns: '1796000001000000000',
       end_unix_ns: '1796000001180000000',

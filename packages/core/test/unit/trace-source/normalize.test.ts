@@ -146,6 +146,9 @@ describe('trace normalisation', () => {
       { traceId: TRACE, spanId: 'zz', startTimeUnixNano: '1' },
       { traceId: 'ab'.repeat(16), spanId: 'cd'.repeat(8), startTimeUnixNano: '5' },
       { traceId: TRACE, spanId: '11'.repeat(8), parentSpanId: '' },
+      // A start that is no decimal is no start (it once came through as "" or "x" and broke BigInt later).
+      { traceId: TRACE, spanId: '22'.repeat(8), startTimeUnixNano: '' },
+      { traceId: TRACE, spanId: '33'.repeat(8), startTimeUnixNano: 'x' },
     );
     expect(normalizeTrace(body, TRACE, 100).spans).toHaveLength(2);
   });

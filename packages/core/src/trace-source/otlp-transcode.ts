@@ -1,0 +1,1292 @@
+import { isAscii, isUtf8 } from 'node:buffer';
+import {
+  anyValue,
+  fromOtlp,
+  isObject,
+  KINDS,
+  kindOf,
+  type NormalizedSpan,
+  serviceOfResourceSpans,
+  spanFromOtlp,
+  statusOf,
+} from './normalize.js';
+import { SpanList } from './span-list.js';
+
+/**
+ * OTLP JSON text → the API's span JSON, without building the backend's objects. JSON.parse of a 5,000-span answer
+ * (1.7 MB) and normalising the objects took longer than the budget the span lane has after the backend's own
+ * answer (bench/trace/run.ts); this reads the bytes once and writes the normalised spans as it goes.
+ *
+ * It must give exactly what `normalizeTrace` gives (test/unit/trace-source/otlp-transcode.test.ts compares them on
+ * generated answers of every shape). So it handles the common shape itself and gives every element it does not
+ * expect to the object code in normalize.ts: an attribute, event list, status or span of another form is sliced
+ * out, JSON.parsed alone and normalised by the same functions. An answer whose overall shape is unusual (another
+ * envelope, duplicate keys at the top, not UTF-8, not valid JSON) returns null, and the caller parses it whole.
+ */
+export function transcodeOtlp(body: Buffer, traceId: string, maxSpans: number): TranscodedTrace | null {
+  const ascii = isAscii(body);
+  if (!ascii && !isUtf8(body)) return null;
+  try {
+    const t = new Transcoder(body, ascii, traceId);
+    t.document();
+    return t.finish(maxSpans);
+  } catch (err) {
+    if (err instanceof Bail) return null;
+    throw err;
+  }
+}
+
+export interface TranscodedTrace {
+  spans: SpanList;
+  truncated: boolean;
+  total_spans: number;
+}
+
+/** The answer is outside what the transcoder reads: parse it whole instead. */
+class Bail extends Error {}
+const bail = (): never => {
+  throw new Bail();
+};
+
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+const COMMA = 0x2c;
+const COLON = 0x3a;
+const OPEN_OBJECT = 0x7b;
+const CLOSE_OBJECT = 0x7d;
+const OPEN_ARRAY = 0x5b;
+const CLOSE_ARRAY = 0x5d;
+
+const bytes = (s: string) => Buffer.from(s, 'latin1');
+const keyTable = (...names: string[]) => names.map(bytes);
+
+// Keys, by where they occur. A key is matched on its raw bytes; a key written with escapes is never matched and
+// sends its element to the object path (it may be a known key in disguise).
+const TOP_KEYS = keyTable('resourceSpans', 'batches', 'result', 'trace', 'data');
+// (2 and 3, result and trace, are the envelopes with resourceSpans inside.)
+const [K_RESOURCE_SPANS, K_BATCHES, K_DATA] = [0, 1, 4];
+const INNER_KEYS = keyTable('resourceSpans');
+const RS_KEYS = keyTable('resource', 'scopeSpans', 'instrumentationLibrarySpans');
+const [R_RESOURCE, R_SCOPE, R_LIBRARY] = [0, 1, 2];
+const SS_KEYS = keyTable('spans');
+const SPAN_KEYS = keyTable(
+  'traceId',
+  'spanId',
+  'parentSpanId',
+  'name',
+  'kind',
+  'startTimeUnixNano',
+  'endTimeUnixNano',
+  'attributes',
+  'events',
+  'status',
+);
+const [S_TRACE, S_SPAN, S_PARENT, S_NAME, S_KIND, S_START, S_END, S_ATTRS, S_EVENTS, S_STATUS] = [
+  0, 1, 2, 3, 4, 5, 6, 7, 8, 9,
+];
+const KV_KEYS = keyTable('key', 'value');
+const [K_KEY, K_VALUE] = [0, 1];
+const [WROTE, SKIPPED, NOT_FAST] = [1, 0, -1];
+const VALUE_KEYS = keyTable(
+  'stringValue',
+  'boolValue',
+  'intValue',
+  'doubleValue',
+  'bytesValue',
+  'arrayValue',
+  'kvlistValue',
+);
+const [V_STRING, V_BOOL, V_INT, V_BYTES] = [0, 1, 2, 4];
+const EVENT_KEYS = keyTable('timeUnixNano', 'name', 'attributes');
+const [E_TIME, E_ATTRS] = [0, 2];
+
+const KIND_JSON = KINDS.map((k) => bytes(`"kind":"${k}"`));
+const UNKNOWN_SERVICE = bytes('"unknown"');
+const UNSET_STATUS = bytes('"status":{"code":"unset"}');
+
+/** The token just read: its kind and byte range ([start, end), quotes included for a string). */
+enum Tok {
+  String = 1,
+  Number = 2,
+  True = 3,
+  False = 4,
+  Null = 5,
+  Object = 6,
+  Array = 7,
+}
+
+/** A growable output buffer of bytes. */
+class Out {
+  buf: Buffer;
+  o = 0;
+  constructor(size: number) {
+    this.buf = Buffer.allocUnsafe(size);
+  }
+  ensure(n: number): void {
+    if (this.o + n <= this.buf.length) return;
+    const bigger = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.o + n));
+    this.buf.copy(bigger, 0, 0, this.o);
+    this.buf = bigger;
+  }
+  byte(c: number): void {
+    this.ensure(1);
+    this.buf[this.o++] = c;
+  }
+  put(src: Uint8Array): void {
+    this.copy(src, 0, src.length);
+  }
+  /** Bytes [s, e) of src; a short run by hand (a native copy costs more than it saves on short runs). */
+  copy(src: Uint8Array, s: number, e: number): void {
+    const n = e - s;
+    this.ensure(n);
+    const buf = this.buf;
+    let o = this.o;
+    if (n < 128) for (let i = s; i < e; i++) buf[o++] = src[i] as number;
+    else {
+      buf.set(src.subarray(s, e), o);
+      o += n;
+    }
+    this.o = o;
+  }
+  text(s: string): void {
+    const n = Buffer.byteLength(s);
+    this.ensure(n);
+    this.o += this.buf.write(s, this.o);
+  }
+}
+
+/** Per span kept: where its JSON is in the output, when it starts (for the sort), where its id and times are. */
+class Kept {
+  segStart: number[] = [];
+  segEnd: number[] = [];
+  /** The start as two exact numbers (seconds part, nanoseconds part): ordered like the decimal strings. */
+  startHi: number[] = [];
+  startLo: number[] = [];
+  /** Offsets relative to the span's own segment. */
+  idAt: number[] = [];
+  startAt: number[] = [];
+  startLen: number[] = [];
+  endAt: number[] = [];
+  endLen: number[] = [];
+  get count(): number {
+    return this.segStart.length;
+  }
+  truncate(n: number): void {
+    for (const list of [
+      this.segStart,
+      this.segEnd,
+      this.startHi,
+      this.startLo,
+      this.idAt,
+      this.startAt,
+      this.startLen,
+      this.endAt,
+      this.endLen,
+    ])
+      list.length = n;
+  }
+}
+
+const TIME_DIGITS_MAX = 20;
+
+class Transcoder {
+  private p = 0;
+  /** Set by string(): whether the string just read had an escape. */
+  private escaped = false;
+  private readonly out: Out;
+  private readonly kept = new Kept();
+  private readonly target: Buffer;
+
+  constructor(
+    private readonly b: Buffer,
+    private readonly ascii: boolean,
+    private readonly traceId: string,
+  ) {
+    // The output is about the input's size (attribute lists shrink, the service is repeated per span).
+    this.out = new Out(b.length * 2 + 1024);
+    this.target = bytes(traceId);
+  }
+
+  // ---- reading JSON (validating: whatever is accepted, JSON.parse accepts too) ----
+
+  private ws(): void {
+    const b = this.b;
+    let p = this.p;
+    for (;;) {
+      const c = b[p];
+      if (c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09) p++;
+      else break;
+    }
+    this.p = p;
+  }
+
+  private peek(): number {
+    this.ws();
+    return this.b[this.p] ?? -1;
+  }
+
+  private expect(c: number): void {
+    if (this.peek() !== c) bail();
+    this.p++;
+  }
+
+  /** A string from the opening quote; p after the closing one. */
+  private string(): void {
+    const b = this.b;
+    let p = this.p + 1;
+    let escaped = false;
+    for (;;) {
+      const c = b[p];
+      if (c === undefined || c < 0x20) bail();
+      if (c === QUOTE) break;
+      if (c === BACKSLASH) {
+        escaped = true;
+        const e = b[p + 1];
+        if (e === 0x75) {
+          for (let i = 2; i < 6; i++) {
+            const h = b[p + i] as number;
+            if (!((h >= 0x30 && h <= 0x39) || (h >= 0x61 && h <= 0x66) || (h >= 0x41 && h <= 0x46))) bail();
+          }
+          p += 6;
+        } else if (
+          e === QUOTE ||
+          e === BACKSLASH ||
+          e === 0x2f ||
+          e === 0x62 ||
+          e === 0x66 ||
+          e === 0x6e ||
+          e === 0x72 ||
+          e === 0x74
+        )
+          p += 2;
+        else bail();
+      } else p++;
+    }
+    this.escaped = escaped;
+    this.p = p + 1;
+  }
+
+  private number(): void {
+    const b = this.b;
+    let p = this.p;
+    if (b[p] === 0x2d) p++;
+    if (b[p] === 0x30) p++;
+    else p = this.digits(p);
+    if (b[p] === 0x2e) p = this.digits(p + 1);
+    if (b[p] === 0x65 || b[p] === 0x45) {
+      p++;
+      if (b[p] === 0x2b || b[p] === 0x2d) p++;
+      p = this.digits(p);
+    }
+    this.p = p;
+  }
+
+  /** One or more digits from `p`; the position after them. */
+  private digits(p: number): number {
+    const b = this.b;
+    const s = p;
+    while ((b[p] as number) >= 0x30 && (b[p] as number) <= 0x39) p++;
+    if (p === s) bail();
+    return p;
+  }
+
+  private literal(word: string): void {
+    for (let i = 0; i < word.length; i++) if (this.b[this.p + i] !== word.charCodeAt(i)) bail();
+    this.p += word.length;
+  }
+
+  /** Reads any value (validated) and says what it was; p after it. */
+  private value(): Tok {
+    const c = this.peek();
+    if (c === QUOTE) {
+      this.string();
+      return Tok.String;
+    }
+    if (c === OPEN_OBJECT) {
+      this.p++;
+      if (this.peek() === CLOSE_OBJECT) {
+        this.p++;
+        return Tok.Object;
+      }
+      for (;;) {
+        if (this.peek() !== QUOTE) bail();
+        this.string();
+        this.expect(COLON);
+        this.value();
+        const d = this.peek();
+        this.p++;
+        if (d === CLOSE_OBJECT) return Tok.Object;
+        if (d !== COMMA) bail();
+      }
+    }
+    if (c === OPEN_ARRAY) {
+      this.p++;
+      if (this.peek() === CLOSE_ARRAY) {
+        this.p++;
+        return Tok.Array;
+      }
+      for (;;) {
+        this.value();
+        const d = this.peek();
+        this.p++;
+        if (d === CLOSE_ARRAY) return Tok.Array;
+        if (d !== COMMA) bail();
+      }
+    }
+    if (c === 0x74) {
+      this.literal('true');
+      return Tok.True;
+    }
+    if (c === 0x66) {
+      this.literal('false');
+      return Tok.False;
+    }
+    if (c === 0x6e) {
+      this.literal('null');
+      return Tok.Null;
+    }
+    if (c === 0x2d || (c >= 0x30 && c <= 0x39)) {
+      this.number();
+      return Tok.Number;
+    }
+    return bail();
+  }
+
+  /** Enters an object at its opening brace: false when it is empty (then p is past it). */
+  private enterObject(): boolean {
+    this.expect(OPEN_OBJECT);
+    if (this.peek() !== CLOSE_OBJECT) return true;
+    this.p++;
+    return false;
+  }
+
+  /** After a member's value: true when another member follows, false past the closing brace. */
+  private nextMember(): boolean {
+    const d = this.peek();
+    this.p++;
+    if (d === COMMA) return true;
+    if (d !== CLOSE_OBJECT) bail();
+    return false;
+  }
+
+  /**
+   * A member's key and colon; p at its value. The index of the key in `keys`; -1: another key; -2: a key written
+   * with escapes (never matched: it may be a known key in disguise).
+   */
+  private key(keys: Buffer[]): number {
+    if (this.peek() !== QUOTE) bail();
+    const ks = this.p + 1;
+    this.string();
+    const k = this.escaped ? -2 : this.keyIndex(keys, ks, this.p - 1);
+    this.expect(COLON);
+    this.ws();
+    return k;
+  }
+
+  /** Enters an array at its opening bracket: false when it is empty; else p at its first item. */
+  private enterArray(): boolean {
+    this.expect(OPEN_ARRAY);
+    if (this.peek() !== CLOSE_ARRAY) return true;
+    this.p++;
+    return false;
+  }
+
+  /** After an item: true (p at the next item) or false past the closing bracket. */
+  private nextItem(): boolean {
+    const d = this.peek();
+    this.p++;
+    if (d === COMMA) {
+      this.ws();
+      return true;
+    }
+    if (d !== CLOSE_ARRAY) bail();
+    return false;
+  }
+
+  private keyIndex(keys: Buffer[], s: number, e: number): number {
+    const b = this.b;
+    const n = e - s;
+    outer: for (let k = 0; k < keys.length; k++) {
+      const key = keys[k] as Buffer;
+      if (key.length !== n) continue;
+      for (let i = 0; i < n; i++) if (key[i] !== b[s + i]) continue outer;
+      return k;
+    }
+    return -1;
+  }
+
+  /** The value at [s, e) as the object JSON.parse makes of it. */
+  private parsed(s: number, e: number): unknown {
+    return JSON.parse(this.b.toString(this.ascii ? 'latin1' : 'utf8', s, e));
+  }
+
+  // ---- the document ----
+
+  document(): void {
+    let envelope = -1;
+    let more = this.enterObject();
+    while (more) {
+      const k = this.key(TOP_KEYS);
+      if (k === -2) bail(); // an escaped key may be an envelope's
+      if (k === -1) this.value();
+      else {
+        // One envelope only: with two, which one normalizeTrace reads depends on their order of precedence.
+        if (envelope !== -1 || k === K_DATA) bail();
+        envelope = k;
+        if (k === K_RESOURCE_SPANS || k === K_BATCHES) this.resourceSpansList();
+        else this.envelope();
+      }
+      more = this.nextMember();
+    }
+    this.ws();
+    if (envelope === -1 || this.p !== this.b.length) bail();
+  }
+
+  /** `{result: {resourceSpans}}` (Jaeger v3) or `{trace: {resourceSpans}}` (Tempo v2). */
+  private envelope(): void {
+    let seen = false;
+    let more = this.enterObject();
+    while (more) {
+      const k = this.key(INNER_KEYS);
+      if (k === -2 || (k === 0 && seen)) bail();
+      if (k === 0) {
+        seen = true;
+        this.resourceSpansList();
+      } else this.value();
+      more = this.nextMember();
+    }
+    if (!seen) bail();
+  }
+
+  private resourceSpansList(): void {
+    if (this.peek() !== OPEN_ARRAY) bail();
+    let more = this.enterArray();
+    while (more) {
+      if (this.b[this.p] === OPEN_OBJECT) this.resourceSpans();
+      else this.value();
+      more = this.nextItem();
+    }
+  }
+
+  /**
+   * One resourceSpans element. Its spans are written as they are read when its resource came first (every
+   * exporter's order); otherwise they are read again once the service is known. A duplicate key sends the whole
+   * element to the object path, since JSON.parse keeps the last one.
+   */
+  private resourceSpans(): void {
+    const at = this.p;
+    const mark = { o: this.out.o, kept: this.kept.count };
+    if (!this.resourceSpansFast()) {
+      this.rollback(mark);
+      this.p = at;
+      this.value();
+      fromOtlp([this.parsed(at, this.p)], (span) => this.keepObject(span));
+    }
+  }
+
+  private resourceSpansFast(): boolean {
+    let service: Buffer | null = null;
+    let scopeAt = -1;
+    let libraryAt = -1;
+    let seen = 0;
+    let more = this.enterObject();
+    while (more) {
+      const k = this.key(RS_KEYS);
+      if (k === -2) return false;
+      if (k >= 0) {
+        if (seen & (1 << k)) return false;
+        seen |= 1 << k;
+      }
+      if (k === R_RESOURCE) {
+        const s = this.p;
+        this.value();
+        const resource = this.parsed(s, this.p);
+        service = Buffer.from(JSON.stringify(serviceOfResourceSpans({ resource })));
+      } else if (k === R_SCOPE && service) {
+        if (!this.scopeList(service)) return false;
+      } else {
+        if (k === R_SCOPE) scopeAt = this.p;
+        else if (k === R_LIBRARY) libraryAt = this.p;
+        this.value();
+      }
+      more = this.nextMember();
+    }
+    const end = this.p;
+    const known = service ?? UNKNOWN_SERVICE;
+    // Spans of scopeSpans before those of instrumentationLibrarySpans, as normalizeTrace reads them.
+    for (const list of [scopeAt, libraryAt]) {
+      if (list < 0) continue;
+      this.p = list;
+      if (!this.scopeList(known)) return false;
+    }
+    this.p = end;
+    return true;
+  }
+
+  private rollback(mark: { o: number; kept: number }): void {
+    this.out.o = mark.o;
+    this.kept.truncate(mark.kept);
+  }
+
+  /** A scopeSpans (or instrumentationLibrarySpans) list; false: a duplicate key, take the object path. */
+  private scopeList(service: Buffer): boolean {
+    if (this.b[this.p] !== OPEN_ARRAY) {
+      this.value();
+      return true;
+    }
+    let more = this.enterArray();
+    while (more) {
+      if (this.b[this.p] !== OPEN_OBJECT) this.value();
+      else {
+        let seen = false;
+        let members = this.enterObject();
+        while (members) {
+          const k = this.key(SS_KEYS);
+          if (k === -2 || (k === 0 && seen)) return false;
+          if (k === 0 && this.b[this.p] === OPEN_ARRAY) {
+            seen = true;
+            let spans = this.enterArray();
+            while (spans) {
+              if (this.b[this.p] === OPEN_OBJECT) this.span(service);
+              else this.value();
+              spans = this.nextItem();
+            }
+          } else {
+            if (k === 0) seen = true;
+            this.value();
+          }
+          members = this.nextMember();
+        }
+      }
+      more = this.nextItem();
+    }
+    return true;
+  }
+
+  // ---- one span ----
+
+  /** One span object: written in the fast form, or sliced and normalised as an object. */
+  private span(service: Buffer): void {
+    const at = this.p;
+    const mark = this.out.o;
+    if (this.spanCompact(service)) return;
+    this.out.o = mark;
+    this.p = at;
+    if (this.spanFast(service)) return;
+    this.out.o = mark;
+    this.p = at;
+    this.value();
+    const span = spanFromOtlp(this.parsed(at, this.p), JSON.parse(service.toString('utf8')) as string);
+    if (span) this.keepObject(span);
+  }
+
+  /** A span normalised as an object: kept when it is of the trace. */
+  private keepObject(span: NormalizedSpan): void {
+    if (span.trace_id !== this.traceId) return;
+    const out = this.out;
+    const seg = out.o;
+    out.text(`{"trace_id":"${span.trace_id}","span_id":"`);
+    const idAt = out.o - seg;
+    out.text(`${span.span_id}","start_unix_ns":"`);
+    const startAt = out.o - seg;
+    out.text(`${span.start_unix_ns}","end_unix_ns":"`);
+    const endAt = out.o - seg;
+    const { trace_id, span_id, start_unix_ns, end_unix_ns, ...rest } = span;
+    out.text(`${end_unix_ns}",${JSON.stringify(rest).slice(1)}`);
+    this.record(seg, idAt, startAt, start_unix_ns.length, endAt, end_unix_ns.length);
+  }
+
+  private record(
+    seg: number,
+    idAt: number,
+    startAt: number,
+    startLen: number,
+    endAt: number,
+    endLen: number,
+  ): void {
+    const k = this.kept;
+    k.segStart.push(seg);
+    k.segEnd.push(this.out.o);
+    k.idAt.push(idAt);
+    k.startAt.push(startAt);
+    k.startLen.push(startLen);
+    k.endAt.push(endAt);
+    k.endLen.push(endLen);
+    // The start's digits (in the output by now) as seconds and nanoseconds parts, each exact as a double.
+    const buf = this.out.buf;
+    const s = seg + startAt;
+    const cut = s + Math.max(0, startLen - 9);
+    let hi = 0;
+    let lo = 0;
+    for (let i = s; i < cut; i++) hi = hi * 10 + ((buf[i] as number) - 0x30);
+    for (let i = cut; i < s + startLen; i++) lo = lo * 10 + ((buf[i] as number) - 0x30);
+    k.startHi.push(hi);
+    k.startLo.push(lo);
+  }
+
+  /** The literal bytes `l` at p: consumed (true) or not (false, p unchanged). */
+  private lit(l: Uint8Array): boolean {
+    const b = this.b;
+    const p = this.p;
+    const n = l.length;
+    for (let i = 0; i < n; i++) if (b[p + i] !== l[i]) return false;
+    this.p = p + n;
+    return true;
+  }
+
+  /** `n` lowercase hex digits and a closing quote at p (consumed), else false. */
+  private hexQuoted(n: number): boolean {
+    const b = this.b;
+    const p = this.p;
+    for (let i = p; i < p + n; i++) {
+      const c = b[i] as number;
+      if (!((c >= 0x30 && c <= 0x39) || (c >= 0x61 && c <= 0x66))) return false;
+    }
+    if (b[p + n] !== QUOTE) return false;
+    this.p = p + n + 1;
+    return true;
+  }
+
+  /** 1–20 digits and a closing quote at p (consumed): the digits' end, else -1. */
+  private digitsQuoted(): number {
+    const b = this.b;
+    const s = this.p;
+    let p = s;
+    while ((b[p] as number) >= 0x30 && (b[p] as number) <= 0x39) p++;
+    if (p === s || p - s > TIME_DIGITS_MAX || b[p] !== QUOTE) return -1;
+    this.p = p + 1;
+    return p;
+  }
+
+  /**
+   * The span in the exact layout OTLP's JSON marshaller (Jaeger, the Collector) writes: keys in field order, no
+   * whitespace. Each key is matched as a literal instead of being read and looked up. False at the first
+   * difference (p anywhere): the caller reads the span the general way.
+   */
+  private spanCompact(service: Buffer): boolean {
+    const b = this.b;
+    if (!this.lit(C_TRACE)) return false;
+    const traceS = this.p;
+    if (!this.hexQuoted(32) || !this.lit(C_SPAN)) return false;
+    const spanS = this.p;
+    if (!this.hexQuoted(16)) return false;
+    if (this.lit(C_TRACE_STATE)) {
+      if (b[this.p] !== QUOTE) return false;
+      this.string();
+    }
+    let parentS = -1;
+    if (this.lit(C_PARENT)) {
+      parentS = this.p;
+      if (!this.hexQuoted(16)) return false;
+    }
+    if (this.lit(C_FLAGS)) this.number();
+    if (!this.lit(C_NAME) || b[this.p] !== QUOTE) return false;
+    const nameS = this.p;
+    this.string();
+    const nameE = this.p;
+    let kind = 0;
+    if (this.lit(C_KIND)) {
+      const d = (b[this.p] as number) - 0x30;
+      const next = b[this.p + 1];
+      if (d < 0 || d > 9 || (next !== COMMA && next !== CLOSE_OBJECT)) return false;
+      kind = d > 5 ? 0 : d;
+      this.p++;
+    }
+    if (!this.lit(C_START)) return false;
+    let startS = this.p;
+    let startE = this.digitsQuoted();
+    if (startE < 0 || !this.lit(C_END)) return false;
+    let endS = this.p;
+    let endE = this.digitsQuoted();
+    if (endE < 0) return false;
+    const out = this.out;
+    const seg = out.o;
+    out.byte(OPEN_OBJECT);
+    if (this.lit(C_ATTRS)) {
+      out.put(ATTRS_OPEN);
+      this.attributes();
+      out.byte(COMMA);
+    } else out.put(ATTRS_EMPTY);
+    if (this.lit(C_DROPPED_ATTRS)) this.number();
+    if (this.lit(C_EVENTS)) {
+      out.put(EVENTS_OPEN);
+      if (!this.events()) return false;
+      out.byte(COMMA);
+    } else out.put(EVENTS_EMPTY);
+    if (this.lit(C_DROPPED_EVENTS)) this.number();
+    if (this.lit(C_LINKS)) this.value();
+    if (this.lit(C_DROPPED_LINKS)) this.number();
+    let statusS = -1;
+    let statusE = -1;
+    if (!this.lit(C_STATUS_UNSET) && this.lit(C_STATUS)) {
+      statusS = this.p;
+      this.value();
+      statusE = this.p;
+    }
+    if (b[this.p] !== CLOSE_OBJECT) return false;
+    this.p++;
+    if (this.zeros(spanS, spanS + 16)) return false;
+    if (!this.isTarget(traceS)) {
+      out.o = seg;
+      return true;
+    }
+    [startS, startE] = this.canonical(startS, startE);
+    [endS, endE] = this.canonical(endS, endE);
+    this.writeScalars(
+      seg,
+      traceS,
+      spanS,
+      parentS,
+      nameS,
+      nameE,
+      service,
+      kind,
+      startS,
+      startE,
+      endS,
+      endE,
+      statusS,
+      statusE,
+    );
+    return true;
+  }
+
+  /**
+   * The span in the common shape, written as it is read: attributes and events inline, the scalar fields at
+   * the end (their defaults depend on each other). False: something outside the fast form (a duplicate key, an
+   * id that is not lowercase hex, a time that is not a decimal string…) — the caller takes the object path.
+   */
+  private spanFast(service: Buffer): boolean {
+    const out = this.out;
+    const b = this.b;
+    const seg = out.o;
+    out.byte(OPEN_OBJECT);
+    let seen = 0;
+    let traceS = -1;
+    let spanS = -1;
+    let parentS = -1;
+    let nameS = -1;
+    let nameE = -1;
+    let kind = 0;
+    let startS = -1;
+    let startE = -1;
+    let endS = -1;
+    let endE = -1;
+    let statusS = -1;
+    let statusE = -1;
+    let more = this.enterObject();
+    while (more) {
+      const k = this.key(SPAN_KEYS);
+      if (k === -2) return false;
+      if (k >= 0) {
+        if (seen & (1 << k)) return false;
+        seen |= 1 << k;
+      }
+      if (k === S_ATTRS) {
+        out.put(ATTRS_OPEN);
+        if (!this.attributes()) return false;
+        out.byte(COMMA);
+      } else if (k === S_EVENTS) {
+        out.put(EVENTS_OPEN);
+        if (!this.events()) return false;
+        out.byte(COMMA);
+      } else if (k === -1) this.value();
+      else {
+        const s = this.p;
+        const tok = this.value();
+        const e = this.p;
+        if (k === S_TRACE || k === S_SPAN || k === S_PARENT) {
+          if (tok !== Tok.String || this.escaped) return false;
+          const n = e - s - 2;
+          // An empty parent id is no parent; any other id must be lowercase hex of its length.
+          if (!(k === S_PARENT && n === 0)) {
+            if (n !== (k === S_TRACE ? 32 : 16) || !this.lowerHex(s + 1, e - 1)) return false;
+            if (k === S_TRACE) traceS = s + 1;
+            else if (k === S_SPAN) spanS = s + 1;
+            else parentS = s + 1;
+          }
+        } else if (k === S_NAME) {
+          if (tok !== Tok.String) return false;
+          nameS = s;
+          nameE = e;
+        } else if (k === S_KIND) {
+          if (tok === Tok.Number && e - s === 1)
+            kind = b[s] === 0x30 || (b[s] as number) > 0x35 ? 0 : (b[s] as number) - 0x30;
+          else if (tok === Tok.Number || (tok === Tok.String && !this.escaped))
+            kind = KINDS.indexOf(
+              kindOf(tok === Tok.Number ? Number(this.latin1(s, e)) : this.latin1(s + 1, e - 1)),
+            );
+          else return false;
+        } else if (k === S_START || k === S_END) {
+          if (tok !== Tok.String || !this.decimal(s + 1, e - 1)) return false;
+          if (k === S_START) [startS, startE] = this.canonical(s + 1, e - 1);
+          else [endS, endE] = this.canonical(s + 1, e - 1);
+        } else if (k === S_STATUS) {
+          statusS = s;
+          statusE = e;
+        }
+      }
+      more = this.nextMember();
+    }
+    // Kept only with a trace id, span id and start (else the object path decides); a zero trace id is no id.
+    if (traceS < 0 || spanS < 0 || startS < 0 || this.zeros(spanS, spanS + 16)) return false;
+    if (!this.isTarget(traceS)) {
+      out.o = seg;
+      return true;
+    }
+    if (!(seen & (1 << S_ATTRS))) out.put(ATTRS_EMPTY);
+    if (!(seen & (1 << S_EVENTS))) out.put(EVENTS_EMPTY);
+    this.writeScalars(
+      seg,
+      traceS,
+      spanS,
+      parentS,
+      nameS,
+      nameE,
+      service,
+      kind,
+      startS,
+      startE,
+      endS,
+      endE,
+      statusS,
+      statusE,
+    );
+    return true;
+  }
+
+  /**
+   * A kept span's scalar fields (after its attributes and events) and closing brace, then records it. The times
+   * are canonical; no end, or an end before the start, is the start. A status other than `{}` is parsed alone.
+   */
+  private writeScalars(
+    seg: number,
+    traceS: number,
+    spanS: number,
+    parentS: number,
+    nameS: number,
+    nameE: number,
+    service: Buffer,
+    kind: number,
+    startS: number,
+    startE: number,
+    endS: number,
+    endE: number,
+    statusS: number,
+    statusE: number,
+  ): void {
+    const out = this.out;
+    const b = this.b;
+    out.put(KEY_TRACE);
+    out.copy(b, traceS, traceS + 32);
+    out.put(KEY_SPAN);
+    const idAt = out.o - seg;
+    out.copy(b, spanS, spanS + 16);
+    if (parentS >= 0 && !this.zeros(parentS, parentS + 16)) {
+      out.put(KEY_PARENT);
+      out.copy(b, parentS, parentS + 16);
+      out.byte(QUOTE);
+    } else out.put(NO_PARENT);
+    out.put(KEY_NAME);
+    if (nameS < 0 || nameE - nameS === 2) out.put(UNNAMED);
+    else out.copy(b, nameS, nameE);
+    out.put(KEY_SERVICE);
+    out.put(service);
+    out.byte(COMMA);
+    out.put(KIND_JSON[kind] as Buffer);
+    if (endS < 0 || this.decimalLess(endS, endE, startS, startE)) [endS, endE] = [startS, startE];
+    out.put(KEY_START);
+    const startAt = out.o - seg;
+    out.copy(b, startS, startE);
+    out.put(KEY_END);
+    const endAt = out.o - seg;
+    out.copy(b, endS, endE);
+    out.put(QUOTE_COMMA);
+    if (statusS < 0 || this.isEmptyObject(statusS, statusE)) out.put(UNSET_STATUS);
+    else out.text(`"status":${JSON.stringify(statusOf(this.parsed(statusS, statusE)))}`);
+    out.byte(CLOSE_OBJECT);
+    this.record(seg, idAt, startAt, startE - startS, endAt, endE - endS);
+  }
+
+  /** The 32 hex digits at `s` are the trace asked for. */
+  private isTarget(s: number): boolean {
+    const b = this.b;
+    const t = this.target;
+    for (let i = 0; i < 32; i++) if (b[s + i] !== t[i]) return false;
+    return true;
+  }
+
+  private lowerHex(s: number, e: number): boolean {
+    const b = this.b;
+    for (let i = s; i < e; i++) {
+      const c = b[i] as number;
+      if (!((c >= 0x30 && c <= 0x39) || (c >= 0x61 && c <= 0x66))) return false;
+    }
+    return true;
+  }
+
+  private zeros(s: number, e: number): boolean {
+    const b = this.b;
+    for (let i = s; i < e; i++) if (b[i] !== 0x30) return false;
+    return true;
+  }
+
+  /** 1–20 ASCII digits (the only form nanos() reads without trimming). */
+  private decimal(s: number, e: number): boolean {
+    if (e - s < 1 || e - s > TIME_DIGITS_MAX) return false;
+    const b = this.b;
+    for (let i = s; i < e; i++) {
+      const c = b[i] as number;
+      if (c < 0x30 || c > 0x39) return false;
+    }
+    return true;
+  }
+
+  /** Without leading zeros, as nanos() gives it. */
+  private canonical(s: number, e: number): [number, number] {
+    while (e - s > 1 && this.b[s] === 0x30) s++;
+    return [s, e];
+  }
+
+  /** Canonical decimal [as, ae) < [bs, be). */
+  private decimalLess(as: number, ae: number, bs: number, be: number): boolean {
+    if (ae - as !== be - bs) return ae - as < be - bs;
+    const b = this.b;
+    for (let i = 0; i < ae - as; i++) {
+      const x = b[as + i] as number;
+      const y = b[bs + i] as number;
+      if (x !== y) return x < y;
+    }
+    return false;
+  }
+
+  private isEmptyObject(s: number, e: number): boolean {
+    if (this.b[s] !== OPEN_OBJECT) return false;
+    for (let i = s + 1; i < e - 1; i++) {
+      const c = this.b[i];
+      if (!(c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09)) return false;
+    }
+    return this.b[e - 1] === CLOSE_OBJECT;
+  }
+
+  private latin1(s: number, e: number): string {
+    return this.b.toString('latin1', s, e);
+  }
+
+  // ---- attributes and events ----
+
+  /**
+   * An attribute list (p at its value) written as a JSON object's members, then its closing brace. Anything but an
+   * array is no attributes (keyValues). A key/value pair of another form is parsed alone.
+   */
+  private attributes(): boolean {
+    const out = this.out;
+    if (this.b[this.p] !== OPEN_ARRAY) {
+      this.value();
+      out.byte(CLOSE_OBJECT);
+      return true;
+    }
+    let first = true;
+    let more = this.enterArray();
+    while (more) {
+      const at = this.p;
+      if (this.b[at] !== OPEN_OBJECT)
+        this.value(); // not an object: skipped
+      else {
+        const mark = out.o;
+        if (!first) out.byte(COMMA);
+        let wrote = this.keyValueCompact() ? WROTE : NOT_FAST;
+        if (wrote === NOT_FAST) {
+          out.o = mark;
+          this.p = at;
+          if (!first) out.byte(COMMA);
+          wrote = this.keyValueFast();
+        }
+        if (wrote === WROTE) first = false;
+        else {
+          out.o = mark;
+          if (wrote === NOT_FAST) {
+            this.p = at;
+            this.value();
+            const kv = this.parsed(at, this.p);
+            if (isObject(kv) && typeof kv.key === 'string') {
+              if (!first) out.byte(COMMA);
+              out.text(`${JSON.stringify(kv.key)}:${JSON.stringify(anyValue(kv.value, 0))}`);
+              first = false;
+            }
+          }
+        }
+      }
+      more = this.nextItem();
+    }
+    out.byte(CLOSE_OBJECT);
+    return true;
+  }
+
+  /**
+   * One `{key, value}` pair in the compact layout with a string, small integer or bool value; false at the first
+   * difference (p anywhere, output to be rolled back).
+   */
+  private keyValueCompact(): boolean {
+    const b = this.b;
+    const out = this.out;
+    if (!this.lit(C_KV_KEY) || b[this.p] !== QUOTE) return false;
+    const ks = this.p;
+    this.string();
+    out.copy(b, ks, this.p);
+    out.byte(COLON);
+    if (this.lit(C_KV_STRING)) {
+      if (b[this.p] !== QUOTE) return false;
+      const s = this.p;
+      this.string();
+      out.copy(b, s, this.p);
+    } else if (this.lit(C_KV_INT)) {
+      // Up to 15 digits is always a safe integer: written as the number, as anyValue() makes it. Not "-0" (→ 0).
+      const s = this.p;
+      let p = s;
+      if (b[p] === 0x2d) p++;
+      const ds = p;
+      while ((b[p] as number) >= 0x30 && (b[p] as number) <= 0x39) p++;
+      const n = p - ds;
+      if (b[p] !== QUOTE || n === 0 || n > 15 || (b[ds] === 0x30 && (n > 1 || ds > s))) return false;
+      out.copy(b, s, p);
+      this.p = p + 1;
+    } else if (this.lit(C_KV_BOOL_TRUE)) {
+      out.put(TRUE);
+      return true;
+    } else if (this.lit(C_KV_BOOL_FALSE)) {
+      out.put(FALSE);
+      return true;
+    } else return false;
+    return this.lit(C_KV_END);
+  }
+
+  /** One `{key, value}` pair: WROTE, SKIPPED (no key) or NOT_FAST (nothing usable written, p anywhere in it). */
+  private keyValueFast(): number {
+    const out = this.out;
+    let hasKey = false;
+    let hasValue = false;
+    let more = this.enterObject();
+    while (more) {
+      const k = this.key(KV_KEYS);
+      if (k === -2) return NOT_FAST;
+      if (k === K_KEY) {
+        // The key comes first in every exporter's output; a second key, or one after the value, is another form.
+        if (hasKey || hasValue) return NOT_FAST;
+        const s = this.p;
+        if (this.value() !== Tok.String) return NOT_FAST;
+        hasKey = true;
+        out.copy(this.b, s, this.p);
+        out.byte(COLON);
+      } else if (k === K_VALUE) {
+        if (!hasKey || hasValue || !this.anyValueFast()) return NOT_FAST;
+        hasValue = true;
+      } else this.value();
+      more = this.nextMember();
+    }
+    if (!hasKey) return hasValue ? NOT_FAST : SKIPPED;
+    if (!hasValue) out.put(NULL);
+    return WROTE;
+  }
+
+  /** An AnyValue of one scalar member, written as plain JSON; false: another form. */
+  private anyValueFast(): boolean {
+    const out = this.out;
+    if (this.b[this.p] !== OPEN_OBJECT) return false;
+    let kind = -1;
+    let s = -1;
+    let e = -1;
+    let tok: Tok = Tok.Null;
+    let escaped = false;
+    let more = this.enterObject();
+    while (more) {
+      const k = this.key(VALUE_KEYS);
+      if (k < 0 || kind >= 0 || k > V_BYTES) return false;
+      kind = k;
+      s = this.p;
+      tok = this.value();
+      escaped = this.escaped;
+      e = this.p;
+      more = this.nextMember();
+    }
+    if (kind < 0) {
+      out.put(NULL); // an AnyValue with no value
+      return true;
+    }
+    if (kind === V_STRING || kind === V_BYTES) {
+      if (tok !== Tok.String) return false;
+      out.copy(this.b, s, e);
+    } else if (kind === V_BOOL) out.put(tok === Tok.True ? TRUE : FALSE);
+    else if (kind === V_INT) {
+      if (tok === Tok.String ? escaped : tok !== Tok.Number) return false;
+      const text = tok === Tok.String ? this.latin1(s + 1, e - 1) : this.latin1(s, e);
+      const n = Number(text);
+      if (Number.isSafeInteger(n)) out.text(String(n));
+      else if (tok === Tok.String) out.copy(this.b, s, e);
+      else out.text(JSON.stringify(String(n))); // str() of the number JSON.parse made
+    } else {
+      if (tok !== Tok.Number) return false;
+      out.text(JSON.stringify(Number(this.latin1(s, e))));
+    }
+    return true;
+  }
+
+  /** An event list (p at its value), written as a JSON array, then its closing bracket; false: the object path. */
+  private events(): boolean {
+    const out = this.out;
+    if (this.b[this.p] !== OPEN_ARRAY) {
+      this.value();
+      out.byte(CLOSE_ARRAY);
+      return true;
+    }
+    let first = true;
+    let more = this.enterArray();
+    while (more) {
+      if (this.b[this.p] !== OPEN_OBJECT) this.value();
+      else {
+        if (!first) out.byte(COMMA);
+        first = false;
+        if (!this.eventFast()) return false;
+      }
+      more = this.nextItem();
+    }
+    out.byte(CLOSE_ARRAY);
+    return true;
+  }
+
+  private eventFast(): boolean {
+    const out = this.out;
+    out.byte(OPEN_OBJECT);
+    let seen = 0;
+    let timeS = -1;
+    let timeE = -1;
+    let nameS = -1;
+    let nameE = -1;
+    let more = this.enterObject();
+    while (more) {
+      const k = this.key(EVENT_KEYS);
+      if (k === -2) return false;
+      if (k >= 0) {
+        if (seen & (1 << k)) return false;
+        seen |= 1 << k;
+      }
+      if (k === E_ATTRS) {
+        out.put(ATTRS_OPEN);
+        if (!this.attributes()) return false;
+        out.byte(COMMA);
+      } else if (k === -1) this.value();
+      else {
+        const s = this.p;
+        if (this.value() !== Tok.String) return false;
+        if (k === E_TIME) {
+          // An event without a readable time takes its span's start: the object path knows it.
+          if (!this.decimal(s + 1, this.p - 1)) return false;
+          [timeS, timeE] = this.canonical(s + 1, this.p - 1);
+        } else [nameS, nameE] = [s, this.p];
+      }
+      more = this.nextMember();
+    }
+    if (timeS < 0) return false;
+    if (!(seen & (1 << E_ATTRS))) out.put(ATTRS_EMPTY);
+    out.put(KEY_EVENT_NAME);
+    if (nameS < 0) out.put(EMPTY_STRING);
+    else out.copy(this.b, nameS, nameE);
+    out.put(KEY_EVENT_TIME);
+    out.copy(this.b, timeS, timeE);
+    out.put(QUOTE_CLOSE);
+    return true;
+  }
+
+  // ---- the result ----
+
+  finish(maxSpans: number): TranscodedTrace {
+    const k = this.kept;
+    const total = k.count;
+    const order = Array.from({ length: total }, (_, i) => i);
+    // Stable, like normalizeTrace's sort of the same spans in the same order.
+    order.sort(
+      (x, y) =>
+        (k.startHi[x] as number) - (k.startHi[y] as number) ||
+        (k.startLo[x] as number) - (k.startLo[y] as number),
+    );
+    const n = Math.min(total, maxSpans);
+    const offsets = {
+      idAt: new Int32Array(n),
+      startAt: new Int32Array(n),
+      startLen: new Int32Array(n),
+      endAt: new Int32Array(n),
+      endLen: new Int32Array(n),
+    };
+    // The spans in order, each with its separator: one native concat (a copy per span costs more than the bytes).
+    const src = this.out.buf;
+    const parts: Uint8Array[] = new Array(2 * n + 1);
+    let o = 0;
+    for (let i = 0; i < n; i++) {
+      const j = order[i] as number;
+      parts[2 * i] = i === 0 ? OPEN : SEPARATOR;
+      o += 1;
+      const s = k.segStart[j] as number;
+      const e = k.segEnd[j] as number;
+      parts[2 * i + 1] = src.subarray(s, e);
+      offsets.idAt[i] = o + (k.idAt[j] as number);
+      offsets.startAt[i] = o + (k.startAt[j] as number);
+      offsets.startLen[i] = k.startLen[j] as number;
+      offsets.endAt[i] = o + (k.endAt[j] as number);
+      offsets.endLen[i] = k.endLen[j] as number;
+      o += e - s;
+    }
+    parts[2 * n] = n === 0 ? EMPTY_LIST : CLOSE;
+    const json = Buffer.concat(parts, o + (n === 0 ? 2 : 1));
+    return { spans: SpanList.ofJson(json, n, offsets), truncated: total > maxSpans, total_spans: total };
+  }
+}
+
+// The compact layout's keys, with the punctuation around them (spanCompact, keyValueCompact).
+const C_TRACE = bytes('{"traceId":"');
+const C_SPAN = bytes(',"spanId":"');
+const C_TRACE_STATE = bytes(',"traceState":');
+const C_PARENT = bytes(',"parentSpanId":"');
+const C_FLAGS = bytes(',"flags":');
+const C_NAME = bytes(',"name":');
+const C_KIND = bytes(',"kind":');
+const C_START = bytes(',"startTimeUnixNano":"');
+const C_END = bytes(',"endTimeUnixNano":"');
+const C_ATTRS = bytes(',"attributes":');
+const C_DROPPED_ATTRS = bytes(',"droppedAttributesCount":');
+const C_EVENTS = bytes(',"events":');
+const C_DROPPED_EVENTS = bytes(',"droppedEventsCount":');
+const C_LINKS = bytes(',"links":');
+const C_DROPPED_LINKS = bytes(',"droppedLinksCount":');
+const C_STATUS_UNSET = bytes(',"status":{}');
+const C_STATUS = bytes(',"status":');
+const C_KV_KEY = bytes('{"key":');
+const C_KV_STRING = bytes(',"value":{"stringValue":');
+const C_KV_INT = bytes(',"value":{"intValue":"');
+const C_KV_BOOL_TRUE = bytes(',"value":{"boolValue":true}}');
+const C_KV_BOOL_FALSE = bytes(',"value":{"boolValue":false}}');
+const C_KV_END = bytes('}}');
+const ATTRS_OPEN = bytes('"attributes":{');
+const ATTRS_EMPTY = bytes('"attributes":{},');
+const EVENTS_OPEN = bytes('"events":[');
+const EVENTS_EMPTY = bytes('"events":[],');
+const KEY_TRACE = bytes('"trace_id":"');
+const KEY_SPAN = bytes('","span_id":"');
+const KEY_PARENT = bytes('","parent_span_id":"');
+const NO_PARENT = bytes('","parent_span_id":null');
+const KEY_NAME = bytes(',"name":');
+const KEY_SERVICE = bytes(',"service":');
+const KEY_START = bytes(',"start_unix_ns":"');
+const KEY_END = bytes('","end_unix_ns":"');
+const QUOTE_COMMA = bytes('",');
+const KEY_EVENT_NAME = bytes('"name":');
+const KEY_EVENT_TIME = bytes(',"time_unix_ns":"');
+const QUOTE_CLOSE = bytes('"}');
+const UNNAMED = bytes('"(unnamed)"');
+const NULL = bytes('null');
+const TRUE = bytes('true');
+const FALSE = bytes('false');
+const EMPTY_STRING = bytes('""');
+const OPEN = bytes('[');
+const SEPARATOR = bytes(',');
+const CLOSE = bytes(']');
+const EMPTY_LIST = bytes('[]');

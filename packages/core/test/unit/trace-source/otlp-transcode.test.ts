@@ -1,0 +1,350 @@
+import { describe, expect, it } from 'vitest';
+import { normalizeTrace } from '../../../src/trace-source/normalize.js';
+import { transcodeOtlp } from '../../../src/trace-source/otlp-transcode.js';
+
+// The transcoder must answer exactly what JSON.parse + normalizeTrace answer (the API's spans), or decline (null)
+// so the caller takes that path. Compared here on generated answers of every shape a backend may send.
+
+const TRACE = '4bf92f3577b34da6a3ce929d0e0e4736';
+const OTHER = '0af7651916cd43dd8448eb211c80319c';
+
+/** A small seeded PRNG (mulberry32): the same cases on every run, a failing seed reproducible. */
+function rng(seed: number) {
+  let a = seed >>> 0;
+  const next = () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  const int = (n: number) => Math.floor(next() * n);
+  const pick = <T>(xs: readonly T[]): T => xs[int(xs.length)] as T;
+  const chance = (p: number) => next() < p;
+  return { int, pick, chance };
+}
+type R = ReturnType<typeof rng>;
+
+const hex = (r: R, n: number) => Array.from({ length: n }, () => '0123456789abcdef'[r.int(16)]).join('');
+const b64 = (h: string) => Buffer.from(h, 'hex').toString('base64');
+
+function id(r: R, bytes: 8 | 16, fixed?: string): unknown {
+  const h = fixed ?? hex(r, bytes * 2);
+  if (!r.chance(0.15)) return h;
+  return r.pick([h.toUpperCase(), b64(h), '', '0'.repeat(bytes * 2), 42, null, ` ${h}`, h.slice(1)]);
+}
+
+function time(r: R, base: bigint): unknown {
+  const t = base + BigInt(r.int(1_000_000_000));
+  if (!r.chance(0.15)) return String(t);
+  return r.pick([
+    Number(t),
+    `0${t}`,
+    ' 5',
+    'x',
+    '',
+    null,
+    '18446744073709551615',
+    '123456789012345678901',
+    0,
+    -1,
+  ]);
+}
+
+const STRINGS = [
+  'left',
+  '',
+  'q"uote',
+  'back\\slash',
+  'tab\t',
+  'ünïcode ✓',
+  '\u0000',
+  '__proto__',
+  'a/b',
+  '😀',
+];
+
+function anyValue(r: R, depth = 0): unknown {
+  const k = r.int(depth > 2 ? 7 : 10);
+  switch (k) {
+    case 0:
+    case 1:
+      return { stringValue: r.pick(STRINGS) };
+    case 2:
+      return {
+        intValue: r.pick(['7', '-3', '0', '-0', '007', '9007199254740993', ' 12', 'x', '123456789012345']),
+      };
+    case 3:
+      return { intValue: r.pick([7, -3, 1e21, 2 ** 53 + 2]) };
+    case 4:
+      return { boolValue: r.pick([true, false, 'true', 1]) };
+    case 5:
+      return { doubleValue: r.pick([1.5, -0, 0, 1e-7, 123.456, 'NaN', 'Infinity', '2.5']) };
+    case 6:
+      return r.pick([
+        { bytesValue: 'AAE=' },
+        {},
+        { stringValue: 3 },
+        'scalar',
+        null,
+        { stringValue: 'a', intValue: '1' },
+      ]);
+    case 7:
+      return { arrayValue: { values: [anyValue(r, depth + 1), anyValue(r, depth + 1)] } };
+    case 8:
+      return { kvlistValue: { values: attributes(r, depth + 1) } };
+    default:
+      return { unknownValue: 1 };
+  }
+}
+
+function attributes(r: R, depth = 0): unknown[] {
+  const n = r.int(4);
+  const out: unknown[] = [];
+  for (let i = 0; i < n; i++) {
+    const roll = r.int(20);
+    if (roll === 0) out.push(r.pick([null, 3, 'kv', { value: { stringValue: 'no key' } }, { key: 5 }]));
+    else if (roll === 1) out.push({ key: r.pick(STRINGS) });
+    else out.push({ key: r.pick(['step', 'robot.arm', ...STRINGS]), value: anyValue(r, depth) });
+  }
+  return out;
+}
+
+function span(r: R, base: bigint): Record<string, unknown> {
+  const s: Record<string, unknown> = {
+    traceId: id(r, 16, r.chance(0.9) ? TRACE : OTHER),
+    spanId: id(r, 8),
+  };
+  if (r.chance(0.1)) s.traceState = 'k=v';
+  if (r.chance(0.8)) s.parentSpanId = id(r, 8);
+  if (r.chance(0.2)) s.flags = 257;
+  if (r.chance(0.95)) s.name = r.chance(0.9) ? r.pick(['rollout', 'policy.infer', ...STRINGS]) : 12;
+  if (r.chance(0.9))
+    s.kind = r.pick([0, 1, 2, 3, 4, 5, 6, 9, 12, 1.5, 'SPAN_KIND_CLIENT', 'server', 'bogus', null]);
+  if (r.chance(0.97)) s.startTimeUnixNano = time(r, base);
+  if (r.chance(0.95)) s.endTimeUnixNano = time(r, base);
+  if (r.chance(0.9)) s.attributes = r.chance(0.95) ? attributes(r) : r.pick([null, {}, 'x']);
+  if (r.chance(0.1)) s.droppedAttributesCount = 2;
+  if (r.chance(0.4))
+    s.events = r.chance(0.9)
+      ? Array.from({ length: r.int(3) }, () =>
+          r.chance(0.1)
+            ? 'not an event'
+            : {
+                ...(r.chance(0.9) ? { timeUnixNano: time(r, base) } : {}),
+                ...(r.chance(0.9) ? { name: r.chance(0.9) ? r.pick(STRINGS) : 4 } : {}),
+                ...(r.chance(0.6) ? { attributes: attributes(r) } : {}),
+              },
+        )
+      : r.pick([null, {}]);
+  if (r.chance(0.05)) s.links = [{ traceId: TRACE, spanId: hex(r, 16) }];
+  if (r.chance(0.7))
+    s.status = r.pick([
+      {},
+      { code: 2, message: 'timeout' },
+      { code: 'STATUS_CODE_ERROR' },
+      { code: 1 },
+      { code: 'STATUS_CODE_OK', message: '' },
+      { message: 'm' },
+      null,
+      'error',
+    ]);
+  return s;
+}
+
+function resourceSpans(r: R, base: bigint): unknown {
+  if (r.chance(0.03)) return r.pick([null, 3, 'rs']);
+  const rs: Record<string, unknown> = {};
+  const service = r.chance(0.9)
+    ? { stringValue: r.pick(['robot-runtime', 'policy-server', 'roboter-ü', '']) }
+    : r.pick([{ intValue: '3' }, { boolValue: true }, {}]);
+  const resource = r.chance(0.95)
+    ? { attributes: [{ key: 'service.name', value: service }] }
+    : r.pick([null, {}]);
+  const scopes = () =>
+    Array.from({ length: 1 + r.int(2) }, () =>
+      r.chance(0.05)
+        ? 'scope'
+        : {
+            scope: { name: 'lib', version: '1' },
+            spans: r.chance(0.97) ? Array.from({ length: r.int(6) }, () => span(r, base)) : null,
+          },
+    );
+  // Usually the resource first (every exporter's order); sometimes after the spans, or the older key too.
+  if (r.chance(0.8)) rs.resource = resource;
+  if (r.chance(0.95)) rs.scopeSpans = scopes();
+  if (r.chance(0.1)) rs.instrumentationLibrarySpans = scopes();
+  if (!('resource' in rs) && r.chance(0.8)) rs.resource = resource;
+  if (r.chance(0.1)) rs.schemaUrl = 'https://opentelemetry.io/schemas/1.21.0';
+  return rs;
+}
+
+function answer(r: R): unknown {
+  const base = 1_796_000_000_000_000_000n;
+  const list = Array.from({ length: 1 + r.int(3) }, () => resourceSpans(r, base));
+  return r.pick([
+    { result: { resourceSpans: list } },
+    { resourceSpans: list },
+    { trace: { resourceSpans: list } },
+    { batches: list },
+  ]);
+}
+
+/** Variations of the text: whitespace, a duplicate key, an escaped key, a cut-off answer. */
+function text(r: R, body: unknown): string {
+  const compact = JSON.stringify(body);
+  if (r.chance(0.75)) return compact;
+  switch (r.int(6)) {
+    case 0:
+      return JSON.stringify(body, null, 2);
+    case 1:
+      return compact.replace('"name":', '"name":"first","name":');
+    case 2:
+      return compact.replace('"spanId"', '"span\\u0049d"');
+    case 3:
+      return compact.slice(0, Math.max(1, compact.length - 1 - r.int(40)));
+    case 4:
+      return compact.replace('"attributes":[', '"attributes":[],"attributes":[');
+    default:
+      return ` ${compact.replace(/,/g, ' , ')}\n`;
+  }
+}
+
+const wire = (x: unknown) => JSON.parse(JSON.stringify(x)) as unknown;
+/** JSON with every object's keys sorted: two values with the same content give the same text. */
+const canonical = (x: unknown): string =>
+  JSON.stringify(x, (_k, v: unknown) =>
+    v && typeof v === 'object' && !Array.isArray(v)
+      ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+      : v,
+  );
+
+function compare(body: string, maxSpans: number): 'fast' | 'declined' {
+  let expected: ReturnType<typeof normalizeTrace> | 'error';
+  try {
+    expected = normalizeTrace(JSON.parse(body), TRACE, maxSpans);
+  } catch {
+    expected = 'error';
+  }
+  const got = transcodeOtlp(Buffer.from(body), TRACE, maxSpans);
+  if (!got) return 'declined';
+  if (expected === 'error') throw new Error(`accepted what normalizeTrace refuses: ${body.slice(0, 300)}`);
+  const spans = JSON.parse(got.spans.json.toString('utf8')) as unknown[];
+  const want = wire(expected.spans) as unknown[];
+  // The first span that differs, as text (the error then shows what differs).
+  const differs = want.findIndex((w, i) => canonical(w) !== canonical(spans[i]));
+  if (differs >= 0) expect(canonical(spans[differs])).toBe(canonical(want[differs]));
+  expect(spans).toEqual(want);
+  expect([got.total_spans, got.truncated]).toEqual([expected.total_spans, expected.truncated]);
+  for (const s of expected.spans)
+    expect(got.spans.timesOf(s.span_id)).toEqual({
+      start_unix_ns: s.start_unix_ns,
+      end_unix_ns: s.end_unix_ns,
+    });
+  return 'fast';
+}
+
+describe('OTLP JSON transcoding', () => {
+  it('gives what JSON.parse + normalizeTrace give, on 3,000 generated answers of every shape', () => {
+    const outcomes = { fast: 0, declined: 0 };
+    for (let seed = 1; seed <= 3000; seed++) {
+      const r = rng(seed);
+      const body = text(r, answer(r));
+      try {
+        outcomes[compare(body, r.chance(0.2) ? r.int(5) : 10_000)]++;
+      } catch (err) {
+        throw new Error(`seed ${seed}: ${(err as Error).message}`);
+      }
+    }
+    // Most answers are read by the transcoder itself (else this test would compare nothing).
+    expect(outcomes.fast).toBeGreaterThan(2000);
+  });
+
+  it('reads a Jaeger-shaped answer itself, ids, times and attributes as the API serves them', () => {
+    const body = JSON.stringify({
+      result: {
+        resourceSpans: [
+          {
+            resource: { attributes: [{ key: 'service.name', value: { stringValue: 'robot-runtime' } }] },
+            scopeSpans: [
+              {
+                scope: { name: 'robotrace' },
+                spans: [
+                  {
+                    traceId: TRACE,
+                    spanId: 'b7ad6b7169203331',
+                    parentSpanId: '00f067aa0ba902b7',
+                    flags: 257,
+                    name: 'policy.infer',
+                    kind: 3,
+                    startTimeUnixNano: '1796000000180000000',
+                    endTimeUnixNano: '1796000000360000000',
+                    attributes: [
+                      { key: 'batch', value: { intValue: '8' } },
+                      { key: 'model', value: { stringValue: 'pi-0.3.1' } },
+                      { key: 'warm', value: { boolValue: false } },
+                    ],
+                    events: [{ timeUnixNano: '1796000000200000000', name: 'retry' }],
+                    status: { code: 2, message: 'deadline exceeded' },
+                  },
+                  {
+                    traceId: TRACE,
+                    spanId: '00f067aa0ba902b7',
+                    name: 'rollout',
+                    kind: 1,
+                    startTimeUnixNano: '1796000000000000000',
+                    endTimeUnixNano: '1796000001000000000',
+                    status: {},
+                  },
+                ],
+              },
+            ],
+          },
+        ],
+      },
+    });
+    const got = transcodeOtlp(Buffer.from(body), TRACE, 100);
+    expect(got && JSON.parse(got.spans.json.toString())).toEqual([
+      {
+        trace_id: TRACE,
+        span_id: '00f067aa0ba902b7',
+        parent_span_id: null,
+        name: 'rollout',
+        service: 'robot-runtime',
+        kind: 'internal',
+        start_unix_ns: '1796000000000000000',
+        end_unix_ns: '1796000001000000000',
+        status: { code: 'unset' },
+        attributes: {},
+        events: [],
+      },
+      {
+        trace_id: TRACE,
+        span_id: 'b7ad6b7169203331',
+        parent_span_id: '00f067aa0ba902b7',
+        name: 'policy.infer',
+        service: 'robot-runtime',
+        kind: 'client',
+        start_unix_ns: '1796000000180000000',
+        end_unix_ns: '1796000000360000000',
+        status: { code: 'error', message: 'deadline exceeded' },
+        attributes: { batch: 8, model: 'pi-0.3.1', warm: false },
+        events: [{ name: 'retry', time_unix_ns: '1796000000200000000', attributes: {} }],
+      },
+    ]);
+    expect(got?.spans.timesOf('b7ad6b7169203331')).toEqual({
+      start_unix_ns: '1796000000180000000',
+      end_unix_ns: '1796000000360000000',
+    });
+    expect(got?.spans.timesOf('ffffffffffffffff')).toBeUndefined();
+  });
+
+  it('declines what it does not read: Jaeger classic JSON, two envelopes, bytes that are not UTF-8', () => {
+    expect(transcodeOtlp(Buffer.from('{"data":[]}'), TRACE, 10)).toBeNull();
+    expect(
+      transcodeOtlp(Buffer.from('{"resourceSpans":[],"result":{"resourceSpans":[]}}'), TRACE, 10),
+    ).toBeNull();
+    expect(transcodeOtlp(Buffer.from([0x7b, 0xff, 0x7d]), TRACE, 10)).toBeNull();
+    expect(transcodeOtlp(Buffer.from('<html>'), TRACE, 10)).toBeNull();
+  });
+});
