@@ -1,13 +1,12 @@
 import type { CreateEpisodeRequest, FinalizeEpisodeRequest } from '@robotrace/contracts';
-import type { Database } from '@robotrace/db';
-import { type SQL, sql } from 'drizzle-orm';
-import { PgDialect } from 'drizzle-orm/pg-core';
+import { sql } from 'drizzle-orm';
 import type { CoreDeps, ProjectScope, RequestContext } from './deps.js';
 import { applyFinalize, type PreparedCreate, planFinalize, prepareCreate } from './episodes.js';
 import { AppError, ConflictError, UnavailableError, ValidationError } from './errors.js';
 import { GroupCommit, type GroupCommitOptions } from './group-commit.js';
 import { checkIdempotencyKey, idempotent, requestHashOf, type StoredResponse } from './idempotency.js';
 import { scheduleInsights } from './insights/analyze.js';
+import { executeNamed } from './named-statement.js';
 
 /** What the ingest routes answer: the status, the body, and whether it replays a stored response. */
 export type IngestResult = StoredResponse;
@@ -25,17 +24,6 @@ interface FinalizeItem {
 }
 
 const rowsOf = <T>(result: unknown): T[] => (result as { rows: T[] }).rows;
-
-const dialect = new PgDialect();
-
-/**
- * Runs a statement as a named prepared statement on PostgreSQL (parsed and planned once per connection; PGlite
- * ignores the name). A batch's statement is large and a batch small: parsing and planning it each time cost
- * PostgreSQL ~30 µs per row at 4 rows a batch (more with the key rows' CTE), measured on this machine. Each
- * name must always carry the same statement text.
- */
-const executeNamed = (db: Database, name: string, query: SQL): Promise<unknown> =>
-  db._.session.prepareQuery(dialect.sqlToQuery(query), undefined, name, false).execute();
 
 const INPUT = (input: string) => sql`
 with input as (

@@ -129,6 +129,29 @@ describe.each(DATABASE_KINDS)('group commit of creates and finalizes (%s)', (kin
     expect(rows.map((r) => r.id)).toEqual([(first?.body as CreateEpisodeResponse | undefined)?.episode_id]);
   });
 
+  it('text outside ASCII is stored as sent, and a keyed create replays it unchanged', async () => {
+    // The batch's input travels as bytes (jsonb's binary form on PGlite): a length counted in characters
+    // instead of UTF-8 bytes would cut or refuse these rows.
+    const b = batcher();
+    const scope = await project('utf8');
+    const name = 'greif 🤖 — Über 抓取';
+    const body = create(name, { metadata: { note: 'é'.repeat(300), emoji: '🦾'.repeat(50) } });
+    const rawBody = JSON.stringify(body);
+    const [keyed, plain] = await Promise.all([
+      b.create(scope, body, ctx, { key: `utf8-${kind}`, rawBody }),
+      b.create(scope, body, ctx),
+    ]);
+    for (const r of [keyed, plain]) {
+      const stored = await getEpisode(core().deps, scope, (r.body as CreateEpisodeResponse).episode_id, ctx);
+      expect(stored.name).toBe(name);
+      expect(stored.metadata).toMatchObject({ note: 'é'.repeat(300), emoji: '🦾'.repeat(50) });
+    }
+    expect(await b.create(scope, body, ctx, { key: `utf8-${kind}`, rawBody })).toEqual({
+      ...keyed,
+      replayed: true,
+    });
+  });
+
   it('a batch mixing retried keys with fresh ones: the retries replay, each fresh key gets its own episode', async () => {
     const b = batcher();
     const scope = await project('mixed');
