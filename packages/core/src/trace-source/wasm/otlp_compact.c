@@ -601,7 +601,12 @@ __attribute__((export_name("transcode"))) int transcode(int in_at, int in_len, i
   nrec = 0;
   reccap = rec_cap;
   target = (const u8 *)target_at;
-  int envelope = lit(L("{\"result\":{\"resourceSpans\":[")) ? 2 : lit(L("{\"resourceSpans\":[")) ? 1 : 0;
+  // Jaeger v3's envelope, Tempo v2's, or none.
+  int envelope = 0;
+  if (lit(L("{\"result\":{\"resourceSpans\":[")) || lit(L("{\"trace\":{\"resourceSpans\":[")))
+    envelope = 2;
+  else if (lit(L("{\"resourceSpans\":[")))
+    envelope = 1;
   int ok = envelope != 0;
   if (ok && !lit(L("]"))) {
     for (;;) {

@@ -200,9 +200,13 @@ function resourceSpans(r: R, base: bigint): unknown {
 function answer(r: R): unknown {
   const base = 1_796_000_000_000_000_000n;
   const list = Array.from({ length: 1 + r.int(3) }, () => resourceSpans(r, base));
-  // Jaeger's envelope and none are the compact reader's; Tempo's two go to the script.
-  const envelopes: unknown[] = [{ result: { resourceSpans: list } }, { resourceSpans: list }];
-  if (!r.clean) envelopes.push({ trace: { resourceSpans: list } }, { batches: list });
+  // Jaeger v3's envelope, Tempo v2's and none are the compact reader's; Tempo v1's goes to the script.
+  const envelopes: unknown[] = [
+    { result: { resourceSpans: list } },
+    { trace: { resourceSpans: list } },
+    { resourceSpans: list },
+  ];
+  if (!r.clean) envelopes.push({ batches: list });
   return r.pick(envelopes);
 }
 
