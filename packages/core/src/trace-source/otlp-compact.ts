@@ -3,44 +3,52 @@ import { RECORD_FIELDS, type SpanSegments, spansFromSegments } from './span-list
 
 /**
  * Runs wasm/otlp_compact.c: the compact OTLP JSON layout (Jaeger v2, the Collector) transcoded at native speed.
- * null when it declines (another layout), the answer is past `MAX_BYTES`, or WebAssembly is not available: the
- * caller then reads it in JavaScript (otlp-transcode.ts), which gives the same spans.
+ * null when it declines (another layout) or WebAssembly is not available: the caller then reads the answer in
+ * JavaScript (otlp-transcode.ts), which gives the same spans.
  */
 
-/** Answers up to this size go through the module (its memory never shrinks: about 4× this stays reserved). */
-export const COMPACT_MAX_BYTES = 4 * 1024 * 1024;
+/**
+ * Answers up to this size use one long-lived instance (its memory never shrinks: about 3× this stays reserved);
+ * a larger one gets an instance of its own, dropped after the call.
+ */
+export const SHARED_MAX_BYTES = 4 * 1024 * 1024;
 
-interface Module {
+interface Instance {
   memory: WebAssembly.Memory;
   transcode: (...offsets: number[]) => number;
   heapBase: number;
 }
 
-let loaded: Module | null | undefined;
+let compiled: WebAssembly.Module | null | undefined;
+let shared: Instance | undefined;
 
-function load(): Module | null {
-  if (loaded !== undefined) return loaded;
-  try {
-    const instance = new WebAssembly.Instance(
-      new WebAssembly.Module(Buffer.from(OTLP_COMPACT_WASM, 'base64')),
-    );
-    const e = instance.exports as {
-      memory: WebAssembly.Memory;
-      transcode: Module['transcode'];
-      __heap_base: WebAssembly.Global;
-    };
-    loaded = { memory: e.memory, transcode: e.transcode, heapBase: Number(e.__heap_base.value) };
-  } catch {
-    loaded = null;
+function instantiate(): Instance | null {
+  if (compiled === undefined) {
+    try {
+      compiled = new WebAssembly.Module(Buffer.from(OTLP_COMPACT_WASM, 'base64'));
+    } catch {
+      compiled = null;
+    }
   }
-  return loaded;
+  if (!compiled) return null;
+  const e = new WebAssembly.Instance(compiled).exports as {
+    memory: WebAssembly.Memory;
+    transcode: Instance['transcode'];
+    __heap_base: WebAssembly.Global;
+  };
+  return { memory: e.memory, transcode: e.transcode, heapBase: Number(e.__heap_base.value) };
+}
+
+function instanceFor(bytes: number): Instance | null {
+  if (bytes > SHARED_MAX_BYTES) return instantiate();
+  shared ??= instantiate() ?? undefined;
+  return shared ?? null;
 }
 
 const align8 = (n: number) => (n + 7) & ~7;
 
 export function transcodeCompact(body: Buffer, traceId: string, maxSpans: number): SpanSegments | null {
-  if (body.length > COMPACT_MAX_BYTES) return null;
-  const m = load();
+  const m = instanceFor(body.length);
   if (!m) return null;
   // The layout the C side documents: answer + a 0 byte, output, records, starts, the trace id.
   const inAt = align8(m.heapBase);
@@ -53,7 +61,11 @@ export function transcodeCompact(body: Buffer, traceId: string, maxSpans: number
   const targetAt = startsAt + recCap * 16;
   const end = targetAt + 32;
   const pages = Math.ceil(end / 65_536) - m.memory.buffer.byteLength / 65_536;
-  if (pages > 0) m.memory.grow(pages);
+  try {
+    if (pages > 0) m.memory.grow(pages);
+  } catch {
+    return null; // no memory for it here: the JavaScript reader grows its buffers as it goes
+  }
   const mem = new Uint8Array(m.memory.buffer);
   mem.set(body, inAt);
   mem[inAt + body.length] = 0;

@@ -20,8 +20,7 @@ import { RECORD_FIELDS, type SpanSegments, spansFromSegments } from './span-list
  *
  * Two readers, one result. The compact layout OTLP's JSON marshaller writes (Jaeger v2, the Collector) goes through
  * WebAssembly (otlp-compact.ts, wasm/otlp_compact.c: in JavaScript every byte read and written costs ~2.5 ns here).
- * Whatever that declines is read here in JavaScript: the compact layout key by key, then any key order and
- * whitespace, and every element of another form (an attribute, an event list, a status, a span) is sliced out,
+ * Whatever that declines is read here in JavaScript, in any key order and whitespace, and every element of another form (an attribute, an event list, a status, a span) is sliced out,
  * JSON.parsed alone and normalised by normalize.ts's own functions. An answer whose overall shape is unusual
  * (another envelope, duplicate keys at the top, not UTF-8, not valid JSON) returns null, and the caller parses it
  * whole. Both must give exactly what `normalizeTrace` gives: test/unit/trace-source/otlp-transcode.test.ts compares
@@ -612,9 +611,6 @@ class Transcoder {
   private span(service: Uint8Array): void {
     const at = this.p;
     const mark = this.out.o;
-    if (this.spanCompact(service)) return;
-    this.out.o = mark;
-    this.p = at;
     if (this.spanFast(service)) return;
     this.out.o = mark;
     this.p = at;
@@ -668,129 +664,6 @@ class Transcoder {
     for (let i = cut; i < s + startLen; i++) lo = lo * 10 + ((buf[i] as number) - 0x30);
     k.startHi.push(hi);
     k.startLo.push(lo);
-  }
-
-  /** The literal bytes `l` at p: consumed (true) or not (false, p unchanged). */
-  private lit(l: Uint8Array): boolean {
-    const b = this.b;
-    const p = this.p;
-    const n = l.length;
-    for (let i = 0; i < n; i++) if (b[p + i] !== l[i]) return false;
-    this.p = p + n;
-    return true;
-  }
-
-  /** `n` lowercase hex digits and a closing quote at p (consumed), else false. */
-  private hexQuoted(n: number): boolean {
-    const b = this.b;
-    const p = this.p;
-    for (let i = p; i < p + n; i++) if (LOWER_HEX[b[i] as number] === 0) return false;
-    if (b[p + n] !== QUOTE) return false;
-    this.p = p + n + 1;
-    return true;
-  }
-
-  /** 1–20 digits and a closing quote at p (consumed): the digits' end, else -1. */
-  private digitsQuoted(): number {
-    const b = this.b;
-    const s = this.p;
-    let p = s;
-    while ((b[p] as number) >= 0x30 && (b[p] as number) <= 0x39) p++;
-    if (p === s || p - s > TIME_DIGITS_MAX || b[p] !== QUOTE) return -1;
-    this.p = p + 1;
-    return p;
-  }
-
-  /**
-   * The span in the exact layout OTLP's JSON marshaller (Jaeger, the Collector) writes: keys in field order, no
-   * whitespace. Each key is matched as a literal instead of being read and looked up. False at the first
-   * difference (p anywhere): the caller reads the span the general way.
-   */
-  private spanCompact(service: Uint8Array): boolean {
-    const b = this.b;
-    if (!this.lit(C_TRACE)) return false;
-    const traceS = this.p;
-    if (!this.hexQuoted(32) || !this.lit(C_SPAN)) return false;
-    const spanS = this.p;
-    if (!this.hexQuoted(16)) return false;
-    if (this.lit(C_TRACE_STATE)) {
-      if (b[this.p] !== QUOTE) return false;
-      this.string();
-    }
-    let parentS = -1;
-    if (this.lit(C_PARENT)) {
-      parentS = this.p;
-      if (!this.hexQuoted(16)) return false;
-    }
-    if (this.lit(C_FLAGS)) this.number();
-    if (!this.lit(C_NAME) || b[this.p] !== QUOTE) return false;
-    const nameS = this.p;
-    this.string();
-    const nameE = this.p;
-    let kind = 0;
-    if (this.lit(C_KIND)) {
-      const d = (b[this.p] as number) - 0x30;
-      const next = b[this.p + 1];
-      if (d < 0 || d > 9 || (next !== COMMA && next !== CLOSE_OBJECT)) return false;
-      kind = d > 5 ? 0 : d;
-      this.p++;
-    }
-    if (!this.lit(C_START)) return false;
-    let startS = this.p;
-    let startE = this.digitsQuoted();
-    if (startE < 0 || !this.lit(C_END)) return false;
-    let endS = this.p;
-    let endE = this.digitsQuoted();
-    if (endE < 0) return false;
-    const out = this.out;
-    const seg = out.o;
-    out.byte(OPEN_OBJECT);
-    if (this.lit(C_ATTRS)) {
-      out.put(ATTRS_OPEN);
-      this.attributes();
-      out.byte(COMMA);
-    } else out.put(ATTRS_EMPTY);
-    if (this.lit(C_DROPPED_ATTRS)) this.number();
-    if (this.lit(C_EVENTS)) {
-      out.put(EVENTS_OPEN);
-      if (!this.events()) return false;
-      out.byte(COMMA);
-    } else out.put(EVENTS_EMPTY);
-    if (this.lit(C_DROPPED_EVENTS)) this.number();
-    if (this.lit(C_LINKS)) this.value();
-    if (this.lit(C_DROPPED_LINKS)) this.number();
-    let statusS = -1;
-    let statusE = -1;
-    if (!this.lit(C_STATUS_UNSET) && this.lit(C_STATUS)) {
-      statusS = this.p;
-      this.value();
-      statusE = this.p;
-    }
-    if (b[this.p] !== CLOSE_OBJECT) return false;
-    this.p++;
-    if (this.zeros(spanS, spanS + 16)) return false;
-    if (!this.isTarget(traceS)) {
-      out.o = seg;
-      return true;
-    }
-    [startS, startE] = this.canonical(startS, startE);
-    [endS, endE] = this.canonical(endS, endE);
-    this.writeScalars(
-      seg,
-      spanS,
-      parentS,
-      nameS,
-      nameE,
-      service,
-      kind,
-      startS,
-      startE,
-      endS,
-      endE,
-      statusS,
-      statusE,
-    );
-    return true;
   }
 
   /**
@@ -1037,13 +910,7 @@ class Transcoder {
       else {
         const mark = out.o;
         if (!first) out.byte(COMMA);
-        let wrote = this.keyValueCompact() ? WROTE : NOT_FAST;
-        if (wrote === NOT_FAST) {
-          out.o = mark;
-          this.p = at;
-          if (!first) out.byte(COMMA);
-          wrote = this.keyValueFast();
-        }
+        const wrote = this.keyValueFast();
         if (wrote === WROTE) first = false;
         else {
           out.o = mark;
@@ -1063,46 +930,6 @@ class Transcoder {
     }
     out.byte(CLOSE_OBJECT);
     return true;
-  }
-
-  /**
-   * One `{key, value}` pair in the compact layout with a string, small integer or bool value; false at the first
-   * difference (p anywhere, output to be rolled back).
-   */
-  private keyValueCompact(): boolean {
-    const b = this.b;
-    const out = this.out;
-    if (!this.lit(C_KV_KEY) || b[this.p] !== QUOTE) return false;
-    const ks = this.p;
-    this.string();
-    out.copy(b, ks, this.p);
-    out.byte(COLON);
-    if (!this.lit(C_KV_VALUE)) return false;
-    const type = b[this.p];
-    if (type === 0x73 && this.lit(C_KV_STRING)) {
-      if (b[this.p] !== QUOTE) return false;
-      const s = this.p;
-      this.string();
-      out.copy(b, s, this.p);
-    } else if (type === 0x69 && this.lit(C_KV_INT)) {
-      // Up to 15 digits is always a safe integer: written as the number, as anyValue() makes it. Not "-0" (→ 0).
-      const s = this.p;
-      let p = s;
-      if (b[p] === 0x2d) p++;
-      const ds = p;
-      while ((b[p] as number) >= 0x30 && (b[p] as number) <= 0x39) p++;
-      const n = p - ds;
-      if (b[p] !== QUOTE || n === 0 || n > 15 || (b[ds] === 0x30 && (n > 1 || ds > s))) return false;
-      out.copy(b, s, p);
-      this.p = p + 1;
-    } else if (type === 0x62 && this.lit(C_KV_BOOL_TRUE)) {
-      out.put(TRUE);
-      return true;
-    } else if (this.lit(C_KV_BOOL_FALSE)) {
-      out.put(FALSE);
-      return true;
-    } else return false;
-    return this.lit(C_KV_END);
   }
 
   /** One `{key, value}` pair: WROTE, SKIPPED (no key) or NOT_FAST (nothing usable written, p anywhere in it). */
@@ -1264,31 +1091,6 @@ class Transcoder {
   }
 }
 
-// The compact layout's keys, with the punctuation around them (spanCompact, keyValueCompact).
-const C_TRACE = bytes('{"traceId":"');
-const C_SPAN = bytes(',"spanId":"');
-const C_TRACE_STATE = bytes(',"traceState":');
-const C_PARENT = bytes(',"parentSpanId":"');
-const C_FLAGS = bytes(',"flags":');
-const C_NAME = bytes(',"name":');
-const C_KIND = bytes(',"kind":');
-const C_START = bytes(',"startTimeUnixNano":"');
-const C_END = bytes(',"endTimeUnixNano":"');
-const C_ATTRS = bytes(',"attributes":');
-const C_DROPPED_ATTRS = bytes(',"droppedAttributesCount":');
-const C_EVENTS = bytes(',"events":');
-const C_DROPPED_EVENTS = bytes(',"droppedEventsCount":');
-const C_LINKS = bytes(',"links":');
-const C_DROPPED_LINKS = bytes(',"droppedLinksCount":');
-const C_STATUS_UNSET = bytes(',"status":{}');
-const C_STATUS = bytes(',"status":');
-const C_KV_KEY = bytes('{"key":');
-const C_KV_VALUE = bytes(',"value":{"');
-const C_KV_STRING = bytes('stringValue":');
-const C_KV_INT = bytes('intValue":"');
-const C_KV_BOOL_TRUE = bytes('boolValue":true}}');
-const C_KV_BOOL_FALSE = bytes('boolValue":false}}');
-const C_KV_END = bytes('}}');
 const ATTRS_OPEN = bytes('"attributes":{');
 const ATTRS_EMPTY = bytes('"attributes":{},');
 const EVENTS_OPEN = bytes('"events":[');

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { normalizeTrace } from '../../../src/trace-source/normalize.js';
-import { transcodeCompact } from '../../../src/trace-source/otlp-compact.js';
+import { SHARED_MAX_BYTES, transcodeCompact } from '../../../src/trace-source/otlp-compact.js';
 import { OTLP_COMPACT_SOURCE_SHA256 } from '../../../src/trace-source/otlp-compact-wasm.js';
 import { transcodeOtlp, transcodeOtlpScript } from '../../../src/trace-source/otlp-transcode.js';
 
@@ -295,6 +295,37 @@ describe('OTLP JSON transcoding', () => {
   it('gives what JSON.parse + normalizeTrace give, on 3,000 generated answers where any field may be odd', () => {
     const read = compareOn(3000, false);
     expect(read.script).toBeGreaterThan(2000);
+  });
+
+  it('an answer larger than the shared instance takes is read by an instance of its own, the same way', () => {
+    const spans = Array.from({ length: 14_000 }, (_, i) => ({
+      traceId: TRACE,
+      spanId: (i + 1).toString(16).padStart(16, '0'),
+      name: `step ${i}`,
+      kind: 1,
+      startTimeUnixNano: String(1_796_000_000_000_000_000n + BigInt((i * 7919) % 14_000) * 1000n),
+      endTimeUnixNano: String(1_796_000_001_000_000_000n),
+      attributes: [
+        { key: 'step', value: { intValue: String(i) } },
+        { key: 'arm', value: { stringValue: 'left' } },
+      ],
+      status: {},
+    }));
+    const body = JSON.stringify({
+      result: {
+        resourceSpans: [
+          {
+            resource: { attributes: [{ key: 'service.name', value: { stringValue: 'robot-runtime' } }] },
+            scopeSpans: [{ scope: { name: 'x'.repeat(10) }, spans }],
+          },
+        ],
+      },
+    });
+    expect(body.length).toBeGreaterThan(SHARED_MAX_BYTES);
+    const got = transcodeCompact(Buffer.from(body), TRACE, 10_000);
+    const want = normalizeTrace(JSON.parse(body), TRACE, 10_000);
+    expect(got && [got.total_spans, got.truncated]).toEqual([14_000, true]);
+    expect(got && JSON.parse(got.spans.json.toString())).toEqual(wire(want.spans));
   });
 
   it('the WebAssembly module was built from the C source as it is (scripts/build-otlp-wasm.sh)', () => {
