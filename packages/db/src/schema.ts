@@ -224,7 +224,11 @@ export const trackIndex = pgTable(
   ],
 );
 
-/** Stored responses of Idempotency-Key'd requests (kept ≥ 24 h). */
+/**
+ * Stored responses of Idempotency-Key'd requests (kept ≥ 24 h). Migration 0010 keeps a row inline and
+ * uncompressed up to ~8 KB (toast_tuple_target): a create's answer with presigned upload URLs passed the 2 KB
+ * default, and compressing it cost each keyed create more than the rest of its key row.
+ */
 export const idempotencyKey = pgTable(
   'idempotency_key',
   {
