@@ -1,4 +1,18 @@
 import { isAscii, isUtf8 } from 'node:buffer';
+import { Out } from './byte-out.js';
+import {
+  Bail,
+  bail,
+  CLOSE_ARRAY,
+  CLOSE_OBJECT,
+  COLON,
+  COMMA,
+  JsonReader,
+  OPEN_ARRAY,
+  OPEN_OBJECT,
+  QUOTE,
+  Tok,
+} from './json-reader.js';
 import {
   anyValue,
   fromOtlp,
@@ -53,21 +67,6 @@ export function transcodeOtlpScript(
 
 export type TranscodedTrace = SpanSegments;
 
-/** The answer is outside what the transcoder reads: parse it whole instead. */
-class Bail extends Error {}
-const bail = (): never => {
-  throw new Bail();
-};
-
-const QUOTE = 0x22;
-const BACKSLASH = 0x5c;
-const COMMA = 0x2c;
-const COLON = 0x3a;
-const OPEN_OBJECT = 0x7b;
-const CLOSE_OBJECT = 0x7d;
-const OPEN_ARRAY = 0x5b;
-const CLOSE_ARRAY = 0x5d;
-
 /** Text as a plain Uint8Array: every byte run the transcoder copies is one type, so its copy loop stays monomorphic. */
 const utf8 = (s: string) => new Uint8Array(Buffer.from(s));
 const bytes = utf8;
@@ -116,76 +115,6 @@ const [E_TIME, E_ATTRS] = [0, 2];
 
 const UNKNOWN_SERVICE = bytes('"unknown"');
 
-/** The token just read: its kind and byte range ([start, end), quotes included for a string). */
-enum Tok {
-  String = 1,
-  Number = 2,
-  True = 3,
-  False = 4,
-  Null = 5,
-  Object = 6,
-  Array = 7,
-}
-
-/** A growable output buffer of bytes. */
-class Out {
-  buf: Buffer;
-  o = 0;
-  constructor(size: number) {
-    this.buf = Buffer.allocUnsafe(size);
-  }
-  ensure(n: number): void {
-    if (this.o + n <= this.buf.length) return;
-    const bigger = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.o + n));
-    this.buf.copy(bigger, 0, 0, this.o);
-    this.buf = bigger;
-  }
-  /** The bytes written, as a plain Uint8Array (cheap subarrays). */
-  view(): Uint8Array {
-    return new Uint8Array(this.buf.buffer, this.buf.byteOffset, this.o);
-  }
-  byte(c: number): void {
-    this.ensure(1);
-    this.buf[this.o++] = c;
-  }
-  /**
-   * A whole constant. Measured here: a byte loop costs ~2.5 ns a byte, a native set() ~16 ns flat, so anything
-   * past a few bytes is set().
-   */
-  put(src: Uint8Array): void {
-    const n = src.length;
-    this.ensure(n);
-    if (n < 8) {
-      const buf = this.buf;
-      let o = this.o;
-      for (let i = 0; i < n; i++) buf[o++] = src[i] as number;
-      this.o = o;
-    } else {
-      this.buf.set(src, this.o);
-      this.o += n;
-    }
-  }
-  /** Bytes [s, e) of src: short runs by hand, longer ones as a view and a native set() (see put). */
-  copy(src: Uint8Array, s: number, e: number): void {
-    const n = e - s;
-    this.ensure(n);
-    if (n < 16) {
-      const buf = this.buf;
-      let o = this.o;
-      for (let i = s; i < e; i++) buf[o++] = src[i] as number;
-      this.o = o;
-    } else {
-      this.buf.set(src.subarray(s, e), this.o);
-      this.o += n;
-    }
-  }
-  text(s: string): void {
-    const n = Buffer.byteLength(s);
-    this.ensure(n);
-    this.o += this.buf.write(s, this.o);
-  }
-}
-
 /** Per span kept: where its JSON is in the output, when it starts (for the sort), where its id and times are. */
 class Kept {
   segStart: number[] = [];
@@ -223,10 +152,7 @@ const TIME_DIGITS_MAX = 20;
 const LOWER_HEX = new Uint8Array(256);
 for (const c of '0123456789abcdef') LOWER_HEX[c.charCodeAt(0)] = 1;
 
-class Transcoder {
-  private p = 0;
-  /** Set by string(): whether the string just read had an escape. */
-  private escaped = false;
+class Transcoder extends JsonReader {
   private readonly out: Out;
   private readonly kept = new Kept();
   private readonly target: Uint8Array;
@@ -234,232 +160,16 @@ class Transcoder {
   private readonly head: Uint8Array;
   private readonly serviceKinds = new Map<Uint8Array, Uint8Array[]>();
 
-  /** The answer's bytes as a plain Uint8Array: its subarrays are cheap views (a Buffer's are Buffers). */
-  private readonly b: Uint8Array;
-
   constructor(
-    private readonly body: Buffer,
-    private readonly ascii: boolean,
+    body: Buffer,
+    ascii: boolean,
     private readonly traceId: string,
   ) {
-    this.b = new Uint8Array(body.buffer, body.byteOffset, body.length);
+    super(body, ascii);
     // The output is about the input's size (attribute lists shrink, the service is repeated per span).
     this.out = new Out(body.length * 2 + 1024);
     this.target = bytes(traceId);
     this.head = bytes(`"trace_id":"${traceId}","span_id":"`);
-  }
-
-  // ---- reading JSON (validating: whatever is accepted, JSON.parse accepts too) ----
-
-  private ws(): void {
-    const b = this.b;
-    let p = this.p;
-    for (;;) {
-      const c = b[p];
-      if (c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09) p++;
-      else break;
-    }
-    this.p = p;
-  }
-
-  private peek(): number {
-    this.ws();
-    return this.b[this.p] ?? -1;
-  }
-
-  private expect(c: number): void {
-    if (this.peek() !== c) bail();
-    this.p++;
-  }
-
-  /** A string from the opening quote; p after the closing one. */
-  private string(): void {
-    const b = this.b;
-    let p = this.p + 1;
-    let escaped = false;
-    for (;;) {
-      const c = b[p];
-      if (c === undefined || c < 0x20) bail();
-      if (c === QUOTE) break;
-      if (c === BACKSLASH) {
-        escaped = true;
-        const e = b[p + 1];
-        if (e === 0x75) {
-          for (let i = 2; i < 6; i++) {
-            const h = b[p + i] as number;
-            if (!((h >= 0x30 && h <= 0x39) || (h >= 0x61 && h <= 0x66) || (h >= 0x41 && h <= 0x46))) bail();
-          }
-          p += 6;
-        } else if (
-          e === QUOTE ||
-          e === BACKSLASH ||
-          e === 0x2f ||
-          e === 0x62 ||
-          e === 0x66 ||
-          e === 0x6e ||
-          e === 0x72 ||
-          e === 0x74
-        )
-          p += 2;
-        else bail();
-      } else p++;
-    }
-    this.escaped = escaped;
-    this.p = p + 1;
-  }
-
-  private number(): void {
-    const b = this.b;
-    let p = this.p;
-    if (b[p] === 0x2d) p++;
-    if (b[p] === 0x30) p++;
-    else p = this.digits(p);
-    if (b[p] === 0x2e) p = this.digits(p + 1);
-    if (b[p] === 0x65 || b[p] === 0x45) {
-      p++;
-      if (b[p] === 0x2b || b[p] === 0x2d) p++;
-      p = this.digits(p);
-    }
-    this.p = p;
-  }
-
-  /** One or more digits from `p`; the position after them. */
-  private digits(p: number): number {
-    const b = this.b;
-    const s = p;
-    while ((b[p] as number) >= 0x30 && (b[p] as number) <= 0x39) p++;
-    if (p === s) bail();
-    return p;
-  }
-
-  private literal(word: string): void {
-    for (let i = 0; i < word.length; i++) if (this.b[this.p + i] !== word.charCodeAt(i)) bail();
-    this.p += word.length;
-  }
-
-  /** Reads any value (validated) and says what it was; p after it. */
-  private value(): Tok {
-    const c = this.peek();
-    if (c === QUOTE) {
-      this.string();
-      return Tok.String;
-    }
-    if (c === OPEN_OBJECT) {
-      this.p++;
-      if (this.peek() === CLOSE_OBJECT) {
-        this.p++;
-        return Tok.Object;
-      }
-      for (;;) {
-        if (this.peek() !== QUOTE) bail();
-        this.string();
-        this.expect(COLON);
-        this.value();
-        const d = this.peek();
-        this.p++;
-        if (d === CLOSE_OBJECT) return Tok.Object;
-        if (d !== COMMA) bail();
-      }
-    }
-    if (c === OPEN_ARRAY) {
-      this.p++;
-      if (this.peek() === CLOSE_ARRAY) {
-        this.p++;
-        return Tok.Array;
-      }
-      for (;;) {
-        this.value();
-        const d = this.peek();
-        this.p++;
-        if (d === CLOSE_ARRAY) return Tok.Array;
-        if (d !== COMMA) bail();
-      }
-    }
-    if (c === 0x74) {
-      this.literal('true');
-      return Tok.True;
-    }
-    if (c === 0x66) {
-      this.literal('false');
-      return Tok.False;
-    }
-    if (c === 0x6e) {
-      this.literal('null');
-      return Tok.Null;
-    }
-    if (c === 0x2d || (c >= 0x30 && c <= 0x39)) {
-      this.number();
-      return Tok.Number;
-    }
-    return bail();
-  }
-
-  /** Enters an object at its opening brace: false when it is empty (then p is past it). */
-  private enterObject(): boolean {
-    this.expect(OPEN_OBJECT);
-    if (this.peek() !== CLOSE_OBJECT) return true;
-    this.p++;
-    return false;
-  }
-
-  /** After a member's value: true when another member follows, false past the closing brace. */
-  private nextMember(): boolean {
-    const d = this.peek();
-    this.p++;
-    if (d === COMMA) return true;
-    if (d !== CLOSE_OBJECT) bail();
-    return false;
-  }
-
-  /**
-   * A member's key and colon; p at its value. The index of the key in `keys`; -1: another key; -2: a key written
-   * with escapes (never matched: it may be a known key in disguise).
-   */
-  private key(keys: Uint8Array[]): number {
-    if (this.peek() !== QUOTE) bail();
-    const ks = this.p + 1;
-    this.string();
-    const k = this.escaped ? -2 : this.keyIndex(keys, ks, this.p - 1);
-    this.expect(COLON);
-    this.ws();
-    return k;
-  }
-
-  /** Enters an array at its opening bracket: false when it is empty; else p at its first item. */
-  private enterArray(): boolean {
-    this.expect(OPEN_ARRAY);
-    if (this.peek() !== CLOSE_ARRAY) return true;
-    this.p++;
-    return false;
-  }
-
-  /** After an item: true (p at the next item) or false past the closing bracket. */
-  private nextItem(): boolean {
-    const d = this.peek();
-    this.p++;
-    if (d === COMMA) {
-      this.ws();
-      return true;
-    }
-    if (d !== CLOSE_ARRAY) bail();
-    return false;
-  }
-
-  private keyIndex(keys: Uint8Array[], s: number, e: number): number {
-    const b = this.b;
-    const n = e - s;
-    outer: for (let k = 0; k < keys.length; k++) {
-      const key = keys[k] as Uint8Array;
-      if (key.length !== n) continue;
-      for (let i = 0; i < n; i++) if (key[i] !== b[s + i]) continue outer;
-      return k;
-    }
-    return -1;
-  }
-
-  /** The value at [s, e) as the object JSON.parse makes of it. */
-  private parsed(s: number, e: number): unknown {
-    return JSON.parse(this.body.toString(this.ascii ? 'latin1' : 'utf8', s, e));
   }
 
   // ---- the document ----
