@@ -269,7 +269,8 @@ for (const db of dbs) {
 
 const READING = [
   'Reading: creates and finalizes go through group commit (packages/core/src/ingest-batch.ts): concurrent creates',
-  'are written by one statement per batch (a named prepared statement on PostgreSQL), their Idempotency-Key rows',
+  'are written by one statement per batch (a named prepared statement, parsed once: per connection on PostgreSQL,',
+  'per instance on PGlite through its wire protocol, packages/core/src/named-statement.ts), their Idempotency-Key rows',
   'claimed in the same statement by a plain insert (only a batch that meets a key in use is written again, with',
   '`on conflict do nothing`), so the keyed path costs one extra row per create (a primary-key entry; created_at is',
   'BRIN-indexed), not a transaction of its own. The bare baseline commits once per request.',
