@@ -36,7 +36,7 @@ export interface NormalizedTrace {
 export class TraceFormatError extends Error {}
 
 type Json = Record<string, unknown>;
-export const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
 const arrayOf = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
 const str = (v: unknown): string => (typeof v === 'string' ? v : typeof v === 'number' ? String(v) : '');
 
@@ -79,7 +79,7 @@ function nanos(value: unknown): string | null {
 const decimalLess = (a: string, b: string): boolean => (a.length !== b.length ? a.length < b.length : a < b);
 
 /** An OTLP AnyValue as plain JSON. */
-export function anyValue(v: unknown, depth = 0): unknown {
+function anyValue(v: unknown, depth = 0): unknown {
   if (!isObject(v) || depth > 8) return null;
   if ('stringValue' in v) return str(v.stringValue);
   if ('boolValue' in v) return v.boolValue === true;
@@ -112,8 +112,8 @@ function keyValues(list: unknown, depth = 0): Record<string, unknown> {
   return out;
 }
 
-export const KINDS = ['unspecified', 'internal', 'server', 'client', 'producer', 'consumer'] as const;
-export function kindOf(v: unknown): NormalizedSpan['kind'] {
+const KINDS = ['unspecified', 'internal', 'server', 'client', 'producer', 'consumer'] as const;
+function kindOf(v: unknown): NormalizedSpan['kind'] {
   if (typeof v === 'number') return KINDS[v] ?? 'unspecified';
   const name = str(v)
     .toLowerCase()
@@ -121,7 +121,7 @@ export function kindOf(v: unknown): NormalizedSpan['kind'] {
   return (KINDS as readonly string[]).includes(name) ? (name as NormalizedSpan['kind']) : 'unspecified';
 }
 
-export function statusOf(v: unknown): NormalizedSpan['status'] {
+function statusOf(v: unknown): NormalizedSpan['status'] {
   if (!isObject(v)) return { code: 'unset' };
   const c = v.code;
   const name =
@@ -168,13 +168,13 @@ function eventsOf(list: unknown, start: string): NormalizedEvent[] {
 }
 
 /** The service.name of an OTLP resourceSpans element ('unknown' without one). */
-export function serviceOfResourceSpans(rs: unknown): string {
+function serviceOfResourceSpans(rs: unknown): string {
   if (!isObject(rs) || !isObject(rs.resource)) return 'unknown';
   return str(keyValues(rs.resource.attributes)['service.name']) || 'unknown';
 }
 
 /** One OTLP span object → a NormalizedSpan, or null when it lacks a readable trace id, span id or start. */
-export function spanFromOtlp(sp: unknown, service: string): NormalizedSpan | null {
+function spanFromOtlp(sp: unknown, service: string): NormalizedSpan | null {
   if (!isObject(sp)) return null;
   const traceId = otlpId(sp.traceId, 16);
   const spanId = otlpId(sp.spanId, 8);
@@ -204,7 +204,7 @@ function spanListsOf(rs: unknown): unknown[][] {
   return lists;
 }
 
-export function fromOtlp(resourceSpans: unknown[], sink: (s: NormalizedSpan) => void): void {
+function fromOtlp(resourceSpans: unknown[], sink: (s: NormalizedSpan) => void): void {
   for (const rs of resourceSpans) {
     if (!isObject(rs)) continue;
     const service = serviceOfResourceSpans(rs);

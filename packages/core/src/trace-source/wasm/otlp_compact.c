@@ -548,6 +548,15 @@ status_done:
   return 1;
 }
 
+/** The items of a list (p after its "["), each read by `item`; the list's "]" consumed. */
+static int items(int (*item)(void)) {
+  if (lit(L("]"))) return 1;
+  for (;;) {
+    NEED(item());
+    if (!lit(L(","))) return lit(L("]"));
+  }
+}
+
 /** One scope: `{"scope":…,"spans":[…]}` (scope optional, schemaUrl after). */
 static int scope(void) {
   NEED(lit(L("{")));
@@ -556,14 +565,7 @@ static int scope(void) {
     NEED(lit(L(",")));
   }
   NEED(lit(L("\"spans\":[")));
-  if (!lit(L("]"))) {
-    for (;;) {
-      NEED(span());
-      if (lit(L(","))) continue;
-      NEED(lit(L("]")));
-      break;
-    }
-  }
+  NEED(items(span));
   if (lit(L(",\"schemaUrl\":"))) NEED(str_tok());
   return lit(L("}"));
 }
@@ -572,14 +574,7 @@ static int resource_spans(void) {
   NEED(lit(L("{\"resource\":")));
   NEED(resource());
   NEED(lit(L(",\"scopeSpans\":[")));
-  if (!lit(L("]"))) {
-    for (;;) {
-      NEED(scope());
-      if (lit(L(","))) continue;
-      NEED(lit(L("]")));
-      break;
-    }
-  }
+  NEED(items(scope));
   if (lit(L(",\"schemaUrl\":"))) NEED(str_tok());
   return lit(L("}"));
 }
@@ -607,18 +602,7 @@ __attribute__((export_name("transcode"))) int transcode(int in_at, int in_len, i
     envelope = 2;
   else if (lit(L("{\"resourceSpans\":[")))
     envelope = 1;
-  int ok = envelope != 0;
-  if (ok && !lit(L("]"))) {
-    for (;;) {
-      if (!resource_spans()) {
-        ok = 0;
-        break;
-      }
-      if (lit(L(","))) continue;
-      ok = lit(L("]"));
-      break;
-    }
-  }
+  int ok = envelope != 0 && items(resource_spans);
   if (ok) ok = envelope == 2 ? lit(L("}}")) : lit(L("}"));
   if (ok) {
     ws();
