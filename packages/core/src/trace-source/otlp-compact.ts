@@ -3,8 +3,8 @@ import { RECORD_FIELDS, type SpanSegments, spansFromSegments } from './span-list
 
 /**
  * Runs wasm/otlp_compact.c: the compact OTLP JSON layout (Jaeger v2, the Collector) transcoded at native speed.
- * null when it declines (another layout) or WebAssembly is not available: the caller then reads the answer in
- * JavaScript (otlp-transcode.ts), which gives the same spans.
+ * null when it declines (another layout) or WebAssembly is not available: the caller then parses and normalises
+ * the answer as objects (normalize.ts), which gives the same spans.
  */
 
 /**

@@ -77,7 +77,7 @@ export class SpanList {
   }
 }
 
-/** A trace's spans from a transcoder: the list, and how many the backend had. */
+/** A trace's spans from the transcoder: the list, and how many the backend had. */
 export interface SpanSegments {
   spans: SpanList;
   truncated: boolean;
@@ -85,14 +85,14 @@ export interface SpanSegments {
 }
 
 /**
- * Int32 per span record of a transcoder (otlp-transcode.ts, wasm/otlp_compact.c): its JSON's start and end in
+ * Int32 per span record of the transcoder (wasm/otlp_compact.c): its JSON's start and end in
  * the output, then, relative to that start, where its id's 16 hex digits are, and the offset and length of its
  * start's and end's digits.
  */
 export const RECORD_FIELDS = 7;
 
 /**
- * The transcoders' spans (`total` JSON objects in `out`, in the answer's order) as one sorted JSON array of at
+ * The transcoder's spans (`total` JSON objects in `out`, in the answer's order) as one sorted JSON array of at
  * most `maxSpans`. `starts` holds each span's start as two exact numbers (whole seconds, nanoseconds), ordered
  * like the decimal; the sort is stable, like normalizeTrace's over the same spans in the same order.
  */

@@ -1,9 +1,9 @@
-// OTLP JSON in the compact layout that OTLP's JSON marshaller writes (Jaeger v2's /api/v3, the Collector) →
-// the API's span JSON, in WebAssembly. The same work as the compact path of otlp-transcode.ts, at native speed:
-// in JavaScript each byte read and written cost ~2.5 ns on our machines, and a 5,000-span answer has 3.5 MB of
-// them. Anything outside the compact layout declines (-1) and the caller runs otlp-transcode.ts instead, so
-// this file only has to be right on what it accepts; test/unit/trace-source/otlp-transcode.test.ts compares
-// both with normalize.ts on generated answers.
+// OTLP JSON in the compact layout that OTLP's JSON marshaller writes (Jaeger v2's /api/v3, the Collector, Tempo
+// v2) → the API's span JSON, in WebAssembly: in JavaScript each byte read and written cost ~2.5 ns on our
+// machines, and a 5,000-span answer has 3.5 MB of them. Anything outside the compact layout declines (-1) and the
+// caller parses and normalises the answer as objects (normalize.ts) instead, so this file only has to be right on
+// what it accepts; test/unit/trace-source/otlp-transcode.test.ts compares it with normalize.ts on generated
+// answers.
 //
 // Build: scripts/build-otlp-wasm.sh (clang --target=wasm32, no libc) → otlp-compact-wasm.ts.
 //
