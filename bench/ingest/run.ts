@@ -104,15 +104,23 @@ const dbLabel = (db: string) => (db === 'postgres' && pgNoSync ? 'postgres (no f
 execFileSync(process.execPath, ['scripts/build.mjs', '--if-needed'], { stdio: 'inherit' });
 for (const db of dbs) {
   const pg = db === 'postgres' ? await (pgNoSync ? startPostgres() : startDurablePostgres()) : undefined;
-  const dataDirs = [mkdtempSync(join(tmpdir(), 'rt-bench-')), mkdtempSync(join(tmpdir(), 'rt-bench-'))];
+  const dataDirs = [0, 1, 2].map(() => mkdtempSync(join(tmpdir(), 'rt-bench-')));
   const ourEnv: Record<string, string> = { ROBOTRACE_LOG_LEVEL: 'warn' };
+  const plainEnv: Record<string, string> = { ROBOTRACE_LOG_LEVEL: 'warn' };
   const baseEnv: Record<string, string> = { ROBOTRACE_DATA_DIR: dataDirs[1] ?? '' };
   if (pg) {
     ourEnv.DATABASE_URL = await pg.createDatabase('bench_ours');
     ourEnv.ROBOTRACE_SECRET = 'x'.repeat(64);
+    plainEnv.DATABASE_URL = await pg.createDatabase('bench_ours_plain');
+    plainEnv.ROBOTRACE_SECRET = 'x'.repeat(64);
     baseEnv.DATABASE_URL = await pg.createDatabase('bench_bare');
   }
+  // Two servers of ours, one fed creates as the SDKs send them, one creates without a key, each with its own
+  // database, measured alternately with the same history: a server's rate changes as its tables grow (PGlite:
+  // ~180 -> ~225 µs per create once they outgrow its 128 MB of shared buffers, with or without the key), so
+  // keyed and plain slices on one server compared different table sizes, whichever ran second paying more.
   const ours = await startServer({ env: ourEnv, dataDir: dataDirs[0] });
+  const oursPlainServer = await startServer({ env: plainEnv, dataDir: dataDirs[2] });
   const bare = await startBaseline(baseEnv);
   // One request shape for both servers: the SDKs' headers and our Bearer key (the bare server ignores both).
   const target = (url: string, path: string) => ({
@@ -124,11 +132,12 @@ for (const db of dbs) {
     duration,
   });
   const oursCreate = target(ours.baseUrl, '/api/ingest/episode');
+  const oursPlain = { ...target(oursPlainServer.baseUrl, '/api/ingest/episode'), freshKey: false };
   const bareCreate = target(bare.url, '/ingest');
   const plain = { freshKey: false };
   // Warm both up, then measure in rounds, each pair of ours and bare back to back, so drift hits every side.
   await keyedLoadTest({ ...oursCreate, duration: 2 });
-  await keyedLoadTest({ ...oursCreate, ...plain, duration: 2 });
+  await keyedLoadTest({ ...oursPlain, duration: 2 });
   await keyedLoadTest({ ...bareCreate, duration: 2 });
   // CPU per create, of the server process and of the PostgreSQL cluster (PGlite runs inside the server).
   const dbCpu = pg ? postgresCpu(pg.port) : () => 0;
@@ -140,6 +149,7 @@ for (const db of dbs) {
   };
   type Measured = Awaited<ReturnType<typeof withCpu>>;
   const oursCpu = processCpu(ours.pid() ?? 0);
+  const oursPlainCpu = processCpu(oursPlainServer.pid() ?? 0);
   const bareCpu = processCpu(bare.pid);
   interface Round {
     load: string;
@@ -156,14 +166,28 @@ for (const db of dbs) {
     const steps = [
       () => withCpu(bareCpu, bareCreate),
       () => withCpu(oursCpu, oursCreate),
-      () => withCpu(oursCpu, { ...oursCreate, ...plain }),
+      () => withCpu(oursPlainCpu, oursPlain),
       () => withCpu(bareCpu, { ...bareCreate, ...plain }),
     ];
     const results: Measured[] = new Array(steps.length);
     const order = round % 2 === 0 ? [0, 1, 2, 3] : [3, 2, 1, 0];
     for (const i of order) results[i] = await (steps[i] as () => Promise<Measured>)();
-    const [bareKeyed, keyed, oursPlain, barePlain] = results as [Measured, Measured, Measured, Measured];
-    measured.push({ load, bareKeyed, keyed, plain: oursPlain, barePlain });
+    const [bareKeyed, keyed, plainResult, barePlain] = results as [Measured, Measured, Measured, Measured];
+    measured.push({ load, bareKeyed, keyed, plain: plainResult, barePlain });
+  }
+  // Keyed ÷ plain once more, the two servers loaded at the same time (each with its own generator): whatever else
+  // the machine does then slows both alike, where back to back one 5 s slice of the same code varied ±25 %.
+  // Every other round starts the keyed load first (the one started first has a head start: A/A 1.01–1.05×).
+  const sideBySide = { keyed: 0, plain: 0 };
+  for (let round = 0; round < rounds; round++) {
+    const keyedFirst = round % 2 === 1;
+    const [a, b] = await Promise.all(
+      keyedFirst
+        ? [keyedLoadTest(oursCreate), keyedLoadTest(oursPlain)]
+        : [keyedLoadTest(oursPlain), keyedLoadTest(oursCreate)],
+    );
+    sideBySide.keyed += (keyedFirst ? a : b).total;
+    sideBySide.plain += (keyedFirst ? b : a).total;
   }
   const k = median(measured.map((r) => r.keyed.rps));
   const o = median(measured.map((r) => r.plain.rps));
@@ -180,10 +204,12 @@ for (const db of dbs) {
   for (let round = 0; round < rounds; round++) {
     const load = loadAverage();
     const keyedHalf = await openLoop({ ...oursCreate, rate: half(k), freshKey: true });
-    const plainHalf = await openLoop({ ...oursCreate, rate: half(o) });
+    const plainHalf = await openLoop({ ...oursPlain, rate: half(o) });
     const bareHalf = await openLoop({ ...bareCreate, rate: half(bareRps), freshKey: true });
     halves.push({ load, plain: plainHalf, keyed: keyedHalf, bare: bareHalf });
   }
+  // The rows below are of the path users take (keyed creates, the SDK flow): the plain server is done.
+  await oursPlainServer.stop();
   const goal = (r: number) => (r >= 1 ? '✓' : '✗');
   const p99Goal = (ps: number[]) =>
     ps.every((p) => p <= 50) ? '✓' : ps.some((p) => p <= 50) ? '✗ (not every round)' : '✗';
@@ -213,7 +239,7 @@ for (const db of dbs) {
   const pbk = pooled((r) => r.bareKeyed);
   const pbp = pooled((r) => r.barePlain);
   pooledRows.push(
-    `| ${dbLabel(db)} | ${rounds} (${measured.length % 2 === 0 ? 'ABBA, balanced' : 'odd: one order once more'}) | ${pp.toFixed(0)} | ${pk.toFixed(0)} | ${pbp.toFixed(0)} / ${pbk.toFixed(0)} | **${(pp / pbp).toFixed(2)}×** ${goal(pp / pbp)} | **${(pk / pbk).toFixed(2)}×** ${goal(pk / pbk)} | **${(pk / pp).toFixed(2)}×** ${pk / pp >= 0.9 ? '✓' : '✗'} |`,
+    `| ${dbLabel(db)} | ${rounds} (${measured.length % 2 === 0 ? 'ABBA, balanced' : 'odd: one order once more'}) | ${pp.toFixed(0)} | ${pk.toFixed(0)} | ${pbp.toFixed(0)} / ${pbk.toFixed(0)} | **${(pp / pbp).toFixed(2)}×** ${goal(pp / pbp)} | **${(pk / pbk).toFixed(2)}×** ${goal(pk / pbk)} | **${(pk / pp).toFixed(2)}×** ${pk / pp >= 0.9 ? '✓' : '✗'} | **${(sideBySide.keyed / sideBySide.plain).toFixed(2)}×** ${sideBySide.keyed / sideBySide.plain >= 0.9 ? '✓' : '✗'} |`,
   );
   for (const [n, h] of halves.entries()) {
     const cell = (r: OpenLoopResult) =>
@@ -298,15 +324,18 @@ for (const db of dbs) {
 const READING = [
   'Reading: creates and finalizes go through group commit (packages/core/src/ingest-batch.ts): concurrent creates',
   'are written by one statement per batch (a named prepared statement, parsed once: per connection on PostgreSQL,',
-  'per instance on PGlite through its wire protocol, packages/core/src/named-statement.ts), their Idempotency-Key rows',
-  'claimed in the same statement by a plain insert (only a batch that meets a key in use is written again, with',
-  '`on conflict do nothing`), so the keyed path costs one extra row per create (a primary-key entry; created_at is',
-  'BRIN-indexed), not a transaction of its own. The bare baseline commits once per request.',
+  'per instance on PGlite through its wire protocol, packages/core/src/named-statement.ts). A keyed create needs no',
+  "row of its own: its episode's id is derived from the project and the key (packages/core/src/ids.ts), so the",
+  "episode's primary key is the claim, and the keyed path costs a create two SHA-256s and the body's hash in its row",
+  '(only a batch that meets an id in use is written again, with `on conflict do nothing`, its other items replaying).',
+  'The bare baseline commits once per request.',
   'A verified API key is cached (PGlite: exactly; PostgreSQL: ROBOTRACE_API_KEY_CACHE_MS, default 1 s), so a create',
   'does no key lookup. Both servers get the same requests from the same generator; the bare server ignores the key',
   "and the SDK headers, so what the keyed rows add to it is the generator's own cost of a fresh id per request",
-  '(written into a copy of a request built once, bench/ingest/keyed-load.ts). bench/ingest/ab-keyed.ts runs plain',
-  'and keyed creates on one server, back to back, for a quicker A/B of the keyed path.',
+  '(written into a copy of a request built once, bench/ingest/keyed-load.ts). Ours runs as two servers with a database',
+  'each, one fed the keyed creates, one the plain ones, with the same history: a server slows as its tables grow',
+  '(PGlite: ~180 → ~225 µs per create once they outgrow its 128 MB of shared buffers, key or not), so one server',
+  'compared table sizes as well. bench/ingest/ab-keyed.ts is the quicker A/B of the keyed path (--side-by-side, --aa).',
   'The CPU column is what one create cost the server process and (PostgreSQL) the whole cluster, from /proc: on a',
   "machine this loaded the rates swing with other people's work from round to round, the CPU per create far less.",
   'The idle row sends one request at a time: a lone request never waits for the window (it goes at the next turn',
@@ -326,8 +355,8 @@ const table = [
   '',
   'Pooled over the rounds (creates ÷ seconds of each side over all its slices; the goals read on these, the rounds above show the spread):',
   '',
-  '| DB | rounds | ours, no key (req/s) | ours, as the SDKs send it (req/s) | bare no key / keyed (req/s) | no key ÷ bare (goal ≥ 1.0×) | keyed ÷ bare (goal ≥ 1.0×) | keyed ÷ no key (goal ≥ 0.90×) |',
-  '|---|---|---|---|---|---|---|---|',
+  '| DB | rounds | ours, no key (req/s) | ours, as the SDKs send it (req/s) | bare no key / keyed (req/s) | no key ÷ bare (goal ≥ 1.0×) | keyed ÷ bare (goal ≥ 1.0×) | keyed ÷ no key (goal ≥ 0.90×) | keyed ÷ no key, side by side (goal ≥ 0.90×) |',
+  '|---|---|---|---|---|---|---|---|---|',
   ...pooledRows,
   '',
   `Latency with headroom: open-loop at half of each side's max rate (the median of the rounds above) for ${duration} s, requests evenly spaced and each one's latency counted from when it was due (bench/ingest/open-loop.ts; autocannon's -R sends each second's quota in a burst, which is not this). Cells: p50 / p90 / p99 (max), achieved rate, errors, and the share of requests the generator itself sent over 5 ms late (it shares the 2 cores too).`,

@@ -1,5 +1,6 @@
 import { join, resolve } from 'node:path';
 import {
+  type Clock,
   ColumnCache,
   type CoreDeps,
   cacheApiKeysFor,
@@ -33,7 +34,9 @@ export interface Services {
   close: () => Promise<void>;
 }
 
-export async function createServices(env: Env, log: Logger): Promise<Services> {
+/** `clock`: what core and the local store read the time from (tests pass a manual one; both must agree, since
+ * an upload URL's lifetime counts from its episode's creation). */
+export async function createServices(env: Env, log: Logger, clock: Clock = systemClock): Promise<Services> {
   const dataDir = resolve(env.ROBOTRACE_DATA_DIR);
   const secret = resolveSecret(env.ROBOTRACE_SECRET, dataDir);
   const dbh = await openDatabase(env);
@@ -42,12 +45,12 @@ export async function createServices(env: Env, log: Logger): Promise<Services> {
   if (dbh.kind === 'pglite') cacheApiKeysFor(dbh);
   else cacheApiKeysFor(dbh, env.ROBOTRACE_API_KEY_CACHE_MS);
   await prepareSchema(env, dbh);
-  const { store, localStore } = await createStore(env, dataDir, secret);
+  const { store, localStore } = await createStore(env, dataDir, secret, clock);
   const trackCache = new ColumnCache(join(dataDir, 'cache', 'tracks'), TRACK_CACHE_MAX_BYTES);
   const core: CoreDeps = {
     db: dbh.db,
     store,
-    clock: systemClock,
+    clock,
     limits: {
       uploadUrlTtlS: env.ROBOTRACE_UPLOAD_URL_TTL_S,
       downloadUrlTtlS: env.ROBOTRACE_DOWNLOAD_URL_TTL_S,
@@ -131,6 +134,7 @@ async function createStore(
   env: Env,
   dataDir: string,
   secret: string,
+  clock: Clock,
 ): Promise<{ store: ArtifactStore; localStore: LocalDiskStore | null }> {
   if (env.ROBOTRACE_STORAGE === 's3' && env.S3_BUCKET) {
     const store = new S3Store({
@@ -162,7 +166,8 @@ async function createStore(
     }
     return { store, localStore: null };
   }
-  const localStore = new LocalDiskStore(join(dataDir, 'artifacts'), secret, undefined, {
+  const nowS = () => Math.floor(clock.now().getTime() / 1000);
+  const localStore = new LocalDiskStore(join(dataDir, 'artifacts'), secret, nowS, {
     abandonedUploadMaxAgeS: env.ROBOTRACE_ABANDONED_UPLOAD_MAX_AGE_S,
   });
   await localStore.ping();

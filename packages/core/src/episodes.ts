@@ -15,7 +15,7 @@ import { and, asc, eq, gte, ilike, inArray, isNull, lte, type SQL, sql } from 'd
 import type { CoreDeps, ProjectScope, RequestContext } from './deps.js';
 import { type ArtifactRow, type EpisodeRow, portalUrl, toEpisode } from './episode-view.js';
 import { ConflictError, NotFoundError, PayloadTooLargeError, ValidationError } from './errors.js';
-import { isUuid } from './ids.js';
+import { episodeIdForKey, isUuid } from './ids.js';
 import { parseTraceLookup } from './lookup.js';
 import { prepared } from './prepared.js';
 import { storableJson, unstorableWarning } from './storable.js';
@@ -84,14 +84,16 @@ export interface PreparedCreate {
 
 /**
  * Everything of a create that needs no database: validation, the otel block, the id, the signed upload URLs
- * (signing is local: an HMAC, or an S3 presign). The answer is complete before the write, so a batch can store
- * it with an Idempotency-Key in the same statement as the episode.
+ * (signing is local: an HMAC, or an S3 presign). The answer is complete before the write. With an
+ * Idempotency-Key the id is derived from it (ids.ts), so the answer is a function of the project, the key, the
+ * body and the creation time: a replay rebuilds the first answer exactly (`replayedCreate`) instead of storing it.
  */
 export async function prepareCreate(
   deps: CoreDeps,
   scope: ProjectScope,
   body: CreateEpisodeRequest,
   ctx: RequestContext,
+  idempotencyKey?: string,
 ): Promise<PreparedCreate> {
   const text = storableJson({
     name: body.name,
@@ -107,7 +109,7 @@ export async function prepareCreate(
   const warnings =
     text.replaced > 0 ? [...resolved.warnings, unstorableWarning(text.replaced)] : resolved.warnings;
   checkMetadataSize(metadata);
-  const id = randomUUID();
+  const id = idempotencyKey === undefined ? randomUUID() : episodeIdForKey(scope.projectId, idempotencyKey);
   const kinds = [...new Set(body.request_uploads ?? [])];
   const row: PreparedCreate['row'] = {
     id,
@@ -129,17 +131,6 @@ export async function prepareCreate(
     createdAt: deps.clock.now(),
   };
   const slots = kinds.map((kind) => ({ episodeId: id, kind, storageKey: storageKey(scope, id, kind) }));
-  const upload_urls = await Promise.all(
-    slots.map(async (slot) => {
-      const kind = slot.kind as ArtifactKind;
-      const signed = await deps.store.signUpload(slot.storageKey, {
-        contentType: UPLOAD_CONTENT_TYPE[kind],
-        expiresInS: deps.limits.uploadUrlTtlS,
-        baseUrl: ctx.baseUrl,
-      });
-      return { kind, url: signed.url, expires_at: signed.expiresAt.toISOString() };
-    }),
-  );
   return {
     row,
     slots,
@@ -147,11 +138,46 @@ export async function prepareCreate(
       episode_id: id,
       status: 'recording',
       storage: deps.store.kind,
-      upload_urls,
+      upload_urls: await signedUploads(deps, slots, row.createdAt, ctx),
       portal_url: portalUrl(ctx.baseUrl, id),
       warnings,
     },
   };
+}
+
+/** The upload URLs of a create's slots, their lifetime counted from the episode's creation. */
+function signedUploads(
+  deps: CoreDeps,
+  slots: PreparedCreate['slots'],
+  issuedAt: Date,
+  ctx: RequestContext,
+): Promise<CreateEpisodeResponse['upload_urls']> {
+  return Promise.all(
+    slots.map(async (slot) => {
+      const kind = slot.kind as ArtifactKind;
+      const signed = await deps.store.signUpload(slot.storageKey, {
+        contentType: UPLOAD_CONTENT_TYPE[kind],
+        expiresInS: deps.limits.uploadUrlTtlS,
+        baseUrl: ctx.baseUrl,
+        issuedAt,
+      });
+      return { kind, url: signed.url, expires_at: signed.expiresAt.toISOString() };
+    }),
+  );
+}
+
+/**
+ * The answer a keyed create got the first time, for a retry with the same key and body: the retry was prepared
+ * with the same id (derived from the key), fields and warnings; only the time differs, so its upload URLs are
+ * signed again as of the episode's creation, which gives the same URLs and expiry the first answer carried.
+ */
+export async function replayedCreate(
+  deps: CoreDeps,
+  retry: PreparedCreate,
+  createdAt: Date,
+  ctx: RequestContext,
+): Promise<CreateEpisodeResponse> {
+  return { ...retry.response, upload_urls: await signedUploads(deps, retry.slots, createdAt, ctx) };
 }
 
 /** Creates the episode (and its artifact slots) in one transaction; the signed upload URLs were made first. */

@@ -1,7 +1,13 @@
 import type { CreateEpisodeRequest, FinalizeEpisodeRequest } from '@robotrace/contracts';
 import { sql } from 'drizzle-orm';
 import type { CoreDeps, ProjectScope, RequestContext } from './deps.js';
-import { applyFinalize, type PreparedCreate, planFinalize, prepareCreate } from './episodes.js';
+import {
+  applyFinalize,
+  type PreparedCreate,
+  planFinalize,
+  prepareCreate,
+  replayedCreate,
+} from './episodes.js';
 import { AppError, ConflictError, UnavailableError, ValidationError } from './errors.js';
 import { GroupCommit, type GroupCommitOptions } from './group-commit.js';
 import { checkIdempotencyKey, idempotent, requestHashOf, type StoredResponse } from './idempotency.js';
@@ -12,9 +18,12 @@ import { executeNamed } from './named-statement.js';
 export type IngestResult = StoredResponse;
 
 interface CreateItem {
+  /** With an Idempotency-Key, prepared with the id the key derives (ids.ts episodeIdForKey). */
   prepared: PreparedCreate;
-  /** Present with an Idempotency-Key: the key and the SHA-256 of the raw body. */
-  idem?: { key: string; requestHash: string };
+  /** Present with an Idempotency-Key: the SHA-256 of the raw body, kept on the episode. */
+  idem?: { requestHash: string };
+  /** The request's own context: a replay signs its upload URLs for the caller's origin. */
+  ctx: RequestContext;
 }
 
 interface FinalizeItem {
@@ -30,18 +39,13 @@ with input as (
   select * from jsonb_to_recordset(${input}::jsonb) as x(
     i int, id uuid, project_id uuid, name text, source text, robot text, policy_version text, env_version text,
     git_sha text, seed bigint, fps double precision, metadata jsonb, trace_id text, span_id text,
-    client_start_ns bigint, created_at timestamptz, idem_key text, request_hash text, response jsonb, slots jsonb)
+    client_start_ns bigint, request_hash text, created_at timestamptz, slots jsonb)
 )`;
-const CLAIM_KEYS = sql.raw(`
-  insert into idempotency_key (project_id, scope, key, request_hash, status, body, created_at)
-  select project_id, 'create', idem_key, request_hash, 201, response, created_at from input
-  where idem_key is not null`);
-const INSERT_EPISODES = (from: 'input' | 'todo') =>
-  sql.raw(`
+const INSERT_EPISODES = sql.raw(`
   insert into episode (id, project_id, name, source, status, robot, policy_version, env_version, git_sha, seed,
-    fps, metadata, trace_id, span_id, client_start_ns, created_at)
+    fps, metadata, trace_id, span_id, client_start_ns, request_hash, created_at)
   select id, project_id, name, source, 'recording', robot, policy_version, env_version, git_sha, seed, fps,
-    metadata, trace_id, span_id, client_start_ns, created_at from ${from}`);
+    metadata, trace_id, span_id, client_start_ns, request_hash, created_at from input`);
 const INSERT_SLOTS = (from: 'input' | 'todo') =>
   sql.raw(`
   insert into artifact (episode_id, kind, storage_key)
@@ -49,49 +53,42 @@ const INSERT_SLOTS = (from: 'input' | 'todo') =>
   from ${from}, jsonb_to_recordset(${from}.slots) as s(kind text, storage_key text)`);
 
 /**
- * How a batch claims its Idempotency-Keys. `fresh`: a plain insert, so the batch is written whole or not at
- * all: nearly every key is new (the SDKs send a fresh one per call), and this path is what keeps a keyed create
- * as cheap as a plain one. `any`: `on conflict do nothing`, only the items whose key was free are written and
- * the others replay — what a batch is written again with when `fresh` met a key in use (23505, nothing written).
+ * How a batch meets ids already taken (a keyed create's id is its key's: a retry's row has the id of the first).
+ * `fresh`: a plain insert, so the batch is written whole or not at all: nearly every key is new (the SDKs send
+ * a fresh one per call), and then a keyed create is exactly as cheap as a plain one. `any`: `on conflict do
+ * nothing`, only the items whose id was free are written and the others replay — what a batch is written again
+ * with when `fresh` met an id in use (23505, nothing written).
  */
 type Claim = 'fresh' | 'any';
 
 /**
- * One statement writes a whole batch of creates, atomically (it is its own transaction); a key another
- * transaction holds is waited for. The input is one JSON parameter, so the statement text is the same for every
- * batch size. The fresh form is a straight pipeline from the input (no key row returned and joined back, no
- * key or slot insert a batch does not need): measured on PGlite, the join of claimed keys to the input cost a
- * keyed row more than its key row's insert.
+ * One statement writes a whole batch of creates, atomically (it is its own transaction); an id another
+ * transaction is inserting is waited for. The input is one JSON parameter, so the statement text is the same
+ * for every batch size.
  */
-const CREATE_FRESH = (input: string, keys: boolean, slots: boolean) => sql`${INPUT(input)}
-${keys ? sql`, claimed as (${CLAIM_KEYS})` : sql``}
-, episodes as (${INSERT_EPISODES('input')})
+const CREATE_FRESH = (input: string, slots: boolean) => sql`${INPUT(input)}
+, episodes as (${INSERT_EPISODES})
 ${slots ? sql`, slots as (${INSERT_SLOTS('input')})` : sql``}
 select count(*)::int as n from input`;
 
-/** Writes the items whose key it claims (or that have none), and names them. */
+/** Writes the items whose id was free, and names them. */
 const CREATE_ANY = (input: string) => sql`${INPUT(input)},
-claimed as (${CLAIM_KEYS}
-  on conflict do nothing
-  returning project_id, key
+episodes as (${INSERT_EPISODES}
+  on conflict (id) do nothing
+  returning id
 ),
-todo as (
-  select input.* from input where idem_key is null
-  union all
-  select input.* from input join claimed on claimed.project_id = input.project_id and claimed.key = input.idem_key
-),
-episodes as (${INSERT_EPISODES('todo')}),
+todo as (select input.* from input join episodes on episodes.id = input.id),
 slots as (${INSERT_SLOTS('todo')})
 select i from todo`;
 
-/** The stored answers of keys another request claimed first (read after that request committed). */
+/** The episodes keyed creates met (read after the request that wrote one committed): its body hash and birth. */
 const STORED = (input: string) => sql`
-select x.i, k.request_hash, k.status, k.body
-from jsonb_to_recordset(${input}::jsonb) as x(i int, project_id uuid, key text)
-join idempotency_key k on k.project_id = x.project_id and k.scope = 'create' and k.key = x.key`;
+select x.i, e.request_hash, (extract(epoch from e.created_at) * 1000)::float8 as created_ms
+from jsonb_to_recordset(${input}::jsonb) as x(i int, project_id uuid, id uuid)
+join episode e on e.id = x.id and e.project_id = x.project_id`;
 
 function inputRow(item: CreateItem, i: number) {
-  const { row, slots, response } = item.prepared;
+  const { row, slots } = item.prepared;
   return {
     i,
     id: row.id,
@@ -108,10 +105,8 @@ function inputRow(item: CreateItem, i: number) {
     trace_id: row.traceId,
     span_id: row.spanId,
     client_start_ns: row.clientStartNs?.toString() ?? null,
-    created_at: row.createdAt.toISOString(),
-    idem_key: item.idem?.key ?? null,
     request_hash: item.idem?.requestHash ?? null,
-    response: item.idem ? response : null,
+    created_at: row.createdAt.toISOString(),
     slots: slots.map((s) => ({ kind: s.kind, storage_key: s.storageKey })),
   };
 }
@@ -143,34 +138,37 @@ export function rowError(err: unknown): unknown {
   return err;
 }
 
-/** Answers of the items whose key was claimed by an earlier request: replay, or 409 for another body. */
+/**
+ * Answers of the keyed items whose episode an earlier request made: the first answer again (rebuilt, see
+ * replayedCreate), or 409 for another body under the same key.
+ */
 async function replays(deps: CoreDeps, items: CreateItem[], indexes: number[]) {
   const out = new Map<number, PromiseSettledResult<IngestResult>>();
   if (indexes.length === 0) return out;
   const input = JSON.stringify(
-    indexes.map((i) => ({ i, project_id: items[i]?.prepared.row.projectId, key: items[i]?.idem?.key })),
+    indexes.map((i) => ({ i, project_id: items[i]?.prepared.row.projectId, id: items[i]?.prepared.row.id })),
   );
-  const rows = rowsOf<{ i: number; request_hash: string; status: number; body: unknown }>(
+  const rows = rowsOf<{ i: number; request_hash: string | null; created_ms: number | string }>(
     await deps.db.execute(STORED(input)),
   );
   const byIndex = new Map(rows.map((r) => [Number(r.i), r]));
   for (const i of indexes) {
     const stored = byIndex.get(i);
-    if (!stored)
-      // Claimed by a transaction that rolled back after we looked: the retry claims it.
+    const item = items[i] as CreateItem;
+    if (!stored || !item.idem)
+      // Written by a transaction that rolled back (or deleted) after we met it: the retry writes it.
       out.set(i, { status: 'rejected', reason: new UnavailableError('Retry this request', 1) });
-    else if (stored.request_hash !== items[i]?.idem?.requestHash)
+    else if (stored.request_hash !== item.idem.requestHash)
       out.set(i, {
         status: 'rejected',
         reason: new ConflictError('This Idempotency-Key was already used with a different request body', {
           reason: 'idempotency_key_reused',
         }),
       });
-    else
-      out.set(i, {
-        status: 'fulfilled',
-        value: { status: stored.status, body: stored.body, replayed: true },
-      });
+    else {
+      const body = await replayedCreate(deps, item.prepared, new Date(Number(stored.created_ms)), item.ctx);
+      out.set(i, { status: 'fulfilled', value: { status: 201, body, replayed: true } });
+    }
   }
   return out;
 }
@@ -190,15 +188,14 @@ async function insertIsolated(
     const batch = indexes.map((i) => items[i] as CreateItem);
     const input = JSON.stringify(batch.map((item, k) => inputRow(item, indexes[k] as number)));
     if (claim === 'fresh') {
-      const keys = batch.some((item) => item.idem);
       const slots = batch.some((item) => item.prepared.slots.length > 0);
-      await executeNamed(deps.db, `rt_create_fresh_${+keys}${+slots}`, CREATE_FRESH(input, keys, slots));
+      await executeNamed(deps.db, `rt_create_fresh_${+slots}`, CREATE_FRESH(input, slots));
       return { written: new Set(indexes), failed: new Map() };
     }
     const rows = rowsOf<{ i: number }>(await executeNamed(deps.db, 'rt_create_any', CREATE_ANY(input)));
     return { written: new Set(rows.map((r) => Number(r.i))), failed: new Map() };
   } catch (err) {
-    // A key used before (a retry, a concurrent twin): the same items again, claiming only the keys still free.
+    // An id taken (a keyed retry, a concurrent twin): the same items again, writing only those still free.
     if (claim === 'fresh' && sqlState(err) === '23505') return insertIsolated(deps, items, indexes, 'any');
     const [only] = indexes;
     if (indexes.length === 1 && only !== undefined)
@@ -224,7 +221,8 @@ async function writeCreates(
   const first: number[] = [];
   const repeats: number[] = [];
   items.forEach((item, i) => {
-    const id = item.idem ? `${item.prepared.row.projectId} ${item.idem.key}` : undefined;
+    // A keyed item's id is its key's (and its project's): twins in one batch share it.
+    const id = item.idem ? item.prepared.row.id : undefined;
     if (id && seen.has(id)) repeats.push(i);
     else {
       if (id) seen.add(id);
@@ -305,12 +303,11 @@ export function ingestBatcher(deps: CoreDeps, options: GroupCommitOptions): Inge
   return {
     create: async (scope, body, ctx, idempotency) => {
       if (idempotency) checkIdempotencyKey(idempotency.key);
-      const prepared = await prepareCreate(deps, scope, body, ctx);
+      const prepared = await prepareCreate(deps, scope, body, ctx, idempotency?.key);
       return creates.submit({
         prepared,
-        ...(idempotency
-          ? { idem: { key: idempotency.key, requestHash: requestHashOf(idempotency.rawBody) } }
-          : {}),
+        ctx,
+        ...(idempotency ? { idem: { requestHash: requestHashOf(idempotency.rawBody) } } : {}),
       });
     },
     finalize: async (scope, id, body, ctx, idempotency) => {

@@ -156,6 +156,9 @@ export const episode = pgTable(
     spanId: text('span_id'),
     // The episode's start on the robot's clock as its SDK sent it (Unix ns): the span lane aligns on it.
     clientStartNs: bigint('client_start_ns', { mode: 'bigint' }),
+    // A create sent with an Idempotency-Key: SHA-256 (hex) of its raw body. The key itself is the id (ids.ts
+    // episodeIdForKey); a retry with another body under the same key is told apart by this, and refused (409).
+    requestHash: text('request_hash'),
     createdAt: tz('created_at').notNull().defaultNow(),
     finalizedAt: tz('finalized_at'),
   },

@@ -90,8 +90,9 @@ export class LocalDiskStore implements ArtifactStore {
     contentType: string,
     expiresInS: number,
     baseUrl: string,
+    issuedAt?: Date,
   ): SignedUrl {
-    const expiresAtS = this.nowS() + expiresInS;
+    const expiresAtS = (issuedAt ? Math.floor(issuedAt.getTime() / 1000) : this.nowS()) + expiresInS;
     const sig = sign(this.secret, { op, key, expiresAtS, contentType });
     const params = new URLSearchParams({ op, exp: String(expiresAtS), ct: contentType, sig });
     return {
@@ -100,9 +101,12 @@ export class LocalDiskStore implements ArtifactStore {
     };
   }
 
-  async signUpload(key: string, o: { contentType: string; expiresInS: number; baseUrl: string }) {
+  async signUpload(
+    key: string,
+    o: { contentType: string; expiresInS: number; baseUrl: string; issuedAt?: Date },
+  ) {
     this.pathOf(key);
-    return this.url('put', key, o.contentType, o.expiresInS, o.baseUrl);
+    return this.url('put', key, o.contentType, o.expiresInS, o.baseUrl, o.issuedAt);
   }
 
   async signDownload(key: string, o: { expiresInS: number; baseUrl: string; contentType?: string | null }) {

@@ -91,10 +91,14 @@ export interface MultipartStore {
  */
 export interface ArtifactStore {
   readonly kind: 'local' | 's3';
-  /** `baseUrl` is the app's public origin, for stores whose URLs the app itself serves. */
+  /**
+   * `baseUrl` is the app's public origin, for stores whose URLs the app itself serves. `issuedAt` (default: now)
+   * is when the URL's lifetime starts; the same key, type, lifetime and `issuedAt` give the same URL, which is how
+   * an Idempotency-Key replay of a create answers the very URLs the first answer carried.
+   */
   signUpload(
     key: string,
-    opts: { contentType: string; expiresInS: number; baseUrl: string },
+    opts: { contentType: string; expiresInS: number; baseUrl: string; issuedAt?: Date },
   ): Promise<SignedUrl>;
   signDownload(
     key: string,

@@ -74,11 +74,14 @@ export class S3Store implements ArtifactStore {
     this.multipart = new S3Multipart(this.client, this.signer, options.bucket, nowMs);
   }
 
-  private expiry(expiresInS: number): Date {
-    return new Date(this.nowMs() + expiresInS * 1000);
+  private expiry(expiresInS: number, issuedAt?: Date): Date {
+    return new Date((issuedAt?.getTime() ?? this.nowMs()) + expiresInS * 1000);
   }
 
-  async signUpload(key: string, o: { contentType: string; expiresInS: number }): Promise<SignedUrl> {
+  async signUpload(
+    key: string,
+    o: { contentType: string; expiresInS: number; issuedAt?: Date },
+  ): Promise<SignedUrl> {
     const command = new PutObjectCommand({
       Bucket: this.options.bucket,
       Key: key,
@@ -88,8 +91,9 @@ export class S3Store implements ArtifactStore {
       expiresIn: o.expiresInS,
       // The presigner leaves Content-Type unsigned by default; signing it binds the URL to the slot's type.
       signableHeaders: new Set(['content-type']),
+      ...(o.issuedAt ? { signingDate: o.issuedAt } : {}),
     });
-    return { url, expiresAt: this.expiry(o.expiresInS) };
+    return { url, expiresAt: this.expiry(o.expiresInS, o.issuedAt) };
   }
 
   async signDownload(

@@ -157,6 +157,47 @@ describe('scale-out: two app instances on PostgreSQL + S3 (moto)', () => {
     expect(sensorBytes.bytes.equals(Buffer.from(sensors))).toBe(true);
   });
 
+  it("an SDK's retry of a create lands on the other instance: the first answer again, one episode, URLs that work", async () => {
+    // The SDKs send a fresh Idempotency-Key per create and the same key on a retry; behind a load balancer the
+    // retry can reach another instance. The key names the episode (its id derives from it), so instance 2
+    // answers what instance 1 did, its S3 URLs presigned again as of the episode's creation: the same URLs.
+    const body = { source: 'real', name: 'retried across instances', request_uploads: ['video', 'sensors'] };
+    const headers = { headers: { 'idempotency-key': `retry-${randomBytes(8).toString('hex')}` } };
+    const first = await api(one.baseUrl, TEST_API_KEY).post<CreateEpisodeResponse>(
+      '/api/ingest/episode',
+      body,
+      headers,
+    );
+    expect(first.status).toBe(201);
+    await new Promise((r) => setTimeout(r, 1100)); // a presign one second later would differ (X-Amz-Date)
+    const retry = await api(two.baseUrl, TEST_API_KEY).post<CreateEpisodeResponse>(
+      '/api/ingest/episode',
+      body,
+      headers,
+    );
+    expect(retry.status).toBe(201);
+    expect(retry.headers.get('idempotent-replayed')).toBe('true');
+    // The same answer, but for the portal link, which names the origin that answered (here each instance has
+    // its own; behind one public URL they are the same).
+    expect({ ...retry.body, portal_url: '' }).toEqual({ ...first.body, portal_url: '' });
+    expect(retry.body.portal_url).toBe(`${two.baseUrl}/portal/episodes/${first.body.episode_id}`);
+    const listed = await api(two.baseUrl, TEST_API_KEY).get<{ data: Episode[] }>(
+      `/api/episodes?q=${encodeURIComponent('retried across instances')}`,
+    );
+    expect(listed.body.data.map((e) => e.id)).toEqual([first.body.episode_id]);
+    const video = retry.body.upload_urls.find((u) => u.kind === 'video');
+    expect((await put(video?.url ?? '', new Uint8Array(randomBytes(1000)), 'video/mp4')).status).toBeLessThan(
+      400,
+    );
+    const other = await api(two.baseUrl, TEST_API_KEY).post(
+      '/api/ingest/episode',
+      { ...body, name: 'another body' },
+      headers,
+    );
+    expect(other.status).toBe(409);
+    expect(other.body).toMatchObject({ code: 'conflict', details: { reason: 'idempotency_key_reused' } });
+  });
+
   it('serves range requests on the presigned GET (the video player seeks)', async () => {
     const created = await api(two.baseUrl, TEST_API_KEY).post<CreateEpisodeResponse>('/api/ingest/episode', {
       source: 'sim',

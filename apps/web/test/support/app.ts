@@ -124,8 +124,7 @@ export async function startApp(options: AppOptions = {}): Promise<TestApp> {
   });
   const lines: string[] = [];
   const log = captureLogger(lines);
-  const services = await createServices(env, log);
-  if (options.clock) services.core.clock = options.clock;
+  const services = await createServices(env, log, options.clock);
   await bootstrap(services.dbh.db, env, log);
   const violations: string[] = [];
   const server: Server = createServer(

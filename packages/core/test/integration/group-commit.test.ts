@@ -5,6 +5,7 @@ import { and, eq, sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { getEpisode, listEpisodes } from '../../src/episodes.js';
 import { ConflictError, ValidationError } from '../../src/errors.js';
+import { episodeIdForKey } from '../../src/ids.js';
 import { type IngestBatcher, ingestBatcher } from '../../src/ingest-batch.js';
 import { createProject } from '../../src/projects.js';
 import { coreOn, DATABASE_KINDS } from '../support/each-database.js';
@@ -94,12 +95,17 @@ describe.each(DATABASE_KINDS)('group commit of creates and finalizes (%s)', (kin
     const reason = (results[1] as PromiseRejectedResult).reason as ConflictError;
     expect(reason).toBeInstanceOf(ConflictError);
     expect(reason.status).toBe(409);
-    // The refused row left no key behind: a retry after the cause is fixed runs again.
-    const keys = await core()
-      .deps.db.select()
-      .from(idempotencyKey)
-      .where(eq(idempotencyKey.key, `fk-b-${kind}`));
-    expect(keys).toEqual([]);
+    // The refused row left nothing behind (a keyed create's claim is its episode row): a retry runs again.
+    const left = await core()
+      .deps.db.select({ id: episode.id })
+      .from(episode)
+      .where(eq(episode.id, episodeIdForKey(gone.projectId, `fk-b-${kind}`)));
+    expect(left).toEqual([]);
+    const written = await core()
+      .deps.db.select({ id: episode.id })
+      .from(episode)
+      .where(eq(episode.id, episodeIdForKey(scope.projectId, `fk-a-${kind}`)));
+    expect(written).toHaveLength(1);
   });
 
   it('an Idempotency-Key replays the stored response, in the same batch and in a later one', async () => {

@@ -40,6 +40,24 @@ describe('signed URLs', () => {
     expect(store.check({ key, ...p })).toBe('expired');
   });
 
+  it('signs the same upload URL again for the same issue time, its lifetime counted from then', async () => {
+    let now = 5_000;
+    const store = new LocalDiskStore(mkdtempSync(join(tmpdir(), 'rt-store-')), SECRET, () => now);
+    const o = {
+      contentType: 'video/mp4',
+      expiresInS: 900,
+      baseUrl: 'http://h',
+      issuedAt: new Date(4_990_500),
+    };
+    const first = await store.signUpload(key, o);
+    now += 30;
+    expect(await store.signUpload(key, o)).toEqual(first);
+    expect(first.expiresAt.getTime()).toBe((4_990 + 900) * 1000);
+    expect(store.check({ key, ...paramsOf(first.url) })).toBe('ok');
+    now = 4_990 + 901;
+    expect(store.check({ key, ...paramsOf(first.url) })).toBe('expired');
+  });
+
   it('does not verify under another secret', () => {
     const input = { op: 'get' as const, key, expiresAtS: 10, contentType: 'video/mp4' };
     expect(verify('other'.repeat(10), input, sign(SECRET, input), 0)).toBe('invalid');

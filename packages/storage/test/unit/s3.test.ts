@@ -31,6 +31,19 @@ describe('S3Store presigned URLs', () => {
     expect(signed.expiresAt.getTime()).toBe(now + 900_000);
   });
 
+  it('presigns the same upload URL again for the same issue time (a keyed create replayed later)', async () => {
+    const issuedAt = new Date(Date.UTC(2025, 11, 31, 23, 59, 30));
+    const sign = () =>
+      store.signUpload('p1/e1/video', { contentType: 'video/mp4', expiresInS: 900, issuedAt });
+    const first = await sign();
+    const again = await sign();
+    expect(again).toEqual(first);
+    expect(new URL(first.url).searchParams.get('X-Amz-Date')).toBe('20251231T235930Z');
+    expect(first.expiresAt.getTime()).toBe(issuedAt.getTime() + 900_000);
+    const now = await store.signUpload('p1/e1/video', { contentType: 'video/mp4', expiresInS: 900 });
+    expect(now.url).not.toBe(first.url);
+  });
+
   it('sets the response type and a safe disposition on download URLs', async () => {
     const video = new URL(
       (await store.signDownload('p1/e1/video', { expiresInS: 60, contentType: 'video/mp4' })).url,
