@@ -222,6 +222,45 @@ describe('DELETE /api/episodes/{id}', () => {
   });
 });
 
+describe('a keyed create retried after its episode was deleted', () => {
+  it('makes the episode again under the same id; a pending delete of the old file spares the new one', async () => {
+    // The SDKs' create key names the episode (its id derives from the key): after a delete, a retry of that
+    // create is a new episode with the same id, the same storage keys, while the old file may still be queued
+    // for deletion (here the disk refuses it first).
+    const { mkdirSync, rmSync, writeFileSync } = await import('node:fs');
+    const body = { source: 'sim', name: 'reborn', request_uploads: ['video'] };
+    const headers = { headers: { 'idempotency-key': 'reborn-create-key' } };
+    const put = (url: string, bytes: Uint8Array<ArrayBuffer>) =>
+      fetch(url, { method: 'PUT', body: bytes, headers: { 'content-type': 'video/mp4' } });
+    const first = await c().post<CreateEpisodeResponse>('/api/ingest/episode', body, headers);
+    const url = first.body.upload_urls[0]?.url ?? '';
+    expect((await put(url, new Uint8Array(1000).fill(1))).status).toBe(200);
+    const video = join(app.current.dataDir, 'artifacts', ...new URL(url).pathname.split('/').slice(3));
+    rmSync(`${video}.meta`, { force: true });
+    mkdirSync(`${video}.meta`);
+    writeFileSync(join(`${video}.meta`, 'block'), 'x');
+    expect((await del(first.body.episode_id)).body).toMatchObject({ deleted: true, pending_storage: true });
+    rmSync(`${video}.meta`, { recursive: true, force: true });
+
+    const again = await c().post<CreateEpisodeResponse>('/api/ingest/episode', body, headers);
+    expect(again.status).toBe(201);
+    expect(again.headers.get('idempotent-replayed')).toBeNull();
+    expect(again.body.episode_id).toBe(first.body.episode_id);
+    const fresh = new Uint8Array(2000).fill(2);
+    expect((await put(again.body.upload_urls[0]?.url ?? '', fresh)).status).toBe(200);
+    clock.advance(60 * 60_000);
+    await completeStorageDeletions(app.current.services.core, { limit: 10 });
+    expect(Buffer.from(readFileSync(video)).equals(Buffer.from(fresh))).toBe(true);
+    const fin = await c().post<Episode>(`/api/ingest/episode/${again.body.episode_id}/finalize`, {
+      status: 'ready',
+    });
+    expect(fin.status).toBe(200);
+    expect(fin.body.artifacts.map((a) => [a.kind, a.uploaded, a.size_bytes])).toEqual([
+      ['video', true, 2000],
+    ]);
+  });
+});
+
 describe('a delete racing an upload of the same episode', () => {
   async function recording() {
     const created = await c().post<CreateEpisodeResponse>('/api/ingest/episode', {

@@ -1,4 +1,4 @@
-import { storageDeletion } from '@robotrace/db';
+import { artifact, storageDeletion } from '@robotrace/db';
 import { and, count, eq, inArray, isNotNull, lte, or, sql } from 'drizzle-orm';
 import type { CoreDeps, DbDeps, ProjectScope } from '../deps.js';
 
@@ -90,6 +90,13 @@ export async function completeStorageDeletions(
   for (const row of claimed) {
     const key = eq(storageDeletion.storageKey, row.storageKey);
     try {
+      // A keyed create retried after its episode was deleted makes the episode again, under the same id (the
+      // key's, ids.ts) and so at the same storage key: a slot there again means the file is the new episode's.
+      if (await slotExists(deps, row.episodeId, row.kind)) {
+        await deps.derivedCopies?.forgetFile(row.storageKey).catch(() => undefined);
+        await deps.db.delete(storageDeletion).where(key);
+        continue;
+      }
       // An upload of the file still in progress goes too: its parts would otherwise stay stored (and billed) until
       // the bucket's lifecycle rule or the local sweep of abandoned uploads.
       await deps.store.multipart?.abortAll(row.storageKey);
@@ -118,6 +125,15 @@ export async function completeStorageDeletions(
     }
   }
   return outcome;
+}
+
+async function slotExists(deps: DbDeps, episodeId: string, kind: string): Promise<boolean> {
+  const [slot] = await deps.db
+    .select({ kind: artifact.kind })
+    .from(artifact)
+    .where(and(eq(artifact.episodeId, episodeId), eq(artifact.kind, kind)))
+    .limit(1);
+  return slot !== undefined;
 }
 
 export interface PendingStorage {
