@@ -289,7 +289,7 @@ for (const db of dbs) {
     extraRows.push(
       `| ${dbLabel(db)} | one request at a time (idle), as the SDKs send it: group commit on / off | on: p50 / p99 ${oIdle.p50} / ${oIdle.p99} ms (${oIdle.rps.toFixed(0)} req/s); off (\`ROBOTRACE_GROUP_COMMIT_MAX_BATCH=1\`): ${uIdle.p50} / ${uIdle.p99} ms (${uIdle.rps.toFixed(0)} req/s) | ${bIdle.p50} / ${bIdle.p99} ms (${bIdle.rps.toFixed(0)} req/s) | on ÷ off: ${(oIdle.rps / Math.max(1, uIdle.rps)).toFixed(2)}× | — |`,
       `| ${dbLabel(db)} | create as the SDKs send it, ${connections} connections, group commit off | ${u.rps.toFixed(0)} req/s, p50 / p99 ${u.p50} / ${u.p99} ms | ${bareRps.toFixed(0)} req/s | ${(u.rps / bareRps).toFixed(2)}× | — |`,
-      `| ${dbLabel(db)} | create + 1 MB upload + finalize (SDK headers, fresh keys) | ${flow.flowsPerS.toFixed(0)} flows/s, p50 / p99 ${flow.p50} / ${flow.p99} ms, failed: ${failed} | ${bareRps.toFixed(0)} creates/s | **${(flow.flowsPerS / bareRps).toFixed(2)}×** | ≥ 0.25× ${flow.flowsPerS / bareRps >= 0.25 ? '✓' : '✗'} |`,
+      `| ${dbLabel(db)} | create + 1 MB upload + finalize (SDK headers, fresh keys) | ${flow.flowsPerS.toFixed(0)} flows/s, p50 / p99 ${flow.p50} / ${flow.p99} ms, failed: ${failed} | ${bareRps.toFixed(0)} creates/s | **${(flow.flowsPerS / bareRps).toFixed(2)}×** | — |`,
       `| ${dbLabel(db)} | the same flow, bare server for both | ${flow.flowsPerS.toFixed(0)} flows/s | ${bareFlow.flowsPerS.toFixed(0)} flows/s (p50 / p99 ${bareFlow.p50} / ${bareFlow.p99} ms); its own ratio to bare creates: ${(bareFlow.flowsPerS / bareRps).toFixed(2)}× | **${(flow.flowsPerS / bareFlow.flowsPerS).toFixed(2)}×** | — |`,
       `| ${dbLabel(db)} | create as the SDKs send it, past saturation (${saturationConnections} connections) | ${oSat.rps.toFixed(0)} req/s, p99 ${oSat.p99} ms; 429: ${share(oSat, '429')}, 503: ${share(oSat, '503')}, timeouts: ${oSat.timeouts}, errors: ${oSat.errors} | ${bSat.rps.toFixed(0)} req/s, p99 ${bSat.p99} ms, timeouts: ${bSat.timeouts} | ${(oSat.rps / Math.max(1, bSat.rps)).toFixed(2)}× | no timeouts ${oSat.timeouts === 0 ? '✓' : '✗'} |`,
     );
@@ -340,9 +340,11 @@ const READING = [
   "machine this loaded the rates swing with other people's work from round to round, the CPU per create far less.",
   'The idle row sends one request at a time: a lone request never waits for the window (it goes at the next turn',
   "of the event loop), so what it shows is our per-request work against the bare server's, with batching on and off.",
-  'The flow goal (≥ 0.25× the bare create rate) sets one 1 MB upload plus two more requests against a single-row',
-  'insert; the "bare server for both" row runs the same flow against a bare server (same DB, same disk, no checks):',
-  'its own ratio is the ceiling this machine allows. PostgreSQL is a fresh local cluster with default durability.',
+  'The flow row sets one 1 MB upload plus two more requests against a single-row insert (issue 13 asks for the flow',
+  'measured against the bare flow and sets no goal for it; an earlier "≥ 0.25× the bare create rate" was our own',
+  'and is gone); the "bare server for both" row runs the same flow against a bare server (same DB, same disk, no',
+  'checks): its own ratio is the ceiling this machine allows. PostgreSQL is a fresh local cluster with default',
+  'durability.',
 ].join('\n');
 
 const table = [

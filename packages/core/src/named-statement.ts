@@ -106,8 +106,8 @@ const pgliteOf = (db: Database): PGlite | undefined => {
 /**
  * Runs a statement as a named prepared statement: parsed and planned once (per connection on PostgreSQL, per
  * instance on PGlite), then only bound and executed. A create batch's statement is large and a batch small:
- * parsing and planning it each time cost PostgreSQL ~30 µs per row at 4 rows a batch (more with the key rows'
- * CTE), measured on this machine. Each name must always carry the same statement text. Not for a transaction's
+ * parsing and planning it each time cost PostgreSQL ~30 µs per row at 4 rows a batch (more with the key-claim CTE
+ * it had then), measured on this machine. Each name must always carry the same statement text. Not for a transaction's
  * handle (`db` is the database itself).
  */
 export function executeNamed(db: Database, name: string, query: SQL): Promise<NamedResult> {
