@@ -15,6 +15,7 @@ import { and, asc, eq, gte, ilike, inArray, isNull, lte, type SQL, sql } from 'd
 import type { CoreDeps, ProjectScope, RequestContext } from './deps.js';
 import { type ArtifactRow, type EpisodeRow, portalUrl, toEpisode } from './episode-view.js';
 import { ConflictError, NotFoundError, PayloadTooLargeError, ValidationError } from './errors.js';
+import { requestHashOf } from './idempotency.js';
 import { episodeIdForKey, isUuid } from './ids.js';
 import { parseTraceLookup } from './lookup.js';
 import { prepared } from './prepared.js';
@@ -93,7 +94,7 @@ export async function prepareCreate(
   scope: ProjectScope,
   body: CreateEpisodeRequest,
   ctx: RequestContext,
-  idempotencyKey?: string,
+  idempotency?: { key: string; rawBody: string },
 ): Promise<PreparedCreate> {
   const text = storableJson({
     name: body.name,
@@ -109,7 +110,7 @@ export async function prepareCreate(
   const warnings =
     text.replaced > 0 ? [...resolved.warnings, unstorableWarning(text.replaced)] : resolved.warnings;
   checkMetadataSize(metadata);
-  const id = idempotencyKey === undefined ? randomUUID() : episodeIdForKey(scope.projectId, idempotencyKey);
+  const id = idempotency ? episodeIdForKey(scope.projectId, idempotency.key) : randomUUID();
   const kinds = [...new Set(body.request_uploads ?? [])];
   const row: PreparedCreate['row'] = {
     id,
@@ -127,6 +128,7 @@ export async function prepareCreate(
     traceId: block?.trace_id ?? null,
     spanId: block?.span_id ?? null,
     clientStartNs: clientStartNs(body.started_at_unix_ns),
+    requestHash: idempotency ? requestHashOf(idempotency.rawBody) : null,
     // Set here (millisecond precision) rather than by the DB so keyset cursors round-trip exactly.
     createdAt: deps.clock.now(),
   };

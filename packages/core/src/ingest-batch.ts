@@ -10,7 +10,7 @@ import {
 } from './episodes.js';
 import { AppError, ConflictError, UnavailableError, ValidationError } from './errors.js';
 import { GroupCommit, type GroupCommitOptions } from './group-commit.js';
-import { checkIdempotencyKey, idempotent, requestHashOf, type StoredResponse } from './idempotency.js';
+import { checkIdempotencyKey, idempotent, type StoredResponse } from './idempotency.js';
 import { scheduleInsights } from './insights/analyze.js';
 import { executeNamed } from './named-statement.js';
 
@@ -18,10 +18,8 @@ import { executeNamed } from './named-statement.js';
 export type IngestResult = StoredResponse;
 
 interface CreateItem {
-  /** With an Idempotency-Key, prepared with the id the key derives (ids.ts episodeIdForKey). */
+  /** With an Idempotency-Key, prepared with the id the key derives (ids.ts) and the body's hash (row.requestHash). */
   prepared: PreparedCreate;
-  /** Present with an Idempotency-Key: the SHA-256 of the raw body, kept on the episode. */
-  idem?: { requestHash: string };
   /** The request's own context: a replay signs its upload URLs for the caller's origin. */
   ctx: RequestContext;
 }
@@ -105,7 +103,7 @@ function inputRow(item: CreateItem, i: number) {
     trace_id: row.traceId,
     span_id: row.spanId,
     client_start_ns: row.clientStartNs?.toString() ?? null,
-    request_hash: item.idem?.requestHash ?? null,
+    request_hash: row.requestHash ?? null,
     created_at: row.createdAt.toISOString(),
     slots: slots.map((s) => ({ kind: s.kind, storage_key: s.storageKey })),
   };
@@ -155,10 +153,11 @@ async function replays(deps: CoreDeps, items: CreateItem[], indexes: number[]) {
   for (const i of indexes) {
     const stored = byIndex.get(i);
     const item = items[i] as CreateItem;
-    if (!stored || !item.idem)
+    const requestHash = item.prepared.row.requestHash;
+    if (!stored || !requestHash)
       // Written by a transaction that rolled back (or deleted) after we met it: the retry writes it.
       out.set(i, { status: 'rejected', reason: new UnavailableError('Retry this request', 1) });
-    else if (stored.request_hash !== item.idem.requestHash)
+    else if (stored.request_hash !== requestHash)
       out.set(i, {
         status: 'rejected',
         reason: new ConflictError('This Idempotency-Key was already used with a different request body', {
@@ -222,7 +221,7 @@ async function writeCreates(
   const repeats: number[] = [];
   items.forEach((item, i) => {
     // A keyed item's id is its key's (and its project's): twins in one batch share it.
-    const id = item.idem ? item.prepared.row.id : undefined;
+    const id = item.prepared.row.requestHash ? item.prepared.row.id : undefined;
     if (id && seen.has(id)) repeats.push(i);
     else {
       if (id) seen.add(id);
@@ -303,12 +302,7 @@ export function ingestBatcher(deps: CoreDeps, options: GroupCommitOptions): Inge
   return {
     create: async (scope, body, ctx, idempotency) => {
       if (idempotency) checkIdempotencyKey(idempotency.key);
-      const prepared = await prepareCreate(deps, scope, body, ctx, idempotency?.key);
-      return creates.submit({
-        prepared,
-        ctx,
-        ...(idempotency ? { idem: { requestHash: requestHashOf(idempotency.rawBody) } } : {}),
-      });
+      return creates.submit({ prepared: await prepareCreate(deps, scope, body, ctx, idempotency), ctx });
     },
     finalize: async (scope, id, body, ctx, idempotency) => {
       if (idempotency) checkIdempotencyKey(idempotency.key);

@@ -87,12 +87,11 @@ export async function completeStorageDeletions(
     )
     .returning();
   const outcome: StorageDeletionOutcome = { deleted: 0, failed: 0, failedKeys: [], errors: [] };
+  const reborn = await slotsAgain(deps, claimed);
   for (const row of claimed) {
     const key = eq(storageDeletion.storageKey, row.storageKey);
     try {
-      // A keyed create retried after its episode was deleted makes the episode again, under the same id (the
-      // key's, ids.ts) and so at the same storage key: a slot there again means the file is the new episode's.
-      if (await slotExists(deps, row.episodeId, row.kind)) {
+      if (reborn.has(`${row.episodeId} ${row.kind}`)) {
         await deps.derivedCopies?.forgetFile(row.storageKey).catch(() => undefined);
         await deps.db.delete(storageDeletion).where(key);
         continue;
@@ -127,13 +126,21 @@ export async function completeStorageDeletions(
   return outcome;
 }
 
-async function slotExists(deps: DbDeps, episodeId: string, kind: string): Promise<boolean> {
-  const [slot] = await deps.db
-    .select({ kind: artifact.kind })
+/**
+ * The claimed files whose slot exists again (`<episode id> <kind>`), in one query. A keyed create retried after
+ * its episode was deleted makes the episode again, under the same id (the key's, ids.ts) and so at the same
+ * storage key: the file there is the new episode's.
+ */
+async function slotsAgain(
+  deps: DbDeps,
+  files: readonly { episodeId: string; kind: string }[],
+): Promise<Set<string>> {
+  if (files.length === 0) return new Set();
+  const slots = await deps.db
+    .select({ episodeId: artifact.episodeId, kind: artifact.kind })
     .from(artifact)
-    .where(and(eq(artifact.episodeId, episodeId), eq(artifact.kind, kind)))
-    .limit(1);
-  return slot !== undefined;
+    .where(inArray(artifact.episodeId, [...new Set(files.map((f) => f.episodeId))]));
+  return new Set(slots.map((s) => `${s.episodeId} ${s.kind}`));
 }
 
 export interface PendingStorage {
